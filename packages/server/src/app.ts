@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './platform/config.ts';
+import { openDatabase, type DatabaseHandle } from './platform/db/index.ts';
+import { migrateToLatest } from './platform/db/migrations.ts';
+import { createHttpServer } from './platform/http.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
+import { createMetrics } from './platform/metrics.ts';
+import type { AppContext, BackgroundTask, TasdiqModule } from './platform/module.ts';
+import { MODULES, allMigrations } from './modules.ts';
+
+export interface App {
+  readonly http: FastifyInstance;
+  readonly context: AppContext;
+  /** Stops background tasks, finishes in-flight requests, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface BuildAppOptions {
+  readonly config: Config;
+  readonly logger?: Logger;
+  /** An already-open database (tests share one per suite); opened from config otherwise. */
+  readonly database?: DatabaseHandle;
+  readonly modules?: readonly TasdiqModule[];
+  readonly migrate?: boolean;
+  readonly demo?: boolean;
+  readonly background?: boolean;
+  readonly now?: () => number;
+  readonly trustProxy?: boolean;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<App> {
+  const { config } = options;
+  const modules = options.modules ?? MODULES;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const ownsDatabase = !options.database;
+  const database =
+    options.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const tasks: BackgroundTask[] = [];
+  try {
+    if (options.migrate ?? true) {
+      const applied = await migrateToLatest(database.db as never, database.dialect, allMigrations(modules));
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    }
+    const metrics = createMetrics();
+    const context: AppContext = {
+      config,
+      database,
+      db: database.db,
+      dialect: database.dialect,
+      logger,
+      metrics,
+      now: options.now ?? Date.now,
+    };
+    if (options.demo) {
+      for (const module of modules) await module.seedDemo?.(context);
+    }
+    const http = await createHttpServer({
+      logger,
+      metrics,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      trustProxy: options.trustProxy ?? false,
+    });
+    for (const module of modules) {
+      if (module.routes) await http.register(async (scope) => module.routes!(scope, context));
+    }
+    await http.ready();
+    if (options.background ?? true) {
+      for (const module of modules) {
+        const task = await module.startBackground?.(context);
+        if (task) tasks.push(task);
+      }
+    }
+    let closed: Promise<void> | undefined;
+    return {
+      http,
+      context,
+      close: () =>
+        (closed ??= (async () => {
+          await Promise.allSettled(tasks.map((t) => t.stop()));
+          await http.close();
+          if (ownsDatabase) await database.close();
+        })()),
+    };
+  } catch (error) {
+    await Promise.allSettled(tasks.map((t) => t.stop()));
+    if (ownsDatabase) await database.close();
+    throw error;
+  }
+}

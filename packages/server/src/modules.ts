@@ -1,0 +1,12 @@
+import type { TasdiqModule } from './platform/module.ts';
+import type { ModuleMigration } from './platform/db/migrations.ts';
+import { healthModule } from './health/routes.ts';
+import { officesModule } from './offices/index.ts';
+
+/** Every capability of the service, in dependency order. Add a module here to enable it. */
+export const MODULES: readonly TasdiqModule[] = [healthModule, officesModule];
+
+/** All migrations of all modules, in their global (timestamp) order. */
+export function allMigrations(modules: readonly TasdiqModule[] = MODULES): ModuleMigration[] {
+  return modules.flatMap((m) => m.migrations ?? []).sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,23 @@
+import type { ColumnDataType } from 'kysely';
+import type { Dialect } from './types.ts';
+
+/**
+ * Column types chosen so both databases hold the same values and Kysely returns the same
+ * JavaScript types from each: times are epoch milliseconds, flags are 0/1 integers, JSON is
+ * text. The schema-parity test holds both databases to this.
+ */
+export function columnTypes(dialect: Dialect) {
+  return {
+    id: 'text',
+    text: 'text',
+    /** Epoch milliseconds. */
+    time: 'bigint',
+    int: 'integer',
+    bigint: 'bigint',
+    /** 0 or 1. */
+    flag: 'integer',
+    json: 'text',
+    bytes: dialect === 'postgres' ? 'bytea' : 'blob',
+  } as const satisfies Record<string, ColumnDataType>;
+}
+export type ColumnTypes = ReturnType<typeof columnTypes>;

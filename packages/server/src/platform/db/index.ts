@@ -1,0 +1,100 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Database, Dialect } from './types.ts';
+import { NodeSqliteDatabase } from './node-sqlite.ts';
+
+export type { Database, Dialect };
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+
+export interface DatabaseHandle {
+  readonly db: Db;
+  readonly dialect: Dialect;
+  /** Human-readable location without credentials, for logs and start-up output. */
+  readonly location: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL URL; when absent the embedded SQLite database at `sqlitePath` is used. */
+  readonly databaseUrl?: string | undefined;
+  readonly sqlitePath?: string;
+  /** Data directory for the default SQLite file (`<dataDir>/tasdiq.sqlite`). */
+  readonly dataDir?: string;
+  /** PostgreSQL schema to use instead of `public` (tests isolate themselves this way). */
+  readonly schema?: string;
+  readonly poolSize?: number;
+}
+
+/** Removes the password from a connection string so it can be printed. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable)';
+  }
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+function postgresPool(url: string, schema: string | undefined, max: number): pg.Pool {
+  return new pg.Pool({
+    connectionString: url,
+    max,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // Times are epoch milliseconds in bigint columns; they fit a JS number exactly, and
+    // returning numbers keeps PostgreSQL rows identical to SQLite rows.
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === INT8_OID || oid === NUMERIC_OID
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+}
+
+export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
+  if (options.databaseUrl) {
+    if (options.schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error('bad schema name');
+    const pool = postgresPool(options.databaseUrl, options.schema, options.poolSize ?? 10);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      dialect: 'postgres',
+      location: redactDatabaseUrl(options.databaseUrl) + (options.schema ? ` (schema ${options.schema})` : ''),
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+      close: () => db.destroy(),
+    };
+  }
+  const path = options.sqlitePath ?? join(options.dataDir ?? './data', 'tasdiq.sqlite');
+  if (path !== ':memory:') mkdirSync(join(path, '..'), { recursive: true });
+  const sqlite = new NodeSqliteDatabase(path);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    location: path,
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** True when a database error is a unique-constraint violation (both dialects). */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; errcode?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code === '23505') return true;
+  return typeof e.message === 'string' && e.message.includes('UNIQUE constraint failed');
+}

@@ -1,0 +1,68 @@
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
+import type { Dialect } from './types.ts';
+import { columnTypes, type ColumnTypes } from './columns.ts';
+
+/** What a migration gets besides the connection: the dialect and portable column types. */
+export interface MigrationContext {
+  readonly dialect: Dialect;
+  readonly types: ColumnTypes;
+}
+
+/**
+ * A module's migration. Names start with a UTC timestamp (`202611250700_offices`) so that
+ * migrations of all modules sort into one global order.
+ */
+export interface ModuleMigration {
+  readonly name: string;
+  up(db: Kysely<unknown>, context: MigrationContext): Promise<void>;
+  down?(db: Kysely<unknown>, context: MigrationContext): Promise<void>;
+}
+
+export class MigrationError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MigrationError';
+  }
+}
+
+export function createMigrator(db: Kysely<unknown>, dialect: Dialect, migrations: readonly ModuleMigration[]): Migrator {
+  const context: MigrationContext = { dialect, types: columnTypes(dialect) };
+  const seen = new Set<string>();
+  for (const migration of migrations) {
+    if (!/^\d{12}_[a-z0-9_]+$/.test(migration.name)) throw new MigrationError(`bad migration name ${migration.name}`);
+    if (seen.has(migration.name)) throw new MigrationError(`duplicate migration ${migration.name}`);
+    seen.add(migration.name);
+  }
+  return new Migrator({
+    db,
+    provider: {
+      getMigrations: async () =>
+        Object.fromEntries(
+          migrations.map((m): [string, Migration] => [
+            m.name,
+            {
+              up: (conn) => m.up(conn, context),
+              ...(m.down ? { down: (conn: Kysely<unknown>) => m.down!(conn, context) } : {}),
+            },
+          ]),
+        ),
+    },
+  });
+}
+
+/** Applies every pending migration, each in its own transaction; throws on the first failure. */
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  migrations: readonly ModuleMigration[],
+): Promise<string[]> {
+  const result: MigrationResultSet = await createMigrator(db, dialect, migrations).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    throw new MigrationError(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${String(result.error)}`, {
+      cause: result.error,
+    });
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

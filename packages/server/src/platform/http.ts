@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { Logger } from './logger.ts';
+import { maskUrl } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import { ApiError, CommonErrors, PROBLEM_CONTENT_TYPE, toProblem, type FieldProblem } from './errors.ts';
+import { negotiateLocale, type Locale } from './i18n.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller's language, negotiated from `?lang=` or Accept-Language. */
+    locale: Locale;
+  }
+}
+
+export interface HttpOptions {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly rateLimitPerMinute: number;
+  readonly bodyLimitBytes?: number;
+  /** Trust X-Forwarded-For from these proxies (true in tests and behind a known load balancer). */
+  readonly trustProxy?: boolean | string | string[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** Fastify's own error codes mapped to Tasdiq's stable codes. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: CommonErrors.unsupported_media_type,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: CommonErrors.malformed_body,
+  FST_ERR_CTP_BODY_TOO_LARGE: CommonErrors.payload_too_large,
+  FST_ERR_CTP_EMPTY_JSON_BODY: CommonErrors.malformed_body,
+  FST_ERR_CTP_INVALID_JSON_BODY: CommonErrors.malformed_body,
+  FST_ERR_CTP_EMPTY_TYPE: CommonErrors.unsupported_media_type,
+  FST_ERR_CTP_INVALID_TYPE: CommonErrors.unsupported_media_type,
+  FST_ERR_BAD_URL: CommonErrors.malformed_body,
+  FST_ERR_ASYNC_CONSTRAINT: CommonErrors.malformed_body,
+};
+
+function fieldProblems(error: FastifyError): FieldProblem[] {
+  return (error.validation ?? []).slice(0, 20).map((v) => {
+    const params = v.params as Record<string, unknown>;
+    const base = (v.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+    const extra = (params.missingProperty ?? params.additionalProperty) as string | undefined;
+    const field = [error.validationContext, base, extra].filter(Boolean).join('.');
+    return { field, code: v.keyword, message: v.message ?? v.keyword };
+  });
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply
+    .code(error.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(toProblem(error, request.locale ?? 'en', request.id, request.url.split('?')[0]));
+}
+
+/** Turns anything thrown in a handler into a problem document; never leaks internals. */
+function toApiError(error: FastifyError | ApiError | Error): ApiError {
+  if (error instanceof ApiError) return error;
+  const fe = error as FastifyError;
+  if (fe.validation) {
+    return new ApiError(CommonErrors.validation_failed, { errors: fieldProblems(fe) });
+  }
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped) return new ApiError(mapped);
+  if (fe.statusCode === 429) return new ApiError(CommonErrors.rate_limited, { params: { seconds: 60 } });
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new ApiError(fe.statusCode === 404 ? CommonErrors.not_found : CommonErrors.malformed_body);
+  }
+  return new ApiError(CommonErrors.internal_error);
+}
+
+/** The Fastify instance every module registers on: ids, errors, metrics, limits, logging. */
+export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // One log line per request is written in onResponse, with secrets masked.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    trustProxy: options.trustProxy ?? false,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  });
+
+  app.decorateRequest('locale', 'uz-Latn');
+  app.addHook('onRequest', async (request, reply) => {
+    const lang = (request.query as Record<string, unknown> | undefined)?.lang;
+    request.locale = negotiateLocale(typeof lang === 'string' ? lang : request.headers['accept-language']);
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    options.metrics.httpDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    if (reply.statusCode >= 500 || options.logger.isLevelEnabled('debug')) {
+      request.log.info(
+        { method: request.method, url: maskUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        'request completed',
+      );
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(request, reply, apiError);
+  });
+
+  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, new ApiError(CommonErrors.not_found)));
+
+  await app.register(rateLimit, {
+    global: true,
+    max: options.rateLimitPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(CommonErrors.rate_limited, {
+        params: { seconds: Math.ceil(context.ttl / 1000) },
+        headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
+      }),
+  });
+
+  return app;
+}

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { testDialects } from '../support/databases.ts';
+
+describe.each(testDialects())('HTTP platform on %s', (dialect) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp(dialect);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('answers liveness and readiness', async () => {
+    expect((await app.http.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await app.http.inject('/readyz');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', database: dialect });
+  });
+
+  it('exposes Prometheus metrics with request latency histograms', async () => {
+    await app.http.inject('/api/v1/offices');
+    const res = await app.http.inject('/metrics');
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    expect(res.body).toMatch(/tasdiq_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/api\/v1\/offices",status_code="200"\}/);
+    expect(res.body).toMatch(/tasdiq_process_cpu_seconds_total/);
+  });
+
+  it('echoes a well-formed request id and makes one otherwise', async () => {
+    const given = await app.http.inject({ url: '/healthz', headers: { 'x-request-id': 'client-req-12345' } });
+    expect(given.headers['x-request-id']).toBe('client-req-12345');
+    const made = await app.http.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\nwith newline' } });
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('lists demo offices in the caller language with keyset pagination', async () => {
+    const first = await app.http.inject({ url: '/api/v1/offices?region=UZ-SU&limit=2', headers: { 'accept-language': 'ru' } });
+    expect(first.statusCode).toBe(200);
+    const body = first.json();
+    expect(body.items).toHaveLength(2);
+    expect(body.items[0].name).toMatch(/Сурхандарьинская|Байсунского/);
+    expect(body.next).toBe(body.items[1].id);
+    const second = await app.http.inject(`/api/v1/offices?region=UZ-SU&limit=2&after=${body.next}&lang=uz-Cyrl`);
+    expect(second.json().items).toHaveLength(1);
+    expect(second.json().next).toBeNull();
+    expect(second.json().items[0].name).toMatch(/[А-Яа-яЎўҚқҒғҲҳ]/);
+  });
+
+  it('answers bad input with problem+json and a stable code, in the caller language', async () => {
+    const res = await app.http.inject({ url: '/api/v1/offices?region=XX&limit=500', headers: { 'accept-language': 'uz-Cyrl' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const problem = res.json();
+    expect(problem).toMatchObject({ status: 400, code: 'validation_failed', type: 'urn:tasdiq:problem:validation_failed' });
+    expect(problem.title).toBe('Сўров маълумотлари нотўғри');
+    expect(problem.requestId).toBe(res.headers['x-request-id']);
+    expect(problem.errors[0].field).toMatch(/^querystring\./);
+
+    const unknownParam = await app.http.inject('/api/v1/offices?colour=red');
+    expect(unknownParam.json().code).toBe('validation_failed');
+  });
+
+  it('answers unknown routes, unknown ids and wrong methods with 4xx problems', async () => {
+    const missing = await app.http.inject('/no/such/thing');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe('not_found');
+    const unknownOffice = await app.http.inject('/api/v1/offices/psc-nowhere-99');
+    expect(unknownOffice.json().code).toBe('not_found');
+    const badId = await app.http.inject('/api/v1/offices/..%2F..%2Fetc');
+    expect(badId.statusCode).toBe(400);
+    const post = await app.http.inject({ method: 'DELETE', url: '/healthz' });
+    expect(post.statusCode).toBe(404);
+  });
+
+  it('rejects malformed bodies and unsupported media types with 4xx, never 500', async () => {
+    app.http.log.level = 'silent';
+    const badJson = await app.http.inject({ method: 'POST', url: '/api/v1/offices', headers: { 'content-type': 'application/json' }, payload: '{"a":' });
+    expect(badJson.statusCode).toBeGreaterThanOrEqual(400);
+    expect(badJson.statusCode).toBeLessThan(500);
+    expect(badJson.json().code).toBeTypeOf('string');
+  });
+});
+
+describe('rate limiting', () => {
+  it('limits a stranger per address and says when to come back', async () => {
+    const app = await createTestApp('sqlite', { config: { rateLimitPerMinute: 3 } });
+    try {
+      for (let i = 0; i < 3; i++) expect((await app.http.inject('/api/v1/offices')).statusCode).toBe(200);
+      const limited = await app.http.inject({ url: '/api/v1/offices', headers: { 'accept-language': 'en' } });
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json().code).toBe('rate_limited');
+      expect(limited.json().title).toMatch(/try again in \d+ s/);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      // Health probes are never limited: an orchestrator must always be able to ask.
+      for (let i = 0; i < 5; i++) expect((await app.http.inject('/healthz')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,38 @@
+import { buildApp, type App } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/platform/config.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import type { Dialect } from '../../src/platform/db/index.ts';
+import { createTestDatabase, type TestDatabase } from './databases.ts';
+
+export interface TestApp extends App {
+  readonly database: TestDatabase;
+  readonly config: Config;
+}
+
+/**
+ * A whole service on a fresh database of the given dialect, with demo data, served through
+ * Fastify's injector (or a real port with `listen`). Logs are silent unless TEST_LOG is set.
+ */
+export async function createTestApp(
+  dialect: Dialect,
+  options: { config?: Record<string, string | number | boolean>; demo?: boolean; now?: () => number } = {},
+): Promise<TestApp> {
+  const database = await createTestDatabase(dialect);
+  const config = loadConfig({}, { logLevel: process.env.TEST_LOG ?? 'silent', rateLimitPerMinute: 100_000, development: true, ...options.config });
+  const app = await buildApp({
+    config,
+    database,
+    logger: createLogger(config.logLevel),
+    demo: options.demo ?? true,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return {
+    ...app,
+    database,
+    config,
+    async close() {
+      await app.close();
+      await database.dispose();
+    },
+  };
+}

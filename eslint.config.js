@@ -10,10 +10,6 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
-      'no-restricted-syntax': [
-        'error',
-        { selector: "CallExpression[callee.property.name='sql'][arguments.0.type='TemplateLiteral']", message: 'use Kysely' },
-      ],
       eqeqeq: ['error', 'always'],
       'no-console': 'off',
     },

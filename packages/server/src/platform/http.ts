@@ -100,6 +100,16 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     reply.header('referrer-policy', 'no-referrer');
   });
 
+  // While shutting down, answers close their keep-alive connection, so the server's close
+  // completes once the in-flight requests are answered instead of waiting for idle clients.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     options.metrics.httpDuration.observe(

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
 import type { Dialect } from './types.ts';
 import { columnTypes, type ColumnTypes } from './columns.ts';
+import { PortableSchemaPlugin } from './portable-schema-plugin.ts';
 
 /** What a migration gets besides the connection: the dialect and portable column types. */
 export interface MigrationContext {
@@ -28,6 +29,7 @@ export class MigrationError extends Error {
 
 export function createMigrator(db: Kysely<unknown>, dialect: Dialect, migrations: readonly ModuleMigration[]): Migrator {
   const context: MigrationContext = { dialect, types: columnTypes(dialect) };
+  const portable = new PortableSchemaPlugin();
   const seen = new Set<string>();
   for (const migration of migrations) {
     if (!/^\d{12}_[a-z0-9_]+$/.test(migration.name)) throw new MigrationError(`bad migration name ${migration.name}`);
@@ -42,8 +44,8 @@ export function createMigrator(db: Kysely<unknown>, dialect: Dialect, migrations
           migrations.map((m): [string, Migration] => [
             m.name,
             {
-              up: (conn) => m.up(conn, context),
-              ...(m.down ? { down: (conn: Kysely<unknown>) => m.down!(conn, context) } : {}),
+              up: (conn) => m.up(conn.withPlugin(portable), context),
+              ...(m.down ? { down: (conn: Kysely<unknown>) => m.down!(conn.withPlugin(portable), context) } : {}),
             },
           ]),
         ),

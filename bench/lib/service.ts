@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+
+const BIN = resolve(import.meta.dirname, '../../packages/cli/bin/tasdiq.js');
+export const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export function postgresAnswers(timeoutMs = 500): Promise<boolean> {
+  const url = new URL(POSTGRES_URL);
+  return new Promise((done) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port || 5432) });
+    socket.setTimeout(timeoutMs, () => (socket.destroy(), done(false)));
+    socket.once('connect', () => (socket.destroy(), done(true)));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** A scratch PostgreSQL database for one benchmark run, dropped afterwards. */
+export async function scratchPostgres(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export interface BenchService {
+  readonly baseUrl: string;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `tasdiq serve --demo` in its own process (so it has its own core, as in production)
+ * with rate limits lifted for loopback load, and waits until it answers.
+ */
+export async function startBenchService(options: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<BenchService> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tasdiq-bench-'));
+  const child = spawn(process.execPath, [BIN, 'serve', '--demo', '--port', '0'], {
+    env: {
+      ...process.env,
+      TASDIQ_DATA_DIR: dataDir,
+      DATABASE_URL: options.databaseUrl ?? '',
+      LOG_LEVEL: 'warn',
+      TASDIQ_RATE_LIMIT_PER_MINUTE: '10000000',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + 60_000;
+  let baseUrl: string | undefined;
+  while (!baseUrl) {
+    const m = /Liveness\s+(\S+)\/healthz/.exec(output);
+    if (m) baseUrl = m[1];
+    else if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${output}`);
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    baseUrl,
+    child,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** CPU seconds a process has used so far, from /proc (Linux). */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  const { readFileSync } = await import('node:fs');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / 100;
+}
+
+export function formatLine(name: string, figures: Record<string, string | number>): string {
+  return `bench ${name} ${Object.entries(figures)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(2)) : v}`)
+    .join(' ')}`;
+}

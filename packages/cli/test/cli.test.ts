@@ -1,0 +1,66 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = resolve(import.meta.dirname, '../bin/tasdiq.js');
+const dataDir = mkdtempSync(join(tmpdir(), 'tasdiq-cli-'));
+const env = { ...process.env, TASDIQ_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' };
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function tasdiq(...args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 30_000 });
+}
+
+describe('tasdiq command', () => {
+  it('prints help listing its commands', () => {
+    const result = tasdiq('--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/serve\s+Run the Tasdiq service/);
+    expect(result.stdout).toMatch(/migrate\s+Apply pending database migrations/);
+  });
+
+  it('refuses an unknown command and bad configuration with exit code 2 and a clear message', () => {
+    const unknown = tasdiq('frobnicate');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+    const badPort = spawnSync(process.execPath, [BIN, 'migrate'], { env: { ...env, PORT: 'x' }, encoding: 'utf8' });
+    expect(badPort.status).toBe(2);
+    expect(badPort.stderr).toMatch(/PORT: expected an integer/);
+  });
+
+  it('migrates the embedded database and reports status', () => {
+    const first = tasdiq('migrate');
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/success\s+202611250700_offices/);
+    const status = tasdiq('migrate', '--status');
+    expect(status.stdout).not.toMatch(/pending/);
+    expect(status.stdout).toMatch(/applied\s+202611250700_offices/);
+  });
+
+  it('serves with demo data, prints its URLs, and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--demo', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 20_000;
+      let healthz: string | undefined;
+      while (!healthz && Date.now() < deadline) {
+        healthz = /Liveness\s+(\S+)/.exec(out)?.[1];
+        if (!healthz) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(healthz, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/healthz$/);
+      expect(out).toMatch(/embedded SQLite/);
+      expect((await fetch(healthz!)).status).toBe(200);
+      const offices = await fetch(healthz!.replace('/healthz', '/api/v1/offices?region=UZ-SU'));
+      expect(((await offices.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});

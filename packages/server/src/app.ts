@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import type { Config } from './platform/config.ts';
 import { openDatabase, type DatabaseHandle } from './platform/db/index.ts';
 import { migrateToLatest } from './platform/db/migrations.ts';
@@ -26,6 +27,7 @@ export interface BuildAppOptions {
   readonly background?: boolean;
   readonly now?: () => number;
   readonly trustProxy?: boolean;
+  readonly rateLimitNamespace?: string;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<App> {
@@ -36,7 +38,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   const database =
     options.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const tasks: BackgroundTask[] = [];
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false }) : undefined;
   try {
+    await redis?.connect();
     if (options.migrate ?? true) {
       const applied = await migrateToLatest(database.db as never, database.dialect, allMigrations(modules));
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -58,6 +62,8 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       logger,
       metrics,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      redis,
+      ...(options.rateLimitNamespace ? { rateLimitNamespace: options.rateLimitNamespace } : {}),
       trustProxy: options.trustProxy ?? false,
     });
     for (const module of modules) {
@@ -78,11 +84,13 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
         (closed ??= (async () => {
           await Promise.allSettled(tasks.map((t) => t.stop()));
           await http.close();
+          redis?.disconnect();
           if (ownsDatabase) await database.close();
         })()),
     };
   } catch (error) {
     await Promise.allSettled(tasks.map((t) => t.stop()));
+    redis?.disconnect();
     if (ownsDatabase) await database.close();
     throw error;
   }

@@ -9,6 +9,8 @@ export interface Config {
   readonly publicUrl: string;
   /** PostgreSQL connection string; when absent the embedded SQLite database is used. */
   readonly databaseUrl: string | undefined;
+  /** Redis for state shared by several instances (rate-limit counters, short-lived state). */
+  readonly redisUrl: string | undefined;
   /** Directory for the embedded database and file-backed key store. */
   readonly dataDir: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -39,6 +41,7 @@ const ENV_KEYS: Record<string, string> = {
   PORT: 'port',
   PUBLIC_URL: 'publicUrl',
   DATABASE_URL: 'databaseUrl',
+  REDIS_URL: 'redisUrl',
   TASDIQ_DATA_DIR: 'dataDir',
   LOG_LEVEL: 'logLevel',
   TASDIQ_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
@@ -107,6 +110,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: expected a postgres:// or postgresql:// URL');
   }
+  const redisUrl = raw.redisUrl === undefined ? undefined : String(raw.redisUrl);
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push('REDIS_URL: expected a redis:// or rediss:// URL');
+  }
   const publicUrl = String(raw.publicUrl ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, '');
   try {
     const u = new URL(publicUrl);
@@ -120,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
     port,
     publicUrl,
     databaseUrl,
+    redisUrl,
     dataDir: resolve(String(raw.dataDir ?? './data')),
     logLevel: logLevel as Config['logLevel'],
     rateLimitPerMinute: integer('TASDIQ_RATE_LIMIT_PER_MINUTE', raw.rateLimitPerMinute ?? 300, 1, 10_000_000, problems),

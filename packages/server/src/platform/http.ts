@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
 import type { Logger } from './logger.ts';
 import { maskUrl } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -18,6 +19,10 @@ export interface HttpOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly rateLimitPerMinute: number;
+  /** Shared counters so every instance behind a load balancer enforces one limit. */
+  readonly redis?: Redis | undefined;
+  /** Key prefix in Redis (tests isolate themselves with it). */
+  readonly rateLimitNamespace?: string;
   readonly bodyLimitBytes?: number;
   /** Trust X-Forwarded-For from these proxies (true in tests and behind a known load balancer). */
   readonly trustProxy?: boolean | string | string[];
@@ -136,6 +141,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     global: true,
     max: options.rateLimitPerMinute,
     timeWindow: 60_000,
+    ...(options.redis ? { redis: options.redis, nameSpace: options.rateLimitNamespace ?? 'tasdiq-rl-', skipOnError: false } : {}),
     errorResponseBuilder: (_request, context) =>
       new ApiError(CommonErrors.rate_limited, {
         params: { seconds: Math.ceil(context.ttl / 1000) },

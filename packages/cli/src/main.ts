@@ -2,9 +2,10 @@ import { ConfigError } from '@tasdiq/server';
 import { UsageError, type Command } from './commands.ts';
 import { serveCommand } from './serve.ts';
 import { migrateCommand } from './migrate.ts';
+import { clientCommand } from './client.ts';
 
 /** Every sub-command; admin commands of later modules are added here. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, clientCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -5,3 +5,4 @@ export { openDatabase, redactDatabaseUrl, type DatabaseHandle } from './platform
 export { migrateToLatest, createMigrator } from './platform/db/migrations.ts';
 export { MODULES, allMigrations } from './modules.ts';
 export { createLogger } from './platform/logger.ts';
+export { ClientRegistry, type RelyingParty } from './clients/index.ts';

@@ -3,10 +3,11 @@ import type { ModuleMigration } from './platform/db/migrations.ts';
 import { healthModule } from './health/routes.ts';
 import { officesModule } from './offices/index.ts';
 import { notifyModule } from './notify/index.ts';
+import { clientsModule } from './clients/index.ts';
 import { keysModule } from './platform/keys/index.ts';
 
 /** Every capability of the service, in dependency order. Add a module here to enable it. */
-export const MODULES: readonly TasdiqModule[] = [healthModule, keysModule, officesModule, notifyModule];
+export const MODULES: readonly TasdiqModule[] = [healthModule, keysModule, officesModule, notifyModule, clientsModule];
 
 /** All migrations of all modules, in their global (timestamp) order. */
 export function allMigrations(modules: readonly TasdiqModule[] = MODULES): ModuleMigration[] {

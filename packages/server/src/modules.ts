@@ -5,9 +5,10 @@ import { officesModule } from './offices/index.ts';
 import { notifyModule } from './notify/index.ts';
 import { clientsModule } from './clients/index.ts';
 import { keysModule } from './platform/keys/index.ts';
+import { webModule } from './web/index.ts';
 
 /** Every capability of the service, in dependency order. Add a module here to enable it. */
-export const MODULES: readonly TasdiqModule[] = [healthModule, keysModule, officesModule, notifyModule, clientsModule];
+export const MODULES: readonly TasdiqModule[] = [healthModule, keysModule, officesModule, notifyModule, clientsModule, webModule];
 
 /** All migrations of all modules, in their global (timestamp) order. */
 export function allMigrations(modules: readonly TasdiqModule[] = MODULES): ModuleMigration[] {

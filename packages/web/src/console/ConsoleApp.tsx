@@ -1,0 +1,3 @@
+export function ConsoleApp() {
+  return <main id="main"><h1>Tasdiq</h1></main>;
+}

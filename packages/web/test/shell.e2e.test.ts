@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
+import { startTestServer, type RunningTestServer } from './support/server.ts';
+
+describe.skipIf(skipBrowser)('web shell in Chromium', () => {
+  let server: RunningTestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startTestServer('sqlite');
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('opens the landing page from / and links both apps', async () => {
+    const page = await browser.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${server.url}/`);
+    expect(new URL(page.url()).pathname).toBe('/welcome/');
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Tasdiq Mobile-ID');
+    expect(await page.getByRole('link', { name: 'Operator paneli' }).getAttribute('href')).toBe('/console/');
+    expect(await page.getByRole('link', { name: 'Fuqaro ilovasi' }).getAttribute('href')).toBe('/app/');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('switches the citizen app language, remembers it, and finds offices by region', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    const response = await page.goto(`${server.url}/app/`);
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe("Tasdiq: ro'yxatdan o'tish");
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('uz-Latn');
+
+    await page.getByLabel('Til', { exact: true }).selectOption('ru');
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Tasdiq: регистрация');
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('ru');
+    await page.reload();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Tasdiq: регистрация');
+
+    await page.getByLabel('Регион', { exact: true }).selectOption('UZ-SU');
+    await page.getByRole('button', { name: 'Найти' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Найдено офисов: 3');
+    const offices = (listName: string) => page.getByRole('list', { name: listName }).getByRole('listitem').allTextContents();
+    expect(await offices('Найти офис')).toContainEqual(expect.stringContaining('Центр государственных услуг Байсунского района'));
+
+    // Names come translated from the server: switching language reloads them.
+    await page.getByLabel('Язык', { exact: true }).selectOption('en');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('3 offices found');
+    expect(await offices('Find an office')).toContainEqual(expect.stringContaining('Boysun District Public Services Center'));
+
+    await page.getByLabel('Office type', { exact: true }).selectOption('notary');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('1 offices found');
+
+    // Installable: a manifest and a service worker that controls the app's scope.
+    const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+    expect(scope).toBe(`${server.url}/app/`);
+    const manifest = await (await page.request.get(`${server.url}/app/manifest.webmanifest`)).json();
+    expect(manifest).toMatchObject({ start_url: '/app/', scope: '/app/', display: 'standalone' });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

@@ -4,11 +4,12 @@ import { healthModule } from './health/routes.ts';
 import { officesModule } from './offices/index.ts';
 import { notifyModule } from './notify/index.ts';
 import { clientsModule } from './clients/index.ts';
+import { oidcModule } from './oidc/index.ts';
 import { keysModule } from './platform/keys/index.ts';
 import { webModule } from './web/index.ts';
 
 /** Every capability of the service, in dependency order. Add a module here to enable it. */
-export const MODULES: readonly TasdiqModule[] = [healthModule, keysModule, officesModule, notifyModule, clientsModule, webModule];
+export const MODULES: readonly TasdiqModule[] = [healthModule, keysModule, officesModule, notifyModule, clientsModule, webModule, oidcModule];
 
 /** All migrations of all modules, in their global (timestamp) order. */
 export function allMigrations(modules: readonly TasdiqModule[] = MODULES): ModuleMigration[] {

@@ -30,4 +30,61 @@ export const notifyMigrations: ModuleMigration[] = [
       await db.schema.createIndex('notify_outbox_correlation_idx').on('notify_outbox').column('correlation_id').execute();
     },
   },
+  {
+    name: '202611250720_notify_delivery',
+    async up(db, { types }) {
+      await db.schema.alterTable('notify_outbox').addColumn('fallback', types.json).execute();
+      await db.schema.createIndex('notify_outbox_provider_idx').on('notify_outbox').column('provider_message_id').execute();
+      await db.schema
+        .createTable('notify_attempts')
+        .addColumn('id', types.id, (c) => c.primaryKey())
+        .addColumn('message_id', types.text, (c) => c.notNull())
+        .addColumn('attempt', types.int, (c) => c.notNull())
+        .addColumn('worker_id', types.text, (c) => c.notNull())
+        .addColumn('route', types.text)
+        .addColumn('outcome', types.text, (c) => c.notNull())
+        .addColumn('error', types.text)
+        .addColumn('started_at', types.time, (c) => c.notNull())
+        .addColumn('finished_at', types.time, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('notify_attempts_message_idx').on('notify_attempts').columns(['message_id', 'attempt']).execute();
+      await db.schema
+        .createTable('notify_provider_refs')
+        .addColumn('ref', types.text, (c) => c.primaryKey())
+        .addColumn('message_id', types.text)
+        .addColumn('receipt_status', types.text)
+        .addColumn('created_at', types.time, (c) => c.notNull())
+        .addColumn('receipt_at', types.time)
+        .execute();
+      await db.schema.createIndex('notify_provider_refs_message_idx').on('notify_provider_refs').column('message_id').execute();
+      await db.schema
+        .createTable('notify_push_targets')
+        .addColumn('id', types.id, (c) => c.primaryKey())
+        .addColumn('device_id', types.text, (c) => c.notNull())
+        .addColumn('kind', types.text, (c) => c.notNull())
+        .addColumn('address', types.text, (c) => c.notNull())
+        .addColumn('address_hash', types.text, (c) => c.notNull().unique())
+        .addColumn('created_at', types.time, (c) => c.notNull())
+        .addColumn('updated_at', types.time, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('notify_push_targets_device_idx').on('notify_push_targets').column('device_id').execute();
+      await db.schema
+        .createTable('notify_dev_inbox')
+        .addColumn('id', types.id, (c) => c.primaryKey())
+        .addColumn('message_id', types.text, (c) => c.notNull())
+        .addColumn('recipient', types.text, (c) => c.notNull())
+        .addColumn('kind', types.text, (c) => c.notNull())
+        .addColumn('text', types.text, (c) => c.notNull())
+        .addColumn('segments', types.int, (c) => c.notNull())
+        .addColumn('created_at', types.time, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('notify_dev_inbox_recipient_idx').on('notify_dev_inbox').columns(['recipient', 'created_at']).execute();
+      await db.schema
+        .createTable('notify_worker_leases')
+        .addColumn('name', types.text, (c) => c.primaryKey())
+        .addColumn('holder', types.text, (c) => c.notNull())
+        .addColumn('lease_until', types.time, (c) => c.notNull())
+        .execute();
+    },
+  },
 ];

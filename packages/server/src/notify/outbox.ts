@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Tx } from '../platform/db/index.ts';
 import type { Locale } from '../platform/i18n.ts';
-import type { NotificationChannel } from './schema.ts';
+import type { NotificationChannel, NotificationStatus } from './schema.ts';
+import { validateTemplateParams } from './templates.ts';
+
+/** What to send instead when a message fails for good (a push that reached no device). */
+export interface NotificationFallback {
+  readonly channel: NotificationChannel;
+  readonly recipient: string;
+  /** Defaults to the failed message's kind and params. */
+  readonly kind?: string;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
 
 export interface NotificationInput {
   /** Template key; see templates in this module. */
@@ -12,6 +22,7 @@ export interface NotificationInput {
   readonly params?: Readonly<Record<string, string | number>>;
   readonly correlationId?: string;
   readonly maxAttempts?: number;
+  readonly fallback?: NotificationFallback;
 }
 
 /**
@@ -19,6 +30,9 @@ export interface NotificationInput {
  * the message is about: both commit or neither does.
  */
 export async function enqueueNotification(tx: Tx | Db, input: NotificationInput, now: number = Date.now()): Promise<{ id: string }> {
+  const params = input.params ?? {};
+  validateTemplateParams(input.kind, params);
+  if (input.fallback) validateTemplateParams(input.fallback.kind ?? input.kind, input.fallback.params ?? params);
   const id = randomUUID();
   await tx
     .insertInto('notify_outbox')
@@ -28,7 +42,7 @@ export async function enqueueNotification(tx: Tx | Db, input: NotificationInput,
       channel: input.channel,
       recipient: input.recipient,
       locale: input.locale,
-      params: JSON.stringify(input.params ?? {}),
+      params: JSON.stringify(params),
       status: 'queued',
       attempts: 0,
       max_attempts: input.maxAttempts ?? 5,
@@ -42,7 +56,28 @@ export async function enqueueNotification(tx: Tx | Db, input: NotificationInput,
       updated_at: now,
       sent_at: null,
       delivered_at: null,
+      fallback: input.fallback ? JSON.stringify(input.fallback) : null,
     })
     .execute();
   return { id };
+}
+
+/** The delivery status a flow waits on; undefined for an unknown id. */
+export async function getNotificationStatus(db: Tx | Db, id: string): Promise<NotificationStatus | undefined> {
+  const row = await db.selectFrom('notify_outbox').select('status').where('id', '=', id).executeTakeFirst();
+  return row?.status;
+}
+
+/** Statuses of every message sent under one correlation id (an auth session), oldest first. */
+export async function getNotificationsByCorrelation(
+  db: Tx | Db,
+  correlationId: string,
+): Promise<Array<{ id: string; channel: NotificationChannel; status: NotificationStatus }>> {
+  return db
+    .selectFrom('notify_outbox')
+    .select(['id', 'channel', 'status'])
+    .where('correlation_id', '=', correlationId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }

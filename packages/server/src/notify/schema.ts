@@ -36,12 +36,92 @@ export interface NotifyOutboxTable {
   updated_at: number;
   sent_at: number | null;
   delivered_at: number | null;
+  /**
+   * JSON `{ channel, recipient, kind?, params? }` of a message to enqueue if this one fails
+   * (a push that reached no device falls back to SMS). Cleared once final, like `params`.
+   */
+  fallback: string | null;
 }
 
 export type OutboxMessage = Selectable<NotifyOutboxTable>;
 
+export const ATTEMPT_OUTCOMES = ['sent', 'retry', 'failed', 'lease_expired'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** One row per delivery attempt, so an operator can see why a message was late or lost. */
+export interface NotifyAttemptTable {
+  id: string;
+  message_id: string;
+  attempt: number;
+  worker_id: string;
+  /** Which connection or provider took it (an SMSC route name, `webpush`, `fcm`, ...). */
+  route: string | null;
+  outcome: AttemptOutcome;
+  error: string | null;
+  started_at: number;
+  finished_at: number;
+}
+
+/**
+ * Provider message ids (one per SMS segment) and their delivery receipts. A receipt can
+ * arrive before the worker has recorded the submit; whichever comes second settles the
+ * message, so neither order loses the receipt.
+ */
+export interface NotifyProviderRefTable {
+  /** `<route>:<provider message id>`. */
+  ref: string;
+  message_id: string | null;
+  /** SMPP receipt `stat` (DELIVRD, UNDELIV, ...) once it arrived. */
+  receipt_status: string | null;
+  created_at: number;
+  receipt_at: number | null;
+}
+
+export const PUSH_TARGET_KINDS = ['webpush', 'fcm', 'apns'] as const;
+export type PushTargetKind = (typeof PUSH_TARGET_KINDS)[number];
+
+/** Where a device can be woken: a Web Push subscription, an FCM token or an APNs token. */
+export interface NotifyPushTargetTable {
+  id: string;
+  device_id: string;
+  kind: PushTargetKind;
+  /** Web Push: the subscription JSON; FCM/APNs: the registration token. */
+  address: string;
+  /** SHA-256 of `kind:address`, unique, so re-registering the same target is idempotent. */
+  address_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Development only: SMS texts the `dev` channel "delivered", for demo users and browser tests. */
+export interface NotifyDevInboxTable {
+  id: string;
+  message_id: string;
+  recipient: string;
+  kind: string;
+  text: string;
+  segments: number;
+  created_at: number;
+}
+
+/** One row per named lease: on SQLite a single worker process delivers at a time. */
+export interface NotifyWorkerLeaseTable {
+  name: string;
+  holder: string;
+  lease_until: number;
+}
+
+export type NotifyAttempt = Selectable<NotifyAttemptTable>;
+export type PushTarget = Selectable<NotifyPushTargetTable>;
+export type DevInboxMessage = Selectable<NotifyDevInboxTable>;
+
 declare module '../platform/db/types.ts' {
   interface Database {
     notify_outbox: NotifyOutboxTable;
+    notify_attempts: NotifyAttemptTable;
+    notify_provider_refs: NotifyProviderRefTable;
+    notify_push_targets: NotifyPushTargetTable;
+    notify_dev_inbox: NotifyDevInboxTable;
+    notify_worker_leases: NotifyWorkerLeaseTable;
   }
 }

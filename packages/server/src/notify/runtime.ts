@@ -1,0 +1,84 @@
+import type { Db, Dialect } from '../platform/db/index.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Channel, SmsTransport } from './channels/channel.ts';
+import { HttpSmsGateway } from './channels/http-sms.ts';
+import { SmppRouter } from './channels/smpp-router.ts';
+import { DevInboxChannel, SmsChannel } from './channels/sms.ts';
+import { PushChannel, type PushProvider } from './channels/push.ts';
+import { WebPushProvider } from './channels/web-push.ts';
+import { FcmProvider } from './channels/fcm.ts';
+import { ApnsProvider } from './channels/apns.ts';
+import type { NotifyConfig } from './config.ts';
+import { OutboxWorker, type OutboxWorkerOptions } from './worker.ts';
+import type { NotificationChannel, PushTargetKind } from './schema.ts';
+
+export interface NotifyRuntime {
+  readonly worker: OutboxWorker;
+  /** Present when SMS goes over SMPP; exposes the connections (bound state, reconnects). */
+  readonly smpp: SmppRouter | undefined;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** Wires channels from configuration to one outbox worker; used by `serve`, `tasdiq worker` and the benchmark. */
+export function createNotifyRuntime(options: {
+  db: Db;
+  dialect: Dialect;
+  logger: Logger;
+  config: NotifyConfig;
+  now?: () => number;
+  workerId?: string;
+  onSettled?: OutboxWorkerOptions['onSettled'];
+}): NotifyRuntime {
+  const logger = options.logger.child({ module: 'notify' });
+  const now = options.now ?? Date.now;
+  const { config } = options;
+  // The router reports receipts to the worker, which is built after it.
+  const late: { worker?: OutboxWorker } = {};
+  let smpp: SmppRouter | undefined;
+  let transport: SmsTransport | undefined;
+  if (config.sms === 'smpp') {
+    smpp = new SmppRouter(config.smppRoutes, {
+      logger,
+      onReceipt: (ref, stat) => {
+        late.worker?.handleReceipt(ref, stat).catch((error: unknown) => logger.error({ err: error }, 'recording a delivery receipt failed'));
+      },
+    });
+    transport = smpp;
+  } else if (config.sms === 'http' && config.httpSms) {
+    transport = new HttpSmsGateway(config.httpSms);
+  }
+  const dev = config.development ? new DevInboxChannel(options.db, logger, now) : undefined;
+  const providers: Partial<Record<PushTargetKind, PushProvider>> = {};
+  if (config.vapid) providers.webpush = new WebPushProvider(config.vapid);
+  if (config.fcm) providers.fcm = new FcmProvider(config.fcm);
+  if (config.apns) providers.apns = new ApnsProvider(config.apns);
+  const channels: Partial<Record<NotificationChannel, Channel>> = {
+    ...(transport ? { sms: new SmsChannel(transport) } : config.sms === 'dev' && dev ? { sms: dev } : {}),
+    ...(dev ? { dev } : {}),
+    push: new PushChannel(options.db, providers, logger),
+  };
+  const w = new OutboxWorker({
+    db: options.db,
+    dialect: options.dialect,
+    logger,
+    settings: config.worker,
+    channels,
+    now,
+    ...(options.workerId ? { workerId: options.workerId } : {}),
+    ...(options.onSettled ? { onSettled: options.onSettled } : {}),
+  });
+  late.worker = w;
+  return {
+    worker: w,
+    smpp,
+    start() {
+      smpp?.start();
+      w.start();
+    },
+    async stop() {
+      await w.stop();
+      await Promise.all(Object.values(channels).map((c) => c.close?.()));
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import smpp, { type Pdu, type Server, type Session } from 'smpp';
+
+export interface SubmittedSms {
+  readonly systemId: string;
+  readonly destination: string;
+  readonly text: string;
+  readonly dataCoding: number;
+  /** Concatenation header (ref, total, seq) when the submit was one part of a long SMS. */
+  readonly concat: { ref: number; total: number; seq: number } | undefined;
+  readonly messageId: string;
+  readonly at: number;
+}
+
+export interface TestSmscOptions {
+  readonly systemId?: string;
+  readonly password?: string;
+  /** Receipt `stat` to send after each accepted submit (none when undefined). */
+  readonly receipt?: 'DELIVRD' | 'UNDELIV' | undefined;
+  /** Hold each submit_sm_resp this long (lets a test see the client's window). */
+  readonly respondDelayMs?: number;
+  /** Answer the first N submits with ESME_RTHROTTLED. */
+  readonly throttleFirst?: number;
+}
+
+/**
+ * A real SMSC on loopback built on the `smpp` package's server: checks the bind, accepts
+ * submit_sm, answers enquire_link and sends delivery receipts as deliver_sm, recording
+ * everything it saw. Tests and the benchmark use it in place of an operator's SMSC.
+ */
+export class TestSmsc {
+  readonly submits: SubmittedSms[] = [];
+  readonly binds: string[] = [];
+  maxOutstanding = 0;
+  enquireLinks = 0;
+  options: TestSmscOptions;
+  readonly #server: Server;
+  readonly #sessions = new Set<Session>();
+  #throttled = 0;
+  #outstanding = 0;
+
+  private constructor(options: TestSmscOptions) {
+    this.options = options;
+    this.#server = smpp.createServer((session) => this.#accept(session));
+  }
+
+  static async start(options: TestSmscOptions = {}): Promise<TestSmsc> {
+    const smsc = new TestSmsc(options);
+    await new Promise<void>((resolve) => smsc.#server.listen(0, '127.0.0.1', () => resolve()));
+    return smsc;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  /** Texts of accepted submits, long messages joined back from their parts. */
+  messagesTo(destination: string): string[] {
+    const out: string[] = [];
+    const parts = new Map<string, SubmittedSms[]>();
+    for (const s of this.submits.filter((x) => x.destination === destination)) {
+      if (!s.concat) out.push(s.text);
+      else {
+        const key = `${s.concat.ref}/${s.concat.total}`;
+        const list = parts.get(key) ?? [];
+        list.push(s);
+        parts.set(key, list);
+        if (list.length === s.concat.total) out.push(list.sort((a, b) => a.concat!.seq - b.concat!.seq).map((p) => p.text).join(''));
+      }
+    }
+    return out;
+  }
+
+  /** Drops every client connection at once, as an SMSC restart would. */
+  dropAll(): void {
+    for (const session of this.#sessions) session.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.dropAll();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #accept(session: Session): void {
+    this.#sessions.add(session);
+    let systemId = '';
+    let bound = false;
+    session.on('error', () => undefined);
+    session.on('close', () => this.#sessions.delete(session));
+    const bind = (pdu: Pdu) => {
+      const ok = (this.options.systemId ?? 'tasdiq') === pdu.system_id && (this.options.password ?? 'secret') === pdu.password;
+      if (!ok) {
+        session.send(pdu.response({ command_status: smpp.ESME_RBINDFAIL }));
+        session.close();
+        return;
+      }
+      systemId = String(pdu.system_id);
+      bound = true;
+      this.binds.push(systemId);
+      session.send(pdu.response({ system_id: 'testsmsc' }));
+    };
+    session.on('bind_transceiver', bind);
+    session.on('bind_transmitter', bind);
+    session.on('enquire_link', (pdu: Pdu) => {
+      this.enquireLinks += 1;
+      session.send(pdu.response());
+    });
+    session.on('unbind', (pdu: Pdu) => {
+      session.send(pdu.response());
+      session.close();
+    });
+    session.on('deliver_sm_resp', () => undefined);
+    session.on('submit_sm', (pdu: Pdu) => {
+      if (!bound) {
+        session.send(pdu.response({ command_status: 0x04 })); // ESME_RINVBNDSTS
+        return;
+      }
+      this.#outstanding += 1;
+      this.maxOutstanding = Math.max(this.maxOutstanding, this.#outstanding);
+      const answer = () => {
+        this.#outstanding -= 1;
+        if (this.#throttled < (this.options.throttleFirst ?? 0)) {
+          this.#throttled += 1;
+          session.send(pdu.response({ command_status: smpp.ESME_RTHROTTLED }));
+          return;
+        }
+        const messageId = randomBytes(8).toString('hex');
+        const sm = pdu.short_message as { message: string; udh?: Buffer[] };
+        const udh = sm.udh?.find((u) => u[0] === 0x00);
+        this.submits.push({
+          systemId,
+          destination: String(pdu.destination_addr),
+          text: String(sm.message),
+          dataCoding: Number(pdu.data_coding),
+          concat: udh ? { ref: udh[2]!, total: udh[3]!, seq: udh[4]! } : undefined,
+          messageId,
+          at: Date.now(),
+        });
+        session.send(pdu.response({ message_id: messageId }));
+        const stat = this.options.receipt;
+        if (stat && (Number(pdu.registered_delivery) & 0x03) !== 0) {
+          setImmediate(() =>
+            session.deliver_sm({
+              source_addr: pdu.destination_addr,
+              destination_addr: pdu.source_addr,
+              esm_class: 0x04,
+              short_message: `id:${messageId} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:2611250700 done date:2611250700 stat:${stat} err:000 text:`,
+              receipted_message_id: messageId,
+              message_state: stat === 'DELIVRD' ? 2 : 5,
+            }),
+          );
+        }
+      };
+      if (this.options.respondDelayMs) setTimeout(answer, this.options.respondDelayMs);
+      else answer();
+    });
+  }
+}

@@ -1,0 +1,225 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../platform/module.ts';
+import { ApiError, CommonErrors } from '../platform/errors.ts';
+import { listAuditEvents, presentAuditEvent } from '../audit/index.ts';
+import type { PopulationRegistry } from '../identity/registry/types.ts';
+import type { Actor } from './actor.ts';
+import { confirmBinding, startBinding } from './bindings.ts';
+import { issueActivationCode } from './activation.ts';
+import { changeEnrollment, citizenView, enrollCitizen, lookupCitizen, type LifecycleAction, type LookupQuery } from './service.ts';
+import { ENROLLING_ROLES, SUPERVISING_ROLES, requireOperator } from './session.ts';
+
+const citizenIdParams = {
+  type: 'object',
+  properties: { citizenId: { type: 'string', pattern: '^cit_[A-Za-z0-9_-]{1,40}$' } },
+  required: ['citizenId'],
+} as const;
+const reasonJson = { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' } as const;
+const pinflJson = { type: 'string', minLength: 1, maxLength: 32 } as const;
+const documentJson = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['series', 'number'],
+  properties: { series: { type: 'string', minLength: 1, maxLength: 4 }, number: { type: 'string', minLength: 1, maxLength: 12 } },
+} as const;
+const phoneJson = { type: 'string', minLength: 1, maxLength: 40 } as const;
+
+function actorOf(request: FastifyRequest): Actor {
+  return { operator: request.operator!, requestId: request.id };
+}
+
+async function officeName(context: AppContext, officeId: string, locale: string): Promise<string> {
+  const office = await context.db.selectFrom('offices').selectAll().where('id', '=', officeId).executeTakeFirst();
+  if (!office) return officeId;
+  return { 'uz-Latn': office.name_uz_latn, 'uz-Cyrl': office.name_uz_cyrl, ru: office.name_ru, en: office.name_en }[locale] ?? office.name_uz_latn;
+}
+
+function bindingJson(b: { id: string; phone: string; mobile_operator: string; code_expires_at: number; attempts: number; rebind: number }) {
+  return { id: b.id, phone: b.phone, mobileOperator: b.mobile_operator, expiresAt: new Date(b.code_expires_at).toISOString(), attemptsLeft: 3 - b.attempts, rebind: b.rebind === 1 };
+}
+
+export async function enrollmentRoutes(app: FastifyInstance, context: AppContext, registry: PopulationRegistry | undefined): Promise<void> {
+  const { db } = context;
+  const enrolling = requireOperator(context, ENROLLING_ROLES);
+  const supervising = requireOperator(context, SUPERVISING_ROLES);
+
+  app.post<{ Body: LookupQuery }>(
+    '/api/v1/enrollment/lookup',
+    {
+      preHandler: enrolling,
+      schema: {
+        body: {
+          oneOf: [
+            { type: 'object', additionalProperties: false, required: ['pinfl'], properties: { pinfl: pinflJson } },
+            { type: 'object', additionalProperties: false, required: ['document'], properties: { document: documentJson } },
+          ],
+        },
+      },
+    },
+    async (request) => ({ citizen: await lookupCitizen(db, registry, request.body, actorOf(request), context.now()) }),
+  );
+
+  app.post<{ Body: { pinfl: string; document: { series: string; number: string } } }>(
+    '/api/v1/enrollment/enrollments',
+    {
+      preHandler: enrolling,
+      schema: {
+        body: { type: 'object', additionalProperties: false, required: ['pinfl', 'document'], properties: { pinfl: pinflJson, document: documentJson } },
+      },
+    },
+    async (request, reply) => reply.code(201).send({ citizen: await enrollCitizen(db, registry, request.body, actorOf(request), context.now()) }),
+  );
+
+  app.get<{ Params: { citizenId: string } }>(
+    '/api/v1/citizens/:citizenId',
+    { preHandler: enrolling, schema: { params: citizenIdParams } },
+    async (request) => ({ citizen: await citizenView(db, request.params.citizenId, context.now()) }),
+  );
+
+  app.post<{ Params: { citizenId: string }; Body: { phone: string } }>(
+    '/api/v1/citizens/:citizenId/phone-binding',
+    {
+      preHandler: enrolling,
+      schema: { params: citizenIdParams, body: { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone: phoneJson } } },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const started = await startBinding(
+        db,
+        { citizenId: request.params.citizenId, phone: request.body.phone, rebind: false, reason: null, locale: request.locale, officeName: await officeName(context, actor.operator.office_id, request.locale) },
+        actor,
+        context.now(),
+      );
+      return reply.code(201).send({ binding: bindingJson(started.binding), notificationId: started.notificationId });
+    },
+  );
+
+  app.post<{ Params: { citizenId: string }; Body: { bindingId: string; code: string } }>(
+    '/api/v1/citizens/:citizenId/phone-binding/confirm',
+    {
+      preHandler: enrolling,
+      schema: {
+        params: citizenIdParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['bindingId', 'code'],
+          properties: { bindingId: { type: 'string', minLength: 1, maxLength: 64 }, code: { type: 'string', pattern: '^[0-9]{6}$' } },
+        },
+      },
+    },
+    async (request) => {
+      await confirmBinding(db, { citizenId: request.params.citizenId, ...request.body }, actorOf(request), context.now());
+      return { citizen: await citizenView(db, request.params.citizenId, context.now()) };
+    },
+  );
+
+  app.post<{ Params: { citizenId: string } }>(
+    '/api/v1/citizens/:citizenId/activation-codes',
+    { preHandler: enrolling, schema: { params: citizenIdParams, body: { type: ['object', 'null'], additionalProperties: false, properties: {} } } },
+    async (request, reply) => {
+      const issued = await issueActivationCode(db, request.params.citizenId, context.config.publicUrl, actorOf(request), context.now());
+      return reply.code(201).send({ code: issued.code, activationUri: issued.activationUri, qrSvg: issued.qrSvg, expiresAt: new Date(issued.expiresAt).toISOString() });
+    },
+  );
+
+  for (const action of ['suspend', 'resume', 'revoke'] as const satisfies readonly LifecycleAction[]) {
+    app.post<{ Params: { citizenId: string }; Body: { reason: string } }>(
+      `/api/v1/citizens/:citizenId/${action}`,
+      {
+        preHandler: supervising,
+        schema: { params: citizenIdParams, body: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: reasonJson } } },
+      },
+      async (request) => ({ citizen: await changeEnrollment(db, request.params.citizenId, action, request.body.reason.trim(), actorOf(request), context.now()) }),
+    );
+  }
+
+  app.post<{ Params: { citizenId: string }; Body: { reason: string; phone: string } }>(
+    '/api/v1/citizens/:citizenId/rebind',
+    {
+      preHandler: supervising,
+      schema: {
+        params: citizenIdParams,
+        body: { type: 'object', additionalProperties: false, required: ['reason', 'phone'], properties: { reason: reasonJson, phone: phoneJson } },
+      },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const started = await startBinding(
+        db,
+        {
+          citizenId: request.params.citizenId,
+          phone: request.body.phone,
+          rebind: true,
+          reason: request.body.reason.trim(),
+          locale: request.locale,
+          officeName: await officeName(context, actor.operator.office_id, request.locale),
+        },
+        actor,
+        context.now(),
+      );
+      return reply.code(201).send({ binding: bindingJson(started.binding), notificationId: started.notificationId });
+    },
+  );
+
+  app.get<{ Params: { citizenId: string } }>(
+    '/api/v1/citizens/:citizenId/history',
+    { preHandler: enrolling, schema: { params: citizenIdParams } },
+    async (request) => {
+      const rows = await listAuditEvents(db, { citizenId: request.params.citizenId, limit: 500 });
+      return { items: rows.map(presentAuditEvent) };
+    },
+  );
+
+  app.get<{ Params: { citizenId: string } }>(
+    '/api/v1/citizens/:citizenId/offices',
+    { preHandler: enrolling, schema: { params: citizenIdParams } },
+    async (request) => {
+      const rows = await db
+        .selectFrom('audit_events')
+        .innerJoin('offices', 'offices.id', 'audit_events.office_id')
+        .select(['audit_events.id', 'audit_events.at', 'audit_events.action', 'audit_events.reason', 'offices.id as office_id', 'offices.kind', 'offices.name_uz_latn', 'offices.name_uz_cyrl', 'offices.name_ru', 'offices.name_en'])
+        .where('audit_events.subject_citizen_id', '=', request.params.citizenId)
+        .where('audit_events.action', 'like', 'enrollment.%')
+        .orderBy('audit_events.id', 'desc')
+        .limit(200)
+        .execute();
+      return {
+        items: rows.map((r) => ({
+          at: new Date(r.at).toISOString(),
+          action: r.action,
+          office: { id: r.office_id, kind: r.kind, name: { 'uz-Latn': r.name_uz_latn, 'uz-Cyrl': r.name_uz_cyrl, ru: r.name_ru, en: r.name_en }[request.locale] },
+          reason: r.reason,
+        })),
+      };
+    },
+  );
+
+  app.get<{ Querystring: { citizenId?: string; before?: string; limit: number } }>(
+    '/api/v1/audit',
+    {
+      preHandler: enrolling,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            citizenId: { type: 'string', pattern: '^cit_[A-Za-z0-9_-]{1,40}$' },
+            before: { type: 'string', pattern: '^aud_[0-9a-f]{1,40}$' },
+            limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+            lang: { type: 'string', maxLength: 16 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { citizenId, before, limit } = request.query;
+      if (!citizenId && !SUPERVISING_ROLES.includes(request.operator!.role)) {
+        throw new ApiError(CommonErrors.forbidden, { detail: 'Operators and notaries read the audit log one citizen at a time (citizenId).' });
+      }
+      const rows = await listAuditEvents(db, { citizenId, before, limit: limit + 1 });
+      const page = rows.slice(0, limit);
+      return { items: page.map(presentAuditEvent), next: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+    },
+  );
+}

@@ -1,0 +1,233 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { testDialects } from '../support/databases.ts';
+import { consumeActivationCode, getActiveBinding } from '../../src/enrollment/index.ts';
+import { call, expectNothingWritten, expiredDemoCitizen, idCard, PUBLIC_URL, registerOperator, smsCodeFor, validDemoCitizen, type OperatorSession } from './helpers.ts';
+
+describe.each(testDialects())('enrollment flow on %s', (dialect) => {
+  let app: TestApp;
+  let clock = Date.parse('2026-11-25T08:00:00Z');
+  let operator: OperatorSession;
+  let supervisor: OperatorSession;
+
+  beforeAll(async () => {
+    app = await createTestApp(dialect, { config: { publicUrl: PUBLIC_URL }, now: () => clock });
+    operator = await registerOperator(app, 'operator');
+    supervisor = await registerOperator(app, 'supervisor', 'notary-tk-01');
+  });
+  afterAll(async () => app?.close());
+
+  async function enroll(index: number): Promise<string> {
+    const person = validDemoCitizen(index);
+    const response = await call(app, operator, 'POST', '/api/v1/enrollment/enrollments', { pinfl: person.pinfl, document: idCard(person) });
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json().citizen.id;
+  }
+
+  async function bind(citizenId: string, phone: string): Promise<void> {
+    const started = await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone });
+    expect(started.statusCode, started.body).toBe(201);
+    const code = await smsCodeFor(app, started.json().notificationId);
+    const confirmed = await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding/confirm`, { bindingId: started.json().binding.id, code });
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+  }
+
+  it('looks up, enrolls, binds a phone with the SMS code and issues an activation code, all audited', async () => {
+    const person = validDemoCitizen(0);
+    const lookup = await call(app, operator, 'POST', '/api/v1/enrollment/lookup', { pinfl: person.pinfl });
+    expect(lookup.statusCode, lookup.body).toBe(200);
+    expect(lookup.json().citizen).toMatchObject({ id: null, pinfl: person.pinfl, demo: true, birthDate: person.birthDate, enrollment: null });
+    const byDocument = await call(app, operator, 'POST', '/api/v1/enrollment/lookup', { document: idCard(person) });
+    expect(byDocument.json().citizen.pinfl).toBe(person.pinfl);
+
+    const enrolled = await call(app, operator, 'POST', '/api/v1/enrollment/enrollments', { pinfl: person.pinfl, document: idCard(person) });
+    expect(enrolled.statusCode, enrolled.body).toBe(201);
+    const citizen = enrolled.json().citizen;
+    expect(citizen.id).toMatch(/^cit_/);
+    expect(citizen.enrollment).toMatchObject({ status: 'active', assurance: 'in_person', officeId: 'psc-tk-01', operatorId: operator.operatorId });
+
+    const started = await call(app, operator, 'POST', `/api/v1/citizens/${citizen.id}/phone-binding`, { phone: '90 123 45 67' });
+    expect(started.statusCode, started.body).toBe(201);
+    expect(started.json().binding).toMatchObject({ phone: '+998901234567', mobileOperator: 'Beeline', attemptsLeft: 3, rebind: false });
+    const code = await smsCodeFor(app, started.json().notificationId);
+    expect(code).toMatch(/^\d{6}$/);
+    const stored = await app.context.db.selectFrom('phone_bindings').selectAll().where('id', '=', started.json().binding.id).executeTakeFirstOrThrow();
+    expect(stored.code_hash).not.toContain(code);
+
+    const wrong = code === '000000' ? '000001' : '000000';
+    const bad = await call(app, operator, 'POST', `/api/v1/citizens/${citizen.id}/phone-binding/confirm`, { bindingId: started.json().binding.id, code: wrong });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'binding_code_wrong', detail: '2 attempts left.' });
+
+    const confirmed = await call(app, operator, 'POST', `/api/v1/citizens/${citizen.id}/phone-binding/confirm`, { bindingId: started.json().binding.id, code });
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    expect(confirmed.json().citizen.binding).toMatchObject({ phone: '+998901234567', status: 'active' });
+    expect(confirmed.json().citizen.pendingBinding).toBeNull();
+
+    const issued = await call(app, operator, 'POST', `/api/v1/citizens/${citizen.id}/activation-codes`);
+    expect(issued.statusCode, issued.body).toBe(201);
+    const activation = issued.json();
+    expect(activation.code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
+    expect(activation.activationUri).toBe(`tasdiq://activate?code=${activation.code.replaceAll('-', '')}&server=${encodeURIComponent(PUBLIC_URL)}`);
+    expect(activation.qrSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    const codeRows = await app.context.db.selectFrom('activation_codes').select('code_hash').execute();
+    expect(codeRows.some((r) => r.code_hash.includes(activation.code.replaceAll('-', '')))).toBe(false);
+
+    const binding = await getActiveBinding(app.context.db, citizen.id);
+    expect(binding).toMatchObject({ citizenId: citizen.id, phone: '+998901234567', mobileOperator: 'Beeline' });
+
+    const consumed = await app.context.db.transaction().execute((tx) => consumeActivationCode(tx, activation.code.toLowerCase(), clock));
+    expect(consumed).toEqual({ citizenId: citizen.id, bindingId: binding!.bindingId, phone: '+998901234567', assurance: 'in_person' });
+
+    const history = await call(app, operator, 'GET', `/api/v1/citizens/${citizen.id}/history`);
+    expect(history.statusCode).toBe(200);
+    const actions = history.json().items.map((e: { action: string }) => e.action).reverse();
+    expect(actions).toEqual(['enrollment.created', 'enrollment.binding_started', 'enrollment.phone_bound', 'enrollment.activation_code_issued']);
+    for (const event of history.json().items) {
+      expect(event).toMatchObject({ actorType: 'operator', actorId: operator.operatorId, officeId: 'psc-tk-01' });
+      expect(JSON.stringify(event)).not.toContain(person.pinfl);
+      expect(JSON.stringify(event)).not.toContain('+998901234567');
+    }
+    const audit = await call(app, operator, 'GET', `/api/v1/audit?citizenId=${citizen.id}&limit=2`);
+    expect(audit.json().items).toHaveLength(2);
+    expect(audit.json().next).toBe(audit.json().items[1].id);
+    const offices = await call(app, operator, 'GET', `/api/v1/citizens/${citizen.id}/offices?lang=en`);
+    expect(offices.json().items[0].office).toEqual({ id: 'psc-tk-01', kind: 'public_services_center', name: 'Public Services Center, Tashkent City' });
+  });
+
+  it('refuses a reused, voided or expired activation code and writes nothing', async () => {
+    const citizenId = await enroll(1);
+    await bind(citizenId, '+998 93 555 00 11');
+    const first = (await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/activation-codes`)).json().code as string;
+    const second = (await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/activation-codes`)).json().code as string;
+    const voided = await app.context.db.transaction().execute((tx) => consumeActivationCode(tx, first, clock));
+    expect(voided).toBeNull();
+    expect(await app.context.db.transaction().execute((tx) => consumeActivationCode(tx, second, clock))).not.toBeNull();
+    const before = await app.context.db.selectFrom('activation_codes').selectAll().where('citizen_id', '=', citizenId).execute();
+    expect(await app.context.db.transaction().execute((tx) => consumeActivationCode(tx, second, clock))).toBeNull();
+    expect(await app.context.db.selectFrom('activation_codes').selectAll().where('citizen_id', '=', citizenId).execute()).toEqual(before);
+
+    const third = (await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/activation-codes`)).json().code as string;
+    expect(await app.context.db.transaction().execute((tx) => consumeActivationCode(tx, third, clock + 15 * 60_000))).toBeNull();
+    expect(await app.context.db.transaction().execute((tx) => consumeActivationCode(tx, 'NOT-A-CODE', clock))).toBeNull();
+    expect(await app.context.db.transaction().execute((tx) => consumeActivationCode(tx, third, clock + 15 * 60_000 - 1))).not.toBeNull();
+  });
+
+  it('answers every bad input with a 4xx and a stable code, writing nothing', async () => {
+    const person = validDemoCitizen(2);
+    const wrongCheck = person.pinfl.slice(0, 13) + String((Number(person.pinfl[13]) + 1) % 10);
+    const r = await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/enrollments', { pinfl: wrongCheck, document: idCard(person) }), 400, 'pinfl_check_digit_mismatch');
+    expect(r.json().detail).toContain(`should be ${person.pinfl[13]}`);
+    await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/lookup', { pinfl: '1234' }), 400, 'pinfl_wrong_length');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/lookup', { pinfl: '3150590001234a' }), 400, 'pinfl_not_digits');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/lookup', { pinfl: '33102900012345' }), 400, 'pinfl_bad_birth_date');
+
+    const expired = expiredDemoCitizen();
+    await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/enrollments', { pinfl: expired.pinfl, document: idCard(expired) }), 422, 'document_expired');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/enrollments', { pinfl: person.pinfl, document: idCard(expired) }), 422, 'document_not_of_citizen');
+
+    const citizenId = await enroll(2);
+    await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/enrollments', { pinfl: person.pinfl, document: idCard(person) }), 409, 'already_enrolled');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone: '+998 90 123 45 67' }), 409, 'phone_already_bound');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone: '+998 71 200 00 00' }), 400, 'phone_landline');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone: '+998 12 345 67 89' }), 400, 'phone_unknown_operator');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone: 'call me' }), 400, 'phone_malformed');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/activation-codes`), 409, 'no_active_binding');
+
+    // Roles: an operator may not suspend, revoke, re-bind or invite.
+    await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/suspend`, { reason: 'test' }), 403, 'forbidden');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/revoke`, { reason: 'test' }), 403, 'forbidden');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/rebind`, { reason: 'lost', phone: '+998901112233' }), 403, 'forbidden');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/operator/invitations', { name: 'X', role: 'admin', officeId: 'psc-tk-01' }), 403, 'forbidden');
+    await expectNothingWritten(app, () => call(app, operator, 'GET', '/api/v1/audit'), 403, 'forbidden');
+    // A supervisor needs a reason.
+    await expectNothingWritten(app, () => call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/suspend`, {}), 400, 'validation_failed');
+    await expectNothingWritten(app, () => call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/suspend`, { reason: '   ' }), 400, 'validation_failed');
+    // Without a session, or without the CSRF header.
+    await expectNothingWritten(app, () => call(app, undefined, 'POST', '/api/v1/enrollment/lookup', { pinfl: person.pinfl }), 401, 'unauthorized');
+    await expectNothingWritten(
+      app,
+      () => app.http.inject({ method: 'POST', url: `/api/v1/citizens/${citizenId}/phone-binding`, headers: { cookie: operator.cookie }, payload: { phone: '+998935550099' } }),
+      403,
+      'csrf_failed',
+    );
+    await expectNothingWritten(
+      app,
+      () => app.http.inject({ method: 'POST', url: '/api/v1/enrollment/lookup', headers: { cookie: operator.cookie, 'x-tasdiq-csrf': 'x'.repeat(43) }, payload: { pinfl: person.pinfl } }),
+      403,
+      'csrf_failed',
+    );
+    await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/lookup', { pinfl: person.pinfl, extra: 1 }), 400, 'validation_failed');
+  });
+
+  it('limits SMS code attempts and lifetime', async () => {
+    const citizenId = await enroll(3);
+    const started = await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone: '+998 97 700 00 01' });
+    const bindingId = started.json().binding.id;
+    const code = await smsCodeFor(app, started.json().notificationId);
+    const wrong = code === '111111' ? '222222' : '111111';
+    const confirm = (c: string) => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding/confirm`, { bindingId, code: c });
+    expect((await confirm(wrong)).json().code).toBe('binding_code_wrong');
+    expect((await confirm(wrong)).json().code).toBe('binding_code_wrong');
+    expect((await confirm(wrong)).json().code).toBe('binding_attempts_exhausted');
+    const exhausted = await confirm(code);
+    expect([exhausted.statusCode, exhausted.json().code]).toEqual([429, 'binding_attempts_exhausted']);
+
+    const again = await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone: '+998 97 700 00 01' });
+    const againCode = await smsCodeFor(app, again.json().notificationId);
+    // The earlier pending binding was abandoned by the new start.
+    expect((await confirm(code)).json().code).toBe('binding_not_found');
+    clock += 10 * 60_000;
+    try {
+      const late = await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding/confirm`, { bindingId: again.json().binding.id, code: againCode });
+      expect([late.statusCode, late.json().code]).toEqual([410, 'binding_code_expired']);
+    } finally {
+      clock -= 10 * 60_000;
+    }
+  });
+
+  it('suspends, resumes, re-binds after a lost phone, and revokes, with reasons in the audit log', async () => {
+    const citizenId = await enroll(4);
+    await bind(citizenId, '+998 94 400 00 04');
+    const suspended = await call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/suspend`, { reason: 'Citizen reported a stolen phone' });
+    expect(suspended.statusCode, suspended.body).toBe(200);
+    expect(suspended.json().citizen.enrollment.status).toBe('suspended');
+    expect(await getActiveBinding(app.context.db, citizenId)).toBeNull();
+    await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/activation-codes`), 409, 'enrollment_not_active');
+    await expectNothingWritten(app, () => call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/suspend`, { reason: 'again' }), 409, 'enrollment_not_active');
+    expect((await call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/resume`, { reason: 'Phone found' })).json().citizen.enrollment.status).toBe('active');
+
+    // Re-bind to a new SIM: the old phone stays active until the new code is entered.
+    const rebind = await call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/rebind`, { reason: 'SIM replaced', phone: '+998 99 900 00 04' });
+    expect(rebind.statusCode, rebind.body).toBe(201);
+    expect(rebind.json().binding.rebind).toBe(true);
+    expect((await getActiveBinding(app.context.db, citizenId))?.phone).toBe('+998944000004');
+    const code = await smsCodeFor(app, rebind.json().notificationId);
+    const done = await call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/phone-binding/confirm`, { bindingId: rebind.json().binding.id, code });
+    expect(done.statusCode, done.body).toBe(200);
+    expect((await getActiveBinding(app.context.db, citizenId))?.phone).toBe('+998999000004');
+    // The released number can now be bound to someone else.
+    const other = await enroll(5);
+    await bind(other, '+998 94 400 00 04');
+
+    const revoked = await call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/revoke`, { reason: 'Deceased (registry notice)' });
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    expect(revoked.json().citizen).toMatchObject({ enrollment: { status: 'revoked' }, binding: null });
+    await expectNothingWritten(app, () => call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/revoke`, { reason: 'again' }), 409, 'not_enrolled');
+
+    const history = (await call(app, supervisor, 'GET', `/api/v1/citizens/${citizenId}/history`)).json().items as { action: string; reason: string | null; officeId: string }[];
+    expect(history.map((e) => e.action).reverse()).toEqual([
+      'enrollment.created',
+      'enrollment.binding_started',
+      'enrollment.phone_bound',
+      'enrollment.suspended',
+      'enrollment.resumed',
+      'enrollment.rebind_started',
+      'enrollment.phone_rebound',
+      'enrollment.revoked',
+    ]);
+    expect(history[0]).toMatchObject({ reason: 'Deceased (registry notice)', officeId: 'notary-tk-01' });
+    const offices = (await call(app, operator, 'GET', `/api/v1/citizens/${citizenId}/offices`)).json().items as { office: { id: string } }[];
+    expect(new Set(offices.map((o) => o.office.id))).toEqual(new Set(['psc-tk-01', 'notary-tk-01']));
+  });
+});

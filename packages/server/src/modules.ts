@@ -10,9 +10,11 @@ import { webModule } from './web/index.ts';
 import { identityModule } from './identity/index.ts';
 import { auditModule } from './audit/index.ts';
 import { enrollmentModule } from './enrollment/index.ts';
+import { devicesModule } from './devices/index.ts';
+import { authModule } from './auth/index.ts';
 
 /** Every capability of the service, in dependency order. Add a module here to enable it. */
-export const MODULES: readonly TasdiqModule[] = [healthModule, keysModule, officesModule, notifyModule, identityModule, auditModule, enrollmentModule, clientsModule, webModule, oidcModule];
+export const MODULES: readonly TasdiqModule[] = [healthModule, keysModule, officesModule, notifyModule, identityModule, auditModule, enrollmentModule, devicesModule, authModule, clientsModule, webModule, oidcModule];
 
 /** All migrations of all modules, in their global (timestamp) order. */
 export function allMigrations(modules: readonly TasdiqModule[] = MODULES): ModuleMigration[] {

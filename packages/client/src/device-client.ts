@@ -1,0 +1,169 @@
+import type { JsonWebKey } from './webcrypto-types.ts';
+import { activationMessage, canonicalRequest, HEADERS } from './protocol.ts';
+import { exportDeviceKey, generateDeviceKey, importDeviceKey, signES256, type DeviceKey } from './keys.ts';
+
+export interface PendingRequest {
+  readonly sessionId: string;
+  readonly kind: 'auth' | 'sign';
+  readonly mode: 'app' | 'device_link' | 'sms_otp';
+  readonly service: string;
+  readonly reason: string | null;
+  readonly signingInput: string;
+  readonly verificationCodeChoices: string[] | null;
+  readonly documentName: string | null;
+  readonly documentHash: string | null;
+  readonly expiresAt: number;
+}
+
+export interface Problem {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail?: string;
+}
+
+/** A problem+json answer from the service; branch on `code`. */
+export class TasdiqApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(problem: Problem) {
+    super(`${problem.code}: ${problem.title}`);
+    this.name = 'TasdiqApiError';
+    this.status = problem.status;
+    this.code = problem.code;
+  }
+}
+
+export interface DeviceState {
+  readonly server: string;
+  readonly deviceId: string;
+  counter: number;
+  readonly authKey: DeviceKey;
+  readonly signKey: DeviceKey;
+  readonly authCertificate: string;
+  readonly signCertificate: string;
+  readonly caCertificate: string;
+}
+
+export interface SavedDeviceState {
+  readonly server: string;
+  readonly deviceId: string;
+  readonly counter: number;
+  readonly authKey: { jwk: JsonWebKey; spki: string };
+  readonly signKey: { jwk: JsonWebKey; spki: string };
+  readonly authCertificate: string;
+  readonly signCertificate: string;
+  readonly caCertificate: string;
+}
+
+async function answer<T>(response: Response): Promise<T> {
+  const text = await response.text();
+  const body = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!response.ok) {
+    const p = (body ?? {}) as Partial<Problem>;
+    throw new TasdiqApiError({ status: response.status, code: p.code ?? 'http_error', title: p.title ?? response.statusText, ...(p.detail ? { detail: p.detail } : {}) });
+  }
+  return body as T;
+}
+
+/**
+ * The app's side of the device protocol: activation, then requests signed with the
+ * authentication key and a counter that only grows. Requests of one device are sent one at
+ * a time, so counters arrive in order.
+ */
+export class DeviceClient {
+  readonly state: DeviceState;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #now: () => number;
+
+  constructor(state: DeviceState, options: { now?: () => number } = {}) {
+    this.state = state;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get deviceId(): string {
+    return this.state.deviceId;
+  }
+
+  static async activate(server: string, activationCode: string, options: { label?: string; extractable?: boolean; now?: () => number } = {}): Promise<DeviceClient> {
+    const authKey = await generateDeviceKey(options.extractable ?? false);
+    const signKey = await generateDeviceKey(options.extractable ?? false);
+    const message = activationMessage(activationCode, authKey.spki, signKey.spki);
+    const body = {
+      activationCode,
+      authKey: authKey.spki,
+      signKey: signKey.spki,
+      authProof: await signES256(authKey, message),
+      signProof: await signES256(signKey, message),
+      ...(options.label ? { label: options.label } : {}),
+    };
+    const result = await answer<{ deviceId: string; counter: number; authCertificate: string; signCertificate: string; caCertificate: string }>(
+      await fetch(`${server}/api/v1/device/activate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    );
+    return new DeviceClient(
+      { server, deviceId: result.deviceId, counter: result.counter, authKey, signKey, authCertificate: result.authCertificate, signCertificate: result.signCertificate, caCertificate: result.caCertificate },
+      options.now ? { now: options.now } : {},
+    );
+  }
+
+  static async restore(saved: SavedDeviceState): Promise<DeviceClient> {
+    return new DeviceClient({ ...saved, authKey: await importDeviceKey(saved.authKey), signKey: await importDeviceKey(saved.signKey) });
+  }
+
+  async save(): Promise<SavedDeviceState> {
+    const { authKey, signKey, ...rest } = this.state;
+    return { ...rest, authKey: await exportDeviceKey(authKey), signKey: await exportDeviceKey(signKey) };
+  }
+
+  /** Builds the signed headers for one request; exposed so tests can replay or tamper. */
+  async signRequest(method: string, path: string, body: string): Promise<Record<string, string>> {
+    const counter = ++this.state.counter;
+    const timestamp = this.#now();
+    const message = await canonicalRequest({ method, path, deviceId: this.state.deviceId, counter, timestamp, body });
+    return {
+      [HEADERS.device]: this.state.deviceId,
+      [HEADERS.counter]: String(counter),
+      [HEADERS.timestamp]: String(timestamp),
+      [HEADERS.signature]: await signES256(this.state.authKey, message),
+    };
+  }
+
+  request<T>(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<T> {
+    const run = async () => {
+      const body = payload === undefined ? '' : JSON.stringify(payload);
+      const headers = await this.signRequest(method, path, body);
+      if (body) headers['content-type'] = 'application/json';
+      return answer<T>(await fetch(`${this.state.server}${path}`, { method, headers, ...(body ? { body } : {}) }));
+    };
+    const next = this.#queue.then(run, run);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async pending(): Promise<PendingRequest | null> {
+    return (await this.request<{ request: PendingRequest | null }>('GET', '/api/v1/device/requests/pending')).request;
+  }
+
+  /** Confirms with the code the citizen picked; signs the challenge with the right key. */
+  async confirm(request: PendingRequest, chosenCode?: string): Promise<{ result: string | null; state: string }> {
+    const key = request.kind === 'sign' ? this.state.signKey : this.state.authKey;
+    const signature = await signES256(key, request.signingInput);
+    return this.request('POST', `/api/v1/device/requests/${request.sessionId}/confirm`, { signature, ...(chosenCode ? { verificationCode: chosenCode } : {}) });
+  }
+
+  async refuse(request: PendingRequest): Promise<{ result: string | null }> {
+    return this.request('POST', `/api/v1/device/requests/${request.sessionId}/refuse`);
+  }
+
+  async link(qr: string): Promise<PendingRequest> {
+    return (await this.request<{ request: PendingRequest }>('POST', '/api/v1/device/link', { qr })).request;
+  }
+
+  async me(): Promise<{ deviceId: string; status: string; counter: number }> {
+    return this.request('GET', '/api/v1/device/me');
+  }
+
+  async revoke(): Promise<{ status: string }> {
+    return this.request('POST', '/api/v1/device/revoke');
+  }
+}

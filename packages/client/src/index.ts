@@ -1,0 +1,5 @@
+export { DeviceClient, TasdiqApiError, type PendingRequest, type DeviceState, type SavedDeviceState } from './device-client.ts';
+export { SessionClient, type StartedSession, type SessionView } from './session-client.ts';
+export { canonicalRequest, activationMessage, verificationCode, sha256, HEADERS, REQUEST_PREFIX, ACTIVATION_PREFIX } from './protocol.ts';
+export { generateDeviceKey, signES256, type DeviceKey } from './keys.ts';
+export { toBase64Url, fromBase64Url } from './encoding.ts';

@@ -1,0 +1,58 @@
+import type { TasdiqModule } from '../platform/module.ts';
+import { enrollmentDirectory } from '../devices/directory.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { loadMasterKey } from '../platform/keys/index.ts';
+import { deviceServicesFor } from '../devices/index.ts';
+import type { DeviceDependencies } from '../devices/ports.ts';
+import { authMigrations } from './migrations.ts';
+import { AuthService, type AuthPolicy } from './service.ts';
+import { authRoutes } from './routes.ts';
+import { otpPepper } from './codes.ts';
+
+export { AuthService, DEFAULT_POLICY, type AuthPolicy, type SessionView, type StartedSession, type PendingRequest } from './service.ts';
+export { verificationCode, verificationChoices, qrAuthCode, qrPayload } from './codes.ts';
+export { AuthErrors } from './errors.ts';
+export type { SessionResult, SessionMode, SessionKind } from './schema.ts';
+
+const SWEEP_INTERVAL_MS = 1000;
+
+export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthPolicy> = {}): TasdiqModule {
+  const services = new WeakMap<object, AuthService>();
+  const serviceFor = (context: Parameters<NonNullable<TasdiqModule['routes']>>[1]) => {
+    let auth = services.get(context);
+    if (!auth) {
+      const devices = deviceServicesFor(context, deps);
+      auth = new AuthService({
+        db: context.db,
+        deps,
+        now: context.now,
+        policy,
+        otpPepper: otpPepper(loadMasterKey({ dataDir: context.config.dataDir })),
+        certificates: (id) => devices.devices.certificates(id),
+      });
+      services.set(context, auth);
+    }
+    return auth;
+  };
+  return {
+    name: 'auth',
+    migrations: authMigrations,
+    routes: (app, context) => authRoutes(serviceFor(context), deviceServicesFor(context, deps).authenticator)(app, context),
+    async startBackground(context) {
+      const auth = serviceFor(context);
+      let running: Promise<unknown> = Promise.resolve();
+      const timer = setInterval(() => {
+        running = auth.expireDue().catch((error: unknown) => context.logger.error({ err: error }, 'auth session expiry sweep failed'));
+      }, SWEEP_INTERVAL_MS);
+      timer.unref();
+      return {
+        async stop() {
+          clearInterval(timer);
+          await running;
+        },
+      };
+    },
+  };
+}
+
+export const authModule: TasdiqModule = createAuthModule({ directory: enrollmentDirectory, audit: recordAudit });

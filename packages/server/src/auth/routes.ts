@@ -1,0 +1,153 @@
+import { once } from 'node:events';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../platform/module.ts';
+import { ApiError } from '../platform/errors.ts';
+import { installDeviceProtocol, type DeviceAuthenticator } from '../devices/protocol.ts';
+import { AuthErrors } from './errors.ts';
+import { sessionEvents } from './store.ts';
+import type { AuthService, SessionView } from './service.ts';
+import { SESSION_MODES } from './schema.ts';
+
+const subject = {
+  pinfl: { type: 'string', minLength: 1, maxLength: 32 },
+  phone: { type: 'string', minLength: 1, maxLength: 32 },
+  serviceId: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
+  serviceName: { type: 'string', minLength: 1, maxLength: 100 },
+  reason: { type: 'string', minLength: 1, maxLength: 200 },
+} as const;
+const sessionParams = { type: 'object', properties: { id: { type: 'string', pattern: '^as_[A-Za-z0-9_-]{22}$' } }, required: ['id'] } as const;
+const MAX_WAIT_MS = 30_000;
+
+function bearer(request: FastifyRequest): string {
+  const value = request.headers.authorization;
+  const match = typeof value === 'string' ? /^Bearer ([A-Za-z0-9_-]{43})$/.exec(value) : null;
+  if (!match) throw new ApiError(AuthErrors.auth_session_not_found);
+  return match[1]!;
+}
+
+interface StartBody {
+  pinfl?: string;
+  phone?: string;
+  serviceId: string;
+  serviceName: string;
+  reason?: string;
+  mode: (typeof SESSION_MODES)[number];
+  origin?: string;
+}
+
+export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator) {
+  return async function routes(app: FastifyInstance, context: AppContext): Promise<void> {
+    const requireDevice = installDeviceProtocol(app, authenticator);
+
+    app.post<{ Body: StartBody }>(
+      '/api/v1/auth/sessions',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['serviceId', 'serviceName'],
+            properties: {
+              ...subject,
+              mode: { type: 'string', enum: SESSION_MODES, default: 'app' },
+              origin: { type: 'string', pattern: '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$' },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        if (b.mode === 'sms_otp' && !b.origin) {
+          throw new ApiError('validation_failed', { errors: [{ field: 'body.origin', code: 'required', message: 'sms_otp needs the origin the code is for' }] });
+        }
+        const started = await auth.start({ kind: 'auth', mode: b.mode, pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, origin: b.origin, locale: request.locale, requestId: request.id });
+        return reply.code(201).send(started);
+      },
+    );
+
+    app.post<{ Body: Omit<StartBody, 'mode' | 'origin'> & { documentHash: string; documentName: string } }>(
+      '/api/v1/sign/sessions',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['serviceId', 'serviceName', 'documentHash', 'documentName'],
+            properties: {
+              ...subject,
+              documentHash: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
+              documentName: { type: 'string', minLength: 1, maxLength: 200 },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        const started = await auth.start({ kind: 'sign', mode: 'app', pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, documentHash: b.documentHash, documentName: b.documentName, locale: request.locale, requestId: request.id });
+        return reply.code(201).send(started);
+      },
+    );
+
+    /** The result, long-polled: answers when the session completes or after `timeoutMs`. */
+    app.get<{ Params: { id: string }; Querystring: { timeoutMs: number } }>(
+      '/api/v1/auth/sessions/:id',
+      { schema: { params: sessionParams, querystring: { type: 'object', additionalProperties: false, properties: { timeoutMs: { type: 'integer', minimum: 0, maximum: MAX_WAIT_MS, default: 0 } } } } },
+      async (request): Promise<SessionView> => {
+        const token = bearer(request);
+        const deadline = Date.now() + request.query.timeoutMs;
+        for (;;) {
+          const session = await auth.forStarter(request.params.id, token);
+          const remaining = deadline - Date.now();
+          if (session.state === 'complete' || remaining <= 0) return auth.view(session);
+          // Woken at once by a completion in this process; the timer covers other instances.
+          const signal = AbortSignal.timeout(Math.min(remaining, 500));
+          await once(sessionEvents, request.params.id, { signal }).catch(() => undefined);
+        }
+      },
+    );
+
+    app.get<{ Params: { id: string } }>('/api/v1/auth/sessions/:id/qr', { schema: { params: sessionParams } }, async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return auth.currentQr(request.params.id, bearer(request));
+    });
+
+    app.post<{ Params: { id: string }; Body: { code: string } }>(
+      '/api/v1/auth/sessions/:id/otp',
+      {
+        config: { rateLimit: { max: 30, timeWindow: 60_000 } },
+        schema: { params: sessionParams, body: { type: 'object', additionalProperties: false, required: ['code'], properties: { code: { type: 'string', pattern: '^[0-9]{6}$' } } } },
+      },
+      async (request) => auth.verifyOtp(request.params.id, bearer(request), request.body.code),
+    );
+
+    app.get('/api/v1/device/requests/pending', { preHandler: requireDevice }, async (request) => ({ request: await auth.pendingFor(request.device!) }));
+
+    app.post<{ Params: { id: string }; Body: { verificationCode?: string; signature: string } }>(
+      '/api/v1/device/requests/:id/confirm',
+      {
+        preHandler: requireDevice,
+        schema: {
+          params: sessionParams,
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['signature'],
+            properties: { verificationCode: { type: 'string', pattern: '^[0-9]{4}$' }, signature: { type: 'string', pattern: '^[A-Za-z0-9_-]{86}$' } },
+          },
+        },
+      },
+      async (request) => auth.confirm(request.params.id, request.device!, request.body),
+    );
+
+    app.post<{ Params: { id: string } }>('/api/v1/device/requests/:id/refuse', { preHandler: requireDevice, schema: { params: sessionParams } }, async (request) =>
+      auth.refuse(request.params.id, request.device!),
+    );
+
+    app.post<{ Body: { qr: string } }>(
+      '/api/v1/device/link',
+      { preHandler: requireDevice, schema: { body: { type: 'object', additionalProperties: false, required: ['qr'], properties: { qr: { type: 'string', maxLength: 200 } } } } },
+      async (request) => ({ request: await auth.link(request.body.qr, request.device!) }),
+    );
+    void context;
+  };
+}

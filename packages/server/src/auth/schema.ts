@@ -1,0 +1,53 @@
+import type { Selectable } from 'kysely';
+
+export const SESSION_KINDS = ['auth', 'sign'] as const;
+export type SessionKind = (typeof SESSION_KINDS)[number];
+export const SESSION_MODES = ['app', 'device_link', 'sms_otp'] as const;
+export type SessionMode = (typeof SESSION_MODES)[number];
+/** Final results; a session has exactly one, recorded once, and audited. */
+export const SESSION_RESULTS = ['OK', 'USER_REFUSED', 'TIMEOUT', 'WRONG_VC', 'NOT_ACTIVATED', 'DEVICE_REVOKED', 'DELIVERY_FAILED'] as const;
+export type SessionResult = (typeof SESSION_RESULTS)[number];
+export type Assurance = 'high' | 'substantial' | 'low';
+
+export interface AuthSessionTable {
+  id: string;
+  kind: SessionKind;
+  mode: SessionMode;
+  state: 'pending' | 'complete';
+  result: SessionResult | null;
+  /** Null only for a device-link session started without naming the citizen, until claimed. */
+  citizen_id: string | null;
+  /** The citizen while the session is pending, null after: its unique index allows one pending session per citizen. */
+  pending_citizen_id: string | null;
+  device_id: string | null;
+  client_id: string;
+  service_name: string;
+  reason: string | null;
+  /** SHA-256 (hex) of the bearer token the starter reads the result with. */
+  token_hash: string;
+  /** The JWS signing input the device signs; its SHA-256 is the challenge hash. */
+  signing_input: string | null;
+  verification_code: string | null;
+  vc_attempts: number;
+  qr_secret: string | null;
+  otp_hash: string | null;
+  otp_attempts: number;
+  notification_id: string | null;
+  fallback_notification_id: string | null;
+  assurance: Assurance | null;
+  document_hash: string | null;
+  document_name: string | null;
+  /** The compact JWS the device's signature completes (ES256, x5c). */
+  jws: string | null;
+  created_at: number;
+  expires_at: number;
+  completed_at: number | null;
+}
+
+export type AuthSession = Selectable<AuthSessionTable>;
+
+declare module '../platform/db/types.ts' {
+  interface Database {
+    auth_sessions: AuthSessionTable;
+  }
+}

@@ -1,0 +1,483 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db, Tx } from '../platform/db/index.ts';
+import { isUniqueViolation } from '../platform/db/index.ts';
+import { ApiError, CommonErrors } from '../platform/errors.ts';
+import type { Locale } from '../platform/i18n.ts';
+import { enqueueNotification } from '../notify/outbox.ts';
+import { normalizePhone } from '../identity/phone.ts';
+import { validatePinfl } from '../identity/pinfl.ts';
+import type { DeviceDependencies } from '../devices/ports.ts';
+import type { Device } from '../devices/schema.ts';
+import { importP256, verifyP256 } from '../devices/protocol.ts';
+import { pinflSerialNumber } from '../devices/ca.ts';
+import { AuthErrors } from './errors.ts';
+import { hashOtp, newOtp, qrAuthCode, qrPayload, safeEqualHex, sha256, verificationChoices, verificationCode } from './codes.ts';
+import { finishSession } from './store.ts';
+import type { Assurance, AuthSession, SessionKind, SessionMode, SessionResult } from './schema.ts';
+
+export interface AuthPolicy {
+  readonly appTtlMs: number;
+  readonly otpTtlMs: number;
+  readonly otpMaxAttempts: number;
+  /** Refused or wrong-code requests in `cooldownWindowMs` that make new ones wait. */
+  readonly cooldownAfter: number;
+  readonly cooldownWindowMs: number;
+  readonly otpPerPhone: number;
+  readonly otpPerPhoneWindowMs: number;
+  readonly otpPerClientPerMinute: number;
+}
+
+export const DEFAULT_POLICY: AuthPolicy = {
+  appTtlMs: 120_000,
+  otpTtlMs: 300_000,
+  otpMaxAttempts: 3,
+  cooldownAfter: 3,
+  cooldownWindowMs: 600_000,
+  otpPerPhone: 3,
+  otpPerPhoneWindowMs: 900_000,
+  otpPerClientPerMinute: 600,
+};
+
+export interface StartInput {
+  readonly kind: SessionKind;
+  readonly mode: SessionMode;
+  readonly pinfl?: string | undefined;
+  readonly phone?: string | undefined;
+  readonly clientId: string;
+  readonly serviceName: string;
+  readonly reason?: string | undefined;
+  /** Host name the SMS code is bound to (sms_otp), e.g. my.gov.uz. */
+  readonly origin?: string | undefined;
+  readonly documentHash?: string | undefined;
+  readonly documentName?: string | undefined;
+  readonly locale: Locale;
+  readonly requestId?: string;
+}
+
+export interface StartedSession {
+  readonly sessionId: string;
+  readonly sessionToken: string;
+  readonly mode: SessionMode;
+  readonly state: 'pending' | 'complete';
+  readonly result: SessionResult | null;
+  readonly verificationCode: string | null;
+  readonly qrStartSecret: string | null;
+  readonly expiresAt: number;
+}
+
+export interface PendingRequest {
+  readonly sessionId: string;
+  readonly kind: SessionKind;
+  readonly mode: SessionMode;
+  readonly service: string;
+  readonly reason: string | null;
+  readonly signingInput: string;
+  readonly verificationCodeChoices: string[] | null;
+  readonly documentName: string | null;
+  readonly documentHash: string | null;
+  readonly expiresAt: number;
+}
+
+export interface SessionView {
+  readonly sessionId: string;
+  readonly kind: SessionKind;
+  readonly mode: SessionMode;
+  readonly state: 'pending' | 'complete';
+  readonly result: SessionResult | null;
+  readonly assurance: Assurance | null;
+  readonly subject: { readonly pinfl: string } | null;
+  readonly jws: string | null;
+  readonly expiresAt: number;
+  readonly completedAt: number | null;
+}
+
+const b64url = (data: Uint8Array | string) => Buffer.from(data).toString('base64url');
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** Sign-in and signing sessions: the states, the rules and the audit trail. */
+export class AuthService {
+  readonly #db: Db;
+  readonly #deps: DeviceDependencies;
+  readonly #now: () => number;
+  readonly #policy: AuthPolicy;
+  readonly #otpPepper: Buffer;
+  readonly #certificates: (deviceId: string) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+
+  constructor(options: {
+    db: Db;
+    deps: DeviceDependencies;
+    now: () => number;
+    policy?: Partial<AuthPolicy>;
+    otpPepper: Buffer;
+    certificates: (deviceId: string) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+  }) {
+    this.#db = options.db;
+    this.#deps = options.deps;
+    this.#now = options.now;
+    this.#policy = { ...DEFAULT_POLICY, ...options.policy };
+    this.#otpPepper = options.otpPepper;
+    this.#certificates = options.certificates;
+  }
+
+  async #resolveCitizen(input: StartInput): Promise<{ citizenId: string | undefined }> {
+    if (input.pinfl !== undefined) {
+      const valid = validatePinfl(input.pinfl);
+      if (!valid.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.pinfl', code: valid.code, message: valid.message }] });
+      return { citizenId: await this.#deps.directory.citizenByPinfl(this.#db, input.pinfl.trim()) };
+    }
+    if (input.phone !== undefined) {
+      const phone = normalizePhone(input.phone);
+      if (!phone.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.phone', code: phone.code, message: phone.message }] });
+      return { citizenId: await this.#deps.directory.citizenByPhone(this.#db, phone.e164) };
+    }
+    return { citizenId: undefined };
+  }
+
+  async #checkCooldown(citizenId: string, now: number): Promise<void> {
+    const recent = await this.#db
+      .selectFrom('auth_sessions')
+      .select(['completed_at'])
+      .where('citizen_id', '=', citizenId)
+      .where('completed_at', '>', now - this.#policy.cooldownWindowMs)
+      .where('result', 'in', ['USER_REFUSED', 'WRONG_VC'])
+      .orderBy('completed_at', 'asc')
+      .execute();
+    if (recent.length >= this.#policy.cooldownAfter) {
+      const oldest = recent[recent.length - this.#policy.cooldownAfter]!.completed_at!;
+      const seconds = Math.max(1, Math.ceil((oldest + this.#policy.cooldownWindowMs - now) / 1000));
+      throw new ApiError(AuthErrors.auth_cooldown, { params: { seconds }, headers: { 'retry-after': String(seconds) } });
+    }
+  }
+
+  async #checkOtpLimits(citizenId: string, clientId: string, now: number): Promise<void> {
+    const perPhone = await this.#db
+      .selectFrom('auth_sessions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('citizen_id', '=', citizenId)
+      .where('mode', '=', 'sms_otp')
+      .where('created_at', '>', now - this.#policy.otpPerPhoneWindowMs)
+      .executeTakeFirstOrThrow();
+    if (Number(perPhone.n) >= this.#policy.otpPerPhone) {
+      const seconds = Math.ceil(this.#policy.otpPerPhoneWindowMs / 1000);
+      throw new ApiError(AuthErrors.auth_otp_rate_limited, { params: { seconds }, headers: { 'retry-after': String(seconds) } });
+    }
+    const perClient = await this.#db
+      .selectFrom('auth_sessions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('client_id', '=', clientId)
+      .where('mode', '=', 'sms_otp')
+      .where('created_at', '>', now - 60_000)
+      .executeTakeFirstOrThrow();
+    if (Number(perClient.n) >= this.#policy.otpPerClientPerMinute) {
+      throw new ApiError(AuthErrors.auth_otp_rate_limited, { params: { seconds: 60 }, headers: { 'retry-after': '60' } });
+    }
+  }
+
+  async #activeDevice(db: Db | Tx, citizenId: string): Promise<Device | undefined> {
+    return db.selectFrom('devices').selectAll().where('citizen_id', '=', citizenId).where('status', '=', 'active').orderBy('created_at', 'desc').executeTakeFirst();
+  }
+
+  /** The JWS signing input the device signs: its header names the certificate chain. */
+  async #signingInput(session: { id: string; kind: SessionKind; client_id: string; service_name: string; document_hash: string | null; document_name: string | null }, device: Device, now: number): Promise<string> {
+    const certs = await this.#certificates(device.id);
+    const pinfl = (await this.#deps.directory.pinflOf(this.#db, device.citizen_id)) ?? '';
+    const header = { alg: 'ES256', typ: session.kind === 'sign' ? 'tasdiq-signature+jws' : 'tasdiq-auth+jws', x5c: [Buffer.from(session.kind === 'sign' ? certs.sign : certs.auth).toString('base64'), Buffer.from(certs.ca).toString('base64')] };
+    const payload =
+      session.kind === 'sign'
+        ? { sid: session.id, sub: pinflSerialNumber(pinfl), aud: session.client_id, svc: session.service_name, hash: session.document_hash, hashAlg: 'SHA-256', doc: session.document_name, iat: Math.floor(now / 1000) }
+        : { sid: session.id, sub: pinflSerialNumber(pinfl), aud: session.client_id, svc: session.service_name, nonce: b64url(randomBytes(16)), iat: Math.floor(now / 1000) };
+    return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  }
+
+  async #audit(tx: Tx, session: { id: string; citizen_id: string | null; client_id: string; kind: string; mode: string }, action: string, extra: Record<string, unknown>, now: number, actor?: { type: 'device' | 'client' | 'system'; id: string }) {
+    await this.#deps.audit(
+      tx,
+      {
+        actorType: actor?.type ?? 'client',
+        actorId: actor?.id ?? session.client_id,
+        action,
+        subjectCitizenId: session.citizen_id,
+        details: { sessionId: session.id, kind: session.kind, mode: session.mode, clientId: session.client_id, ...extra },
+      },
+      now,
+    );
+  }
+
+  /** Finishes a session with a final result and its audit record, in one transaction. */
+  async finish(session: AuthSession, result: SessionResult, actor?: { type: 'device' | 'client' | 'system'; id: string }, extra: { jws?: string; assurance?: Assurance } = {}): Promise<boolean> {
+    const now = this.#now();
+    return this.#db.transaction().execute(async (tx) => {
+      const done = await finishSession(tx, session.id, result, now, extra);
+      if (done) await this.#audit(tx, session, 'auth.session_completed', { result }, now, actor);
+      return done;
+    });
+  }
+
+  async start(input: StartInput): Promise<StartedSession> {
+    const now = this.#now();
+    if (input.pinfl !== undefined && input.phone !== undefined) throw new ApiError(AuthErrors.auth_subject_required);
+    if (input.mode !== 'device_link' && input.pinfl === undefined && input.phone === undefined) throw new ApiError(AuthErrors.auth_subject_required);
+    if (input.mode === 'sms_otp' && input.kind === 'sign') throw new ApiError(AuthErrors.auth_mode_mismatch);
+    const { citizenId } = await this.#resolveCitizen(input);
+    const sessionId = `as_${randomBytes(16).toString('base64url')}`;
+    const sessionToken = randomBytes(32).toString('base64url');
+    const base = {
+      id: sessionId,
+      kind: input.kind,
+      mode: input.mode,
+      client_id: input.clientId,
+      service_name: input.serviceName,
+      reason: input.reason ?? null,
+      token_hash: hashToken(sessionToken),
+      document_hash: input.documentHash ?? null,
+      document_name: input.documentName ?? null,
+      created_at: now,
+      vc_attempts: 0,
+      otp_attempts: 0,
+      fallback_notification_id: null,
+      jws: null,
+      assurance: null,
+    };
+    const hasSubject = input.pinfl !== undefined || input.phone !== undefined;
+    if (citizenId) await this.#checkCooldown(citizenId, now);
+    const device = citizenId ? await this.#activeDevice(this.#db, citizenId) : undefined;
+    // A citizen who was named but has no active app (or does not exist) ends here; the
+    // relying party learns no more than "not activated".
+    if (hasSubject && (!citizenId || (input.mode !== 'sms_otp' && !device))) {
+      return this.#db.transaction().execute(async (tx) => {
+        const row = { ...base, state: 'complete' as const, result: 'NOT_ACTIVATED' as const, citizen_id: citizenId ?? null, pending_citizen_id: null, device_id: null, signing_input: null, verification_code: null, qr_secret: null, otp_hash: null, notification_id: null, expires_at: now, completed_at: now };
+        await tx.insertInto('auth_sessions').values(row).execute();
+        await this.#audit(tx, row, 'auth.session_completed', { result: 'NOT_ACTIVATED' }, now);
+        return { sessionId, sessionToken, mode: input.mode, state: 'complete', result: 'NOT_ACTIVATED', verificationCode: null, qrStartSecret: null, expiresAt: now };
+      });
+    }
+    if (input.mode === 'sms_otp') await this.#checkOtpLimits(citizenId!, input.clientId, now);
+    await this.#expireStale(citizenId, now);
+
+    let signingInput: string | null = null;
+    let vc: string | null = null;
+    if (device && input.mode === 'app') {
+      signingInput = await this.#signingInput({ ...base, id: sessionId }, device, now);
+      vc = verificationCode(sha256(signingInput));
+    }
+    const qrSecret = input.mode === 'device_link' ? randomBytes(32).toString('base64url') : null;
+    const otp = input.mode === 'sms_otp' ? newOtp() : null;
+    const phone = input.mode === 'sms_otp' ? await this.#deps.directory.phoneOf(this.#db, citizenId!) : undefined;
+    if (input.mode === 'sms_otp' && !phone) throw new ApiError(AuthErrors.auth_session_not_found);
+    const expiresAt = now + (input.mode === 'sms_otp' ? this.#policy.otpTtlMs : this.#policy.appTtlMs);
+    try {
+      await this.#db.transaction().execute(async (tx) => {
+        const row = {
+          ...base,
+          state: 'pending' as const,
+          result: null,
+          citizen_id: citizenId ?? null,
+          pending_citizen_id: citizenId ?? null,
+          device_id: input.mode === 'device_link' ? null : (device?.id ?? null),
+          signing_input: signingInput,
+          verification_code: vc,
+          qr_secret: qrSecret,
+          otp_hash: otp ? hashOtp(this.#otpPepper, sessionId, otp) : null,
+          notification_id: null as string | null,
+          expires_at: expiresAt,
+          completed_at: null,
+        };
+        if (input.mode === 'app' && device) {
+          row.notification_id = (await enqueueNotification(tx, { kind: 'auth.open_app', channel: 'push', recipient: device.id, locale: input.locale, params: { service: input.serviceName }, correlationId: sessionId }, now)).id;
+        } else if (otp && phone) {
+          row.notification_id = (await enqueueNotification(tx, { kind: 'auth.sms_otp', channel: 'sms', recipient: phone, locale: input.locale, params: { code: otp, service: input.serviceName, origin: input.origin ?? '' }, correlationId: sessionId, maxAttempts: 3 }, now)).id;
+        }
+        await tx.insertInto('auth_sessions').values(row).execute();
+        await this.#audit(tx, row, 'auth.session_started', {}, now);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ApiError(AuthErrors.auth_session_already_pending);
+      throw error;
+    }
+    return { sessionId, sessionToken, mode: input.mode, state: 'pending', result: null, verificationCode: vc, qrStartSecret: qrSecret, expiresAt };
+  }
+
+  /** Sessions past their time end as TIMEOUT (lazily here, and by the sweeper). */
+  async #expireStale(citizenId: string | undefined, now: number): Promise<void> {
+    if (!citizenId) return;
+    const stale = await this.#db.selectFrom('auth_sessions').selectAll().where('pending_citizen_id', '=', citizenId).where('expires_at', '<=', now).execute();
+    for (const s of stale) await this.finish(s, 'TIMEOUT', { type: 'system', id: 'expiry' });
+  }
+
+  async expireDue(limit = 500): Promise<number> {
+    const now = this.#now();
+    const due = await this.#db.selectFrom('auth_sessions').selectAll().where('state', '=', 'pending').where('expires_at', '<=', now).limit(limit).execute();
+    let n = 0;
+    for (const s of due) if (await this.finish(s, 'TIMEOUT', { type: 'system', id: 'expiry' })) n++;
+    return n;
+  }
+
+  async #session(sessionId: string): Promise<AuthSession> {
+    const session = await this.#db.selectFrom('auth_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+    if (!session) throw new ApiError(AuthErrors.auth_session_not_found);
+    return session;
+  }
+
+  /** A pending session that is still in time; an expired one is closed on the way. */
+  async #live(session: AuthSession): Promise<AuthSession> {
+    if (session.state !== 'pending') throw new ApiError(AuthErrors.auth_session_not_pending, { params: { result: session.result ?? '' } });
+    if (session.expires_at <= this.#now()) {
+      await this.finish(session, 'TIMEOUT', { type: 'system', id: 'expiry' });
+      throw new ApiError(AuthErrors.auth_session_expired);
+    }
+    return session;
+  }
+
+  #present(session: AuthSession): PendingRequest {
+    const challengeHash = sha256(session.signing_input!);
+    return {
+      sessionId: session.id,
+      kind: session.kind,
+      mode: session.mode,
+      service: session.service_name,
+      reason: session.reason,
+      signingInput: session.signing_input!,
+      verificationCodeChoices: session.mode === 'app' ? verificationChoices(challengeHash, session.verification_code!) : null,
+      documentName: session.document_name,
+      documentHash: session.document_hash,
+      expiresAt: session.expires_at,
+    };
+  }
+
+  /** What the device shows: the pending request addressed to it, if any. */
+  async pendingFor(device: Device): Promise<PendingRequest | null> {
+    const session = await this.#db
+      .selectFrom('auth_sessions')
+      .selectAll()
+      .where('pending_citizen_id', '=', device.citizen_id)
+      .where('device_id', '=', device.id)
+      .executeTakeFirst();
+    if (!session || session.signing_input === null) return null;
+    if (session.expires_at <= this.#now()) {
+      await this.finish(session, 'TIMEOUT', { type: 'system', id: 'expiry' });
+      return null;
+    }
+    return this.#present(session);
+  }
+
+  async #forDevice(sessionId: string, device: Device): Promise<AuthSession> {
+    const session = await this.#session(sessionId);
+    if (session.device_id !== device.id) throw new ApiError(AuthErrors.auth_session_not_found);
+    return this.#live(session);
+  }
+
+  async confirm(sessionId: string, device: Device, input: { verificationCode?: string | undefined; signature: string }): Promise<SessionView> {
+    const session = await this.#forDevice(sessionId, device);
+    const actor = { type: 'device' as const, id: device.id };
+    if (session.mode === 'app' && !(input.verificationCode !== undefined && safeEqualHex(input.verificationCode, session.verification_code!))) {
+      await this.#db.updateTable('auth_sessions').set((eb) => ({ vc_attempts: eb('vc_attempts', '+', 1) })).where('id', '=', session.id).execute();
+      await this.finish(session, 'WRONG_VC', actor);
+      throw new ApiError(AuthErrors.auth_wrong_verification_code);
+    }
+    const key = importP256(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key)!;
+    if (!verifyP256(key, session.signing_input!, input.signature)) throw new ApiError(AuthErrors.auth_signature_invalid);
+    const jws = `${session.signing_input}.${input.signature}`;
+    const assurance: Assurance = device.assurance === 'in_person' ? 'high' : 'substantial';
+    if (!(await this.finish(session, 'OK', actor, { jws, assurance }))) throw new ApiError(AuthErrors.auth_session_not_pending);
+    return this.view(await this.#session(sessionId));
+  }
+
+  async refuse(sessionId: string, device: Device): Promise<SessionView> {
+    const session = await this.#forDevice(sessionId, device);
+    if (!(await this.finish(session, 'USER_REFUSED', { type: 'device', id: device.id }))) throw new ApiError(AuthErrors.auth_session_not_pending);
+    return this.view(await this.#session(sessionId));
+  }
+
+  /** The animated QR's current content, for the sign-in page. */
+  async currentQr(sessionId: string, token: string): Promise<{ qr: string; elapsedSeconds: number }> {
+    const session = await this.#live(await this.forStarter(sessionId, token));
+    if (session.mode !== 'device_link' || !session.qr_secret) throw new ApiError(AuthErrors.auth_mode_mismatch);
+    const elapsed = Math.floor((this.#now() - session.created_at) / 1000);
+    return { qr: qrPayload(session.id, elapsed, qrAuthCode(session.qr_secret, session.id, elapsed)), elapsedSeconds: elapsed };
+  }
+
+  /**
+   * The app scanned the QR: the code must be one of this second's (±1 s), so a QR relayed
+   * from a phishing page goes stale before it can be used. The session becomes this device's.
+   */
+  async link(qr: string, device: Device): Promise<PendingRequest> {
+    const match = /^tasdiq\.(as_[A-Za-z0-9_-]{22})\.(\d{1,6})\.([0-9a-f]{64})$/.exec(qr);
+    if (!match) throw new ApiError(AuthErrors.auth_qr_invalid);
+    const [, sessionId, elapsedText, code] = match as unknown as [string, string, string, string];
+    const session = await this.#db.selectFrom('auth_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+    if (!session || session.mode !== 'device_link' || !session.qr_secret) throw new ApiError(AuthErrors.auth_qr_invalid);
+    await this.#live(session);
+    const elapsedNow = Math.floor((this.#now() - session.created_at) / 1000);
+    const elapsed = Number(elapsedText);
+    if (Math.abs(elapsedNow - elapsed) > 1 || !safeEqualHex(code, qrAuthCode(session.qr_secret, session.id, elapsed))) throw new ApiError(AuthErrors.auth_qr_invalid);
+    if (session.citizen_id && session.citizen_id !== device.citizen_id) throw new ApiError(AuthErrors.auth_link_wrong_citizen);
+    if (session.device_id && session.device_id !== device.id) throw new ApiError(AuthErrors.auth_session_not_pending);
+    await this.#checkCooldown(device.citizen_id, this.#now());
+    const signingInput = await this.#signingInput(session, device, this.#now());
+    try {
+      const claimed = await this.#db
+        .updateTable('auth_sessions')
+        .set({ citizen_id: device.citizen_id, pending_citizen_id: device.citizen_id, device_id: device.id, signing_input: signingInput })
+        .where('id', '=', session.id)
+        .where('state', '=', 'pending')
+        .where('device_id', 'is', null)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) throw new ApiError(AuthErrors.auth_session_not_pending);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ApiError(AuthErrors.auth_session_already_pending);
+      throw error;
+    }
+    return this.#present(await this.#session(session.id));
+  }
+
+  /**
+   * SMS code check. The attempt is counted before the code is compared, in one conditional
+   * UPDATE, so parallel guesses cannot exceed the limit.
+   */
+  async verifyOtp(sessionId: string, token: string, code: string): Promise<SessionView> {
+    const session = await this.#live(await this.forStarter(sessionId, token));
+    if (session.mode !== 'sms_otp' || !session.otp_hash) throw new ApiError(AuthErrors.auth_mode_mismatch);
+    const counted = await this.#db
+      .updateTable('auth_sessions')
+      .set((eb) => ({ otp_attempts: eb('otp_attempts', '+', 1) }))
+      .where('id', '=', session.id)
+      .where('state', '=', 'pending')
+      .where('otp_attempts', '<', this.#policy.otpMaxAttempts)
+      .returning('otp_attempts')
+      .executeTakeFirst();
+    if (!counted) throw new ApiError(AuthErrors.auth_otp_attempts_exhausted);
+    if (safeEqualHex(hashOtp(this.#otpPepper, session.id, code), session.otp_hash)) {
+      if (!(await this.finish(session, 'OK', { type: 'client', id: session.client_id }, { assurance: 'low' }))) throw new ApiError(AuthErrors.auth_session_not_pending);
+      return this.view(await this.#session(sessionId));
+    }
+    const left = this.#policy.otpMaxAttempts - counted.otp_attempts;
+    if (left <= 0) {
+      await this.finish(session, 'WRONG_VC', { type: 'client', id: session.client_id });
+      throw new ApiError(AuthErrors.auth_otp_attempts_exhausted);
+    }
+    throw new ApiError(AuthErrors.auth_otp_wrong, { params: { attemptsLeft: left } });
+  }
+
+  /** The session, for the party that started it (holder of the session token). */
+  async forStarter(sessionId: string, token: string): Promise<AuthSession> {
+    const session = await this.#session(sessionId);
+    if (!safeEqualHex(hashToken(token), session.token_hash)) throw new ApiError(AuthErrors.auth_session_not_found);
+    return session;
+  }
+
+  async view(session: AuthSession): Promise<SessionView> {
+    const pinfl = session.result === 'OK' && session.citizen_id ? await this.#deps.directory.pinflOf(this.#db, session.citizen_id) : undefined;
+    return {
+      sessionId: session.id,
+      kind: session.kind,
+      mode: session.mode,
+      state: session.state,
+      result: session.result,
+      assurance: session.result === 'OK' ? session.assurance : null,
+      subject: pinfl ? { pinfl } : null,
+      jws: session.result === 'OK' ? session.jws : null,
+      expiresAt: session.expires_at,
+      completedAt: session.completed_at,
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { EventEmitter } from 'node:events';
+import type { Db, Tx } from '../platform/db/index.ts';
+import type { Assurance, AuthSession, SessionResult } from './schema.ts';
+
+/** Wakes long-polls in this process when a session completes; other instances poll. */
+export const sessionEvents = new EventEmitter();
+sessionEvents.setMaxListeners(0);
+
+/**
+ * Moves a pending session to its final result, once: the state condition makes a second
+ * confirmation (or a confirmation racing the expiry sweep) change nothing.
+ */
+export async function finishSession(
+  tx: Tx | Db,
+  sessionId: string,
+  result: SessionResult,
+  now: number,
+  extra: { jws?: string; assurance?: Assurance } = {},
+): Promise<boolean> {
+  const updated = await tx
+    .updateTable('auth_sessions')
+    .set({
+      state: 'complete',
+      result,
+      completed_at: now,
+      pending_citizen_id: null,
+      qr_secret: null,
+      ...(extra.jws ? { jws: extra.jws } : {}),
+      ...(extra.assurance ? { assurance: extra.assurance } : {}),
+    })
+    .where('id', '=', sessionId)
+    .where('state', '=', 'pending')
+    .executeTakeFirst();
+  const done = Number(updated.numUpdatedRows) === 1;
+  if (done) queueMicrotask(() => sessionEvents.emit(sessionId));
+  return done;
+}
+
+/** Ends every pending session of a citizen (their last device was revoked). */
+export async function finishPendingSessionsOfCitizen(tx: Tx, citizenId: string, result: SessionResult, now: number): Promise<AuthSession[]> {
+  const pending = await tx.selectFrom('auth_sessions').selectAll().where('citizen_id', '=', citizenId).where('state', '=', 'pending').execute();
+  for (const session of pending) await finishSession(tx, session.id, result, now);
+  return pending;
+}

@@ -1,0 +1,94 @@
+import { defineErrors } from '../platform/errors.ts';
+
+export const DeviceErrors = defineErrors({
+  activation_code_invalid: {
+    status: 400,
+    title: {
+      'uz-Latn': "Faollashtirish kodi noto'g'ri, ishlatilgan yoki muddati o'tgan",
+      'uz-Cyrl': 'Фаоллаштириш коди нотўғри, ишлатилган ёки муддати ўтган',
+      ru: 'Код активации неверен, уже использован или истёк',
+      en: 'The activation code is wrong, used or expired',
+    },
+  },
+  device_key_invalid: {
+    status: 400,
+    title: {
+      'uz-Latn': "Qurilma kaliti P-256 ochiq kaliti emas",
+      'uz-Cyrl': 'Қурилма калити P-256 очиқ калити эмас',
+      ru: 'Ключ устройства не является открытым ключом P-256',
+      en: 'The device key is not a P-256 public key',
+    },
+  },
+  device_proof_invalid: {
+    status: 400,
+    title: {
+      'uz-Latn': "Kalitga egalik isboti noto'g'ri",
+      'uz-Cyrl': 'Калитга эгалик исботи нотўғри',
+      ru: 'Неверное доказательство владения ключом',
+      en: 'The proof of key possession is invalid',
+    },
+  },
+  device_auth_missing: {
+    status: 401,
+    title: {
+      'uz-Latn': "Qurilma imzosi sarlavhalari yo'q yoki noto'g'ri",
+      'uz-Cyrl': 'Қурилма имзоси сарлавҳалари йўқ ёки нотўғри',
+      ru: 'Заголовки подписи устройства отсутствуют или неверны',
+      en: 'Device signature headers are missing or malformed',
+    },
+  },
+  device_unknown: {
+    status: 401,
+    title: {
+      'uz-Latn': 'Qurilma topilmadi',
+      'uz-Cyrl': 'Қурилма топилмади',
+      ru: 'Устройство не найдено',
+      en: 'Unknown device',
+    },
+  },
+  device_signature_invalid: {
+    status: 401,
+    title: {
+      'uz-Latn': "Qurilma imzosi noto'g'ri",
+      'uz-Cyrl': 'Қурилма имзоси нотўғри',
+      ru: 'Неверная подпись устройства',
+      en: 'The device signature is invalid',
+    },
+  },
+  device_request_replayed: {
+    status: 401,
+    title: {
+      'uz-Latn': "So'rov hisoblagichi eskirgan: so'rov takrorlangan",
+      'uz-Cyrl': 'Сўров ҳисоблагичи эскирган: сўров такрорланган',
+      ru: 'Счётчик запроса устарел: запрос повторён',
+      en: 'The request counter is not new: the request was replayed',
+    },
+  },
+  device_clock_skew: {
+    status: 401,
+    title: {
+      'uz-Latn': "Qurilma soati server vaqtidan juda farq qiladi",
+      'uz-Cyrl': 'Қурилма соати сервер вақтидан жуда фарқ қилади',
+      ru: 'Часы устройства слишком расходятся с сервером',
+      en: "The device clock is too far from the server's",
+    },
+  },
+  device_revoked: {
+    status: 403,
+    title: {
+      'uz-Latn': 'Qurilma bekor qilingan',
+      'uz-Cyrl': 'Қурилма бекор қилинган',
+      ru: 'Устройство отозвано',
+      en: 'The device has been revoked',
+    },
+  },
+  device_certificate_expired: {
+    status: 403,
+    title: {
+      'uz-Latn': "Qurilma sertifikati muddati o'tgan",
+      'uz-Cyrl': 'Қурилма сертификати муддати ўтган',
+      ru: 'Срок действия сертификата устройства истёк',
+      en: 'The device certificate has expired',
+    },
+  },
+});

@@ -1,0 +1,42 @@
+import type { Db, Tx } from '../platform/db/index.ts';
+
+/** What an activation code grants, as the enrollment module's `consumeActivationCode` returns it. */
+export interface ActivationGrant {
+  readonly citizenId: string;
+  readonly bindingId: string;
+  readonly phone: string;
+  readonly assurance: 'in_person' | 'self_service';
+}
+
+/**
+ * What devices and auth sessions need from identity and enrollment. The production wiring
+ * (`directory.ts`) delegates to those modules; keeping it behind an interface lets this module
+ * build and be tested while they land, and keeps their tables theirs.
+ */
+export interface CitizenDirectory {
+  /** Marks the code used in the caller's transaction; null for unknown, used or expired codes. */
+  consumeActivationCode(tx: Tx, code: string, now: number): Promise<ActivationGrant | null>;
+  pinflOf(db: Db | Tx, citizenId: string): Promise<string | undefined>;
+  citizenByPinfl(db: Db | Tx, pinfl: string): Promise<string | undefined>;
+  /** The citizen whose active binding is this E.164 number. */
+  citizenByPhone(db: Db | Tx, e164: string): Promise<string | undefined>;
+  /** The phone of the citizen's active binding. */
+  phoneOf(db: Db | Tx, citizenId: string): Promise<string | undefined>;
+}
+
+/** The audit module's `recordAudit`, as agreed in the cross-module contract. */
+export interface AuditEvent {
+  readonly actorType: 'operator' | 'citizen' | 'device' | 'client' | 'system';
+  readonly actorId: string;
+  readonly action: string;
+  readonly subjectCitizenId?: string | null;
+  readonly reason?: string | null;
+  readonly details?: Record<string, unknown>;
+  readonly requestId?: string;
+}
+export type AuditRecorder = (tx: Tx, event: AuditEvent, now: number) => Promise<unknown>;
+
+export interface DeviceDependencies {
+  readonly directory: CitizenDirectory;
+  readonly audit: AuditRecorder;
+}

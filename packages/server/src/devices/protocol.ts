@@ -1,0 +1,129 @@
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Db } from '../platform/db/index.ts';
+import { ApiError, CommonErrors } from '../platform/errors.ts';
+import { DeviceErrors } from './errors.ts';
+import { canonicalRequest } from './canonical.ts';
+import type { Device } from './schema.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The exact body bytes, kept on device routes because the signature covers them. */
+    rawBody?: Buffer;
+    /** Set by `requireDevice` once the request's signature, counter and device are checked. */
+    device?: Device;
+  }
+}
+
+export const HEADER_DEVICE = 'tasdiq-device';
+export const HEADER_COUNTER = 'tasdiq-counter';
+export const HEADER_TIMESTAMP = 'tasdiq-timestamp';
+export const HEADER_SIGNATURE = 'tasdiq-signature';
+/** How far a device clock may be from ours; the counter, not the clock, stops replays. */
+export const MAX_CLOCK_SKEW_MS = 120_000;
+
+const DEVICE_ID = /^dev_[A-Za-z0-9_-]{16,40}$/;
+const INTEGER = /^[0-9]{1,15}$/;
+const SIGNATURE = /^[A-Za-z0-9_-]{86}$/;
+
+export function importP256(spkiBase64Url: string): KeyObject | undefined {
+  try {
+    const key = createPublicKey({ key: Buffer.from(spkiBase64Url, 'base64url'), format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function verifyP256(key: KeyObject, message: string | Uint8Array, signatureBase64Url: string): boolean {
+  const signature = Buffer.from(signatureBase64Url, 'base64url');
+  if (signature.length !== 64) return false;
+  return verify('sha256', typeof message === 'string' ? Buffer.from(message) : message, { key, dsaEncoding: 'ieee-p1363' }, signature);
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Checks a signed device request: signature over the canonical string, clock skew, device
+ * status and certificate validity, then moves the stored counter forward in one conditional
+ * UPDATE, so of two requests with the same counter at most one passes, on any instance.
+ */
+export class DeviceAuthenticator {
+  readonly #db: Db;
+  readonly #now: () => number;
+  /** Device public keys never change, so they are cached; status is read on every request. */
+  readonly #keys = new Map<string, KeyObject>();
+
+  constructor(db: Db, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  async #authKey(deviceId: string): Promise<KeyObject | undefined> {
+    const cached = this.#keys.get(deviceId);
+    if (cached) return cached;
+    const row = await this.#db.selectFrom('devices').select('auth_public_key').where('id', '=', deviceId).executeTakeFirst();
+    const key = row ? importP256(row.auth_public_key) : undefined;
+    if (key) {
+      if (this.#keys.size > 100_000) this.#keys.clear();
+      this.#keys.set(deviceId, key);
+    }
+    return key;
+  }
+
+  async authenticate(request: FastifyRequest): Promise<Device> {
+    const deviceId = header(request, HEADER_DEVICE);
+    const counterText = header(request, HEADER_COUNTER);
+    const timestampText = header(request, HEADER_TIMESTAMP);
+    const signature = header(request, HEADER_SIGNATURE);
+    if (!deviceId || !DEVICE_ID.test(deviceId) || !counterText || !INTEGER.test(counterText) || !timestampText || !INTEGER.test(timestampText) || !signature || !SIGNATURE.test(signature)) {
+      throw new ApiError(DeviceErrors.device_auth_missing);
+    }
+    const counter = Number(counterText);
+    const timestamp = Number(timestampText);
+    const now = this.#now();
+    if (Math.abs(now - timestamp) > MAX_CLOCK_SKEW_MS) throw new ApiError(DeviceErrors.device_clock_skew, { params: { serverTime: now } });
+    const key = await this.#authKey(deviceId);
+    if (!key) throw new ApiError(DeviceErrors.device_unknown);
+    const message = canonicalRequest({ method: request.method, path: request.url, deviceId, counter, timestamp, body: request.rawBody ?? '' });
+    if (!verifyP256(key, message, signature)) throw new ApiError(DeviceErrors.device_signature_invalid);
+
+    const updated = await this.#db
+      .updateTable('devices')
+      .set({ counter, last_seen_at: now })
+      .where('id', '=', deviceId)
+      .where('status', '=', 'active')
+      .where('counter', '<', counter)
+      .where('cert_not_after', '>', now)
+      .returningAll()
+      .executeTakeFirst();
+    if (updated) return updated;
+    const device = await this.#db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirstOrThrow();
+    if (device.status !== 'active') throw new ApiError(DeviceErrors.device_revoked);
+    if (device.cert_not_after <= now) throw new ApiError(DeviceErrors.device_certificate_expired);
+    throw new ApiError(DeviceErrors.device_request_replayed, { params: { counter: device.counter } });
+  }
+}
+
+/**
+ * Prepares a route scope for signed device requests: JSON bodies are parsed from bytes that
+ * are kept for the signature check, and `requireDevice` is the preHandler for device routes.
+ */
+export function installDeviceProtocol(app: FastifyInstance, authenticator: DeviceAuthenticator) {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString('utf8')) as unknown);
+    } catch {
+      done(new ApiError(CommonErrors.malformed_body), undefined);
+    }
+  });
+  return async function requireDevice(request: FastifyRequest): Promise<void> {
+    request.device = await authenticator.authenticate(request);
+  };
+}

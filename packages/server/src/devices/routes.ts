@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../platform/module.ts';
+import type { DeviceCa } from './ca.ts';
+import type { DeviceAuthenticator } from './protocol.ts';
+import { installDeviceProtocol } from './protocol.ts';
+import { revokeDevices, type DeviceService } from './service.ts';
+import type { DeviceDependencies } from './ports.ts';
+
+const b64url = { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } as const;
+
+export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; authenticator: DeviceAuthenticator; deps: DeviceDependencies }) {
+  return async function routes(app: FastifyInstance, context: AppContext): Promise<void> {
+    const { ca, devices, authenticator, deps } = services;
+    const requireDevice = installDeviceProtocol(app, authenticator);
+    // Codes fall only to volume: 10 tries per address per minute by default, scaled with the
+    // configured limit so a load test can activate its fleet of simulated devices.
+    const activationsPerMinute = Math.max(10, Math.floor(context.config.rateLimitPerMinute / 30));
+
+    app.post<{ Body: { activationCode: string; authKey: string; signKey: string; authProof: string; signProof: string; label?: string } }>(
+      '/api/v1/device/activate',
+      {
+        config: { rateLimit: { max: activationsPerMinute, timeWindow: 60_000 } },
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['activationCode', 'authKey', 'signKey', 'authProof', 'signProof'],
+            properties: {
+              activationCode: { type: 'string', minLength: 4, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' },
+              authKey: { ...b64url, minLength: 80, maxLength: 200 },
+              signKey: { ...b64url, minLength: 80, maxLength: 200 },
+              authProof: { ...b64url, minLength: 86, maxLength: 86 },
+              signProof: { ...b64url, minLength: 86, maxLength: 86 },
+              label: { type: 'string', minLength: 1, maxLength: 64 },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const result = await devices.activate(request.body, request.id);
+        return reply.code(201).send(result);
+      },
+    );
+
+    app.get('/api/v1/device/me', { preHandler: requireDevice }, async (request) => {
+      const d = request.device!;
+      return { deviceId: d.id, status: d.status, counter: d.counter, assurance: d.assurance, label: d.label, createdAt: d.created_at, certificatesNotAfter: d.cert_not_after };
+    });
+
+    /** A device retiring itself (the citizen removed the app or reset it). */
+    app.post('/api/v1/device/revoke', { preHandler: requireDevice }, async (request) => {
+      const d = request.device!;
+      const now = context.now();
+      await context.db.transaction().execute(async (tx) => {
+        await revokeDevices(tx, { citizenId: d.citizen_id, deviceId: d.id }, 'device_revoked', now);
+        await deps.audit(tx, { actorType: 'device', actorId: d.id, action: 'device.revoked', subjectCitizenId: d.citizen_id, reason: 'device_revoked', requestId: request.id }, now);
+      });
+      return { deviceId: d.id, status: 'revoked' };
+    });
+
+    app.get('/api/v1/device/ca/certificate', async (_request, reply) => {
+      const root = await ca.root();
+      return reply.type('application/pem-certificate-chain').send(root.cert.toString('pem'));
+    });
+
+    app.get('/api/v1/device/ca/crl', async (_request, reply) => {
+      return reply.type('application/pkix-crl').header('cache-control', 'max-age=60').send(Buffer.from(await ca.crl()));
+    });
+  };
+}

@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import type { Db, Tx } from '../platform/db/index.ts';
+import { ApiError } from '../platform/errors.ts';
+import { enqueueNotification } from '../notify/outbox.ts';
+import { finishPendingSessionsOfCitizen } from '../auth/store.ts';
+import type { DeviceCa } from './ca.ts';
+import { activationMessage } from './canonical.ts';
+import { DeviceErrors } from './errors.ts';
+import { importP256, verifyP256 } from './protocol.ts';
+import type { DeviceDependencies } from './ports.ts';
+import type { Device } from './schema.ts';
+
+export interface ActivationRequest {
+  readonly activationCode: string;
+  readonly authKey: string;
+  readonly signKey: string;
+  readonly authProof: string;
+  readonly signProof: string;
+  readonly label?: string | undefined;
+}
+
+export interface ActivationResult {
+  readonly deviceId: string;
+  readonly counter: number;
+  readonly authCertificate: string;
+  readonly signCertificate: string;
+  readonly caCertificate: string;
+  readonly certificatesNotAfter: number;
+}
+
+export function newDeviceId(): string {
+  return `dev_${randomBytes(16).toString('base64url')}`;
+}
+
+export class DeviceService {
+  readonly #db: Db;
+  readonly #ca: DeviceCa;
+  readonly #deps: DeviceDependencies;
+  readonly #now: () => number;
+
+  constructor(options: { db: Db; ca: DeviceCa; deps: DeviceDependencies; now: () => number }) {
+    this.#db = options.db;
+    this.#ca = options.ca;
+    this.#deps = options.deps;
+    this.#now = options.now;
+  }
+
+  /**
+   * Activation: both keys must prove possession by signing the code, before the code is
+   * spent, so a garbled request leaves the code usable. Code, device, certificates, audit
+   * record and notice commit together.
+   */
+  async activate(input: ActivationRequest, requestId?: string): Promise<ActivationResult> {
+    const authKey = importP256(input.authKey);
+    const signKey = importP256(input.signKey);
+    if (!authKey || !signKey || input.authKey === input.signKey) throw new ApiError(DeviceErrors.device_key_invalid);
+    const message = activationMessage(input.activationCode, input.authKey, input.signKey);
+    if (!verifyP256(authKey, message, input.authProof) || !verifyP256(signKey, message, input.signProof)) {
+      throw new ApiError(DeviceErrors.device_proof_invalid);
+    }
+    // The CA root and key are loaded before the transaction: on SQLite a second connection
+    // would wait on the transaction's lock.
+    const root = await this.#ca.root();
+    const now = this.#now();
+    return this.#db.transaction().execute(async (tx) => {
+      const grant = await this.#deps.directory.consumeActivationCode(tx, input.activationCode, now);
+      if (!grant) throw new ApiError(DeviceErrors.activation_code_invalid);
+      const pinfl = await this.#deps.directory.pinflOf(tx, grant.citizenId);
+      if (!pinfl) throw new ApiError(DeviceErrors.activation_code_invalid);
+      // One app per citizen: the certificate chain a sign-in names must be known when it starts.
+      await revokeDevices(tx, { citizenId: grant.citizenId }, 'superseded', now);
+      const deviceId = newDeviceId();
+      const auth = await this.#ca.issue({ spki: Buffer.from(input.authKey, 'base64url'), pinfl, deviceId, purpose: 'auth' });
+      const sign = await this.#ca.issue({ spki: Buffer.from(input.signKey, 'base64url'), pinfl, deviceId, purpose: 'sign' });
+      await tx
+        .insertInto('devices')
+        .values({
+          id: deviceId,
+          citizen_id: grant.citizenId,
+          binding_id: grant.bindingId,
+          status: 'active',
+          counter: 0,
+          auth_public_key: input.authKey,
+          sign_public_key: input.signKey,
+          auth_cert_serial: auth.serial,
+          sign_cert_serial: sign.serial,
+          cert_not_after: Math.min(auth.notAfter, sign.notAfter),
+          assurance: grant.assurance,
+          label: input.label ?? null,
+          created_at: now,
+          last_seen_at: null,
+          revoked_at: null,
+          revocation_reason: null,
+        })
+        .execute();
+      await tx
+        .insertInto('device_certificates')
+        .values(
+          [
+            { cert: auth, purpose: 'auth' as const },
+            { cert: sign, purpose: 'sign' as const },
+          ].map(({ cert, purpose }) => ({
+            serial: cert.serial,
+            device_id: deviceId,
+            purpose,
+            issuer_kid: cert.issuerKid,
+            der: cert.der,
+            not_before: cert.notBefore,
+            not_after: cert.notAfter,
+            revoked_at: null,
+            revocation_reason: null,
+          })),
+        )
+        .execute();
+      await this.#deps.audit(
+        tx,
+        {
+          actorType: 'device',
+          actorId: deviceId,
+          action: 'device.activated',
+          subjectCitizenId: grant.citizenId,
+          details: { bindingId: grant.bindingId, authCertSerial: auth.serial, signCertSerial: sign.serial },
+          ...(requestId ? { requestId } : {}),
+        },
+        now,
+      );
+      await enqueueNotification(tx, { kind: 'device.activated', channel: 'sms', recipient: grant.phone, locale: 'uz-Latn', params: {}, correlationId: deviceId }, now);
+      return {
+        deviceId,
+        counter: 0,
+        authCertificate: Buffer.from(auth.der).toString('base64'),
+        signCertificate: Buffer.from(sign.der).toString('base64'),
+        caCertificate: Buffer.from(root.cert.rawData).toString('base64'),
+        certificatesNotAfter: Math.min(auth.notAfter, sign.notAfter),
+      };
+    });
+  }
+
+  async findDevice(db: Db | Tx, deviceId: string): Promise<Device | undefined> {
+    return db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
+  }
+
+  async certificates(deviceId: string): Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }> {
+    const rows = await this.#db.selectFrom('device_certificates').select(['purpose', 'der']).where('device_id', '=', deviceId).execute();
+    const root = await this.#ca.root();
+    return {
+      auth: rows.find((r) => r.purpose === 'auth')!.der,
+      sign: rows.find((r) => r.purpose === 'sign')!.der,
+      ca: new Uint8Array(root.cert.rawData),
+    };
+  }
+}
+
+/**
+ * Revokes devices and their certificates in the caller's transaction, and ends the pending
+ * sign-ins they could have confirmed with DEVICE_REVOKED. The enrollment module calls it when
+ * a binding is revoked; a device revoking itself calls it with its own id.
+ */
+export async function revokeDevices(
+  tx: Tx,
+  filter: { citizenId: string; deviceId?: string },
+  reason: string,
+  now: number = Date.now(),
+): Promise<string[]> {
+  let query = tx.updateTable('devices').set({ status: 'revoked', revoked_at: now, revocation_reason: reason }).where('citizen_id', '=', filter.citizenId).where('status', '=', 'active');
+  if (filter.deviceId) query = query.where('id', '=', filter.deviceId);
+  const revoked = (await query.returning('id').execute()).map((r) => r.id);
+  if (revoked.length === 0) return [];
+  await tx
+    .updateTable('device_certificates')
+    .set({ revoked_at: now, revocation_reason: reason })
+    .where('device_id', 'in', revoked)
+    .where('revoked_at', 'is', null)
+    .execute();
+  const remaining = await tx.selectFrom('devices').select('id').where('citizen_id', '=', filter.citizenId).where('status', '=', 'active').executeTakeFirst();
+  if (!remaining) await finishPendingSessionsOfCitizen(tx, filter.citizenId, 'DEVICE_REVOKED', now);
+  return revoked;
+}
+
+/** For the enrollment module: a revoked binding revokes every device activated under it. */
+export async function revokeDevicesForCitizen(tx: Tx, citizenId: string, reason: string, now: number = Date.now()): Promise<number> {
+  return (await revokeDevices(tx, { citizenId }, reason, now)).length;
+}

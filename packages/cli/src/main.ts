@@ -3,9 +3,10 @@ import { UsageError, type Command } from './commands.ts';
 import { serveCommand } from './serve.ts';
 import { migrateCommand } from './migrate.ts';
 import { clientCommand } from './client.ts';
+import { workerCommand } from './worker.ts';
 
 /** Every sub-command; admin commands of later modules are added here. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, clientCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, clientCommand, workerCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -6,3 +6,4 @@ export { migrateToLatest, createMigrator } from './platform/db/migrations.ts';
 export { MODULES, allMigrations } from './modules.ts';
 export { createLogger } from './platform/logger.ts';
 export { ClientRegistry, type RelyingParty } from './clients/index.ts';
+export { createNotifyRuntime, loadNotifyConfig } from './notify/index.ts';

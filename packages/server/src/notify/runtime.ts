@@ -40,8 +40,13 @@ export function createNotifyRuntime(options: {
   if (config.sms === 'smpp') {
     smpp = new SmppRouter(config.smppRoutes, {
       logger,
-      onReceipt: (ref, stat) => {
-        late.worker?.handleReceipt(ref, stat).catch((error: unknown) => logger.error({ err: error }, 'recording a delivery receipt failed'));
+      onReceipt: async (ref, stat) => {
+        try {
+          await late.worker?.handleReceipt(ref, stat);
+        } catch (error) {
+          logger.error({ err: error }, 'recording a delivery receipt failed; the SMSC will redeliver it');
+          throw error;
+        }
       },
     });
     transport = smpp;

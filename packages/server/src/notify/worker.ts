@@ -169,27 +169,45 @@ export class OutboxWorker {
 
   async #claim(): Promise<OutboxMessage[]> {
     const now = this.#now();
-    let due = this.#db
+    const claim = {
+      status: 'sending' as const,
+      claimed_by: this.id,
+      lease_until: now + this.#settings.leaseMs,
+      attempts: sql<number>`attempts + 1`,
+      updated_at: now,
+    };
+    if (this.#dialect === 'postgres') {
+      // A materialized CTE locks exactly one batch: as an IN (subquery) the planner may rerun
+      // the LIMIT ... SKIP LOCKED select and claim far more rows than the batch.
+      return this.#db
+        .with(
+          (cte) => cte('due').materialized(),
+          (db) =>
+            db
+              .selectFrom('notify_outbox')
+              .select('id')
+              .where('status', '=', 'queued')
+              .where('next_attempt_at', '<=', now)
+              .orderBy('next_attempt_at')
+              .limit(this.#settings.batchSize)
+              .forUpdate()
+              .skipLocked(),
+        )
+        .updateTable('notify_outbox')
+        .from('due')
+        .set(claim)
+        .whereRef('notify_outbox.id', '=', 'due.id')
+        .returningAll('notify_outbox')
+        .execute();
+    }
+    const due = this.#db
       .selectFrom('notify_outbox')
       .select('id')
       .where('status', '=', 'queued')
       .where('next_attempt_at', '<=', now)
       .orderBy('next_attempt_at')
       .limit(this.#settings.batchSize);
-    if (this.#dialect === 'postgres') due = due.forUpdate().skipLocked();
-    return this.#db
-      .updateTable('notify_outbox')
-      .set({
-        status: 'sending',
-        claimed_by: this.id,
-        lease_until: now + this.#settings.leaseMs,
-        attempts: sql<number>`attempts + 1`,
-        updated_at: now,
-      })
-      .where('id', 'in', due)
-      .where('status', '=', 'queued')
-      .returningAll()
-      .execute();
+    return this.#db.updateTable('notify_outbox').set(claim).where('id', 'in', due).where('status', '=', 'queued').returningAll().execute();
   }
 
   async #process(message: OutboxMessage): Promise<void> {

@@ -39,6 +39,8 @@ export class TestSmsc {
   readonly #sessions = new Set<Session>();
   #throttled = 0;
   #outstanding = 0;
+  /** Receipts not yet acknowledged, per system id; redelivered on the next bind, as SMSCs do. */
+  readonly #unacked = new Map<string, Map<string, Record<string, unknown>>>();
 
   private constructor(options: TestSmscOptions) {
     this.options = options;
@@ -82,6 +84,22 @@ export class TestSmsc {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  #sendReceipt(session: Session, systemId: string, messageId: string, fields: Record<string, unknown>): void {
+    const pending = this.#unacked.get(systemId) ?? new Map<string, Record<string, unknown>>();
+    this.#unacked.set(systemId, pending);
+    pending.set(messageId, fields);
+    session.deliver_sm({ ...fields }, (resp: Pdu) => {
+      if (resp.command_status === 0) pending.delete(messageId);
+    });
+  }
+
+  /** Receipts sent but not acknowledged by the client yet. */
+  get unackedReceipts(): number {
+    let n = 0;
+    for (const m of this.#unacked.values()) n += m.size;
+    return n;
+  }
+
   #accept(session: Session): void {
     this.#sessions.add(session);
     let systemId = '';
@@ -99,6 +117,7 @@ export class TestSmsc {
       bound = true;
       this.binds.push(systemId);
       session.send(pdu.response({ system_id: 'testsmsc' }));
+      for (const [id, fields] of this.#unacked.get(systemId) ?? []) this.#sendReceipt(session, systemId, id, fields);
     };
     session.on('bind_transceiver', bind);
     session.on('bind_transmitter', bind);
@@ -110,7 +129,6 @@ export class TestSmsc {
       session.send(pdu.response());
       session.close();
     });
-    session.on('deliver_sm_resp', () => undefined);
     session.on('submit_sm', (pdu: Pdu) => {
       if (!bound) {
         session.send(pdu.response({ command_status: 0x04 })); // ESME_RINVBNDSTS
@@ -140,16 +158,15 @@ export class TestSmsc {
         session.send(pdu.response({ message_id: messageId }));
         const stat = this.options.receipt;
         if (stat && (Number(pdu.registered_delivery) & 0x03) !== 0) {
-          setImmediate(() =>
-            session.deliver_sm({
-              source_addr: pdu.destination_addr,
-              destination_addr: pdu.source_addr,
-              esm_class: 0x04,
-              short_message: `id:${messageId} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:2611250700 done date:2611250700 stat:${stat} err:000 text:`,
-              receipted_message_id: messageId,
-              message_state: stat === 'DELIVRD' ? 2 : 5,
-            }),
-          );
+          const fields = {
+            source_addr: pdu.destination_addr,
+            destination_addr: pdu.source_addr,
+            esm_class: 0x04,
+            short_message: `id:${messageId} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:2611250700 done date:2611250700 stat:${stat} err:000 text:`,
+            receipted_message_id: messageId,
+            message_state: stat === 'DELIVRD' ? 2 : 5,
+          };
+          setImmediate(() => this.#sendReceipt(session, systemId, messageId, fields));
         }
       };
       if (this.options.respondDelayMs) setTimeout(answer, this.options.respondDelayMs);

@@ -26,11 +26,13 @@ export interface SmppRouteConfig {
   readonly responseTimeoutMs: number;
 }
 
-export type ReceiptHandler = (ref: string, stat: string) => void;
+export type ReceiptHandler = (ref: string, stat: string) => Promise<void> | void;
 
 const RECEIPT_ESM_CLASS = 0x04;
 const RETRY_LATER_STATUSES = new Set([smpp.ESME_RTHROTTLED, smpp.ESME_RMSGQFUL]);
 const CONCAT_IEI = 0x00;
+/** SMPP 3.4 "ESME receiver temporary app error": the SMSC retries the deliver_sm later. */
+const ESME_RX_T_APPN = 0x64;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -145,10 +147,19 @@ export class SmppConnection {
       session.close();
     });
     session.on('deliver_sm', (pdu: Pdu) => {
-      session.send(pdu.response());
-      if ((Number(pdu.esm_class) & RECEIPT_ESM_CLASS) === 0) return;
-      const receipt = parseReceipt(pdu);
-      if (receipt) this.#onReceipt(`${this.config.name}:${receipt.id}`, receipt.stat);
+      const receipt = (Number(pdu.esm_class) & RECEIPT_ESM_CLASS) !== 0 ? parseReceipt(pdu) : undefined;
+      if (!receipt) {
+        session.send(pdu.response());
+        return;
+      }
+      // Acknowledge only once the receipt is recorded: an SMSC redelivers what was not
+      // acknowledged, so a crash here loses no receipt.
+      Promise.resolve()
+        .then(() => this.#onReceipt(`${this.config.name}:${receipt.id}`, receipt.stat))
+        .then(
+          () => session.send(pdu.response()),
+          () => session.send(pdu.response({ command_status: ESME_RX_T_APPN })),
+        );
     });
   }
 

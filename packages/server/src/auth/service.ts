@@ -12,7 +12,7 @@ import { importP256, verifyP256 } from '../devices/protocol.ts';
 import { pinflSerialNumber } from '../devices/ca.ts';
 import { AuthErrors } from './errors.ts';
 import { hashOtp, newOtp, qrAuthCode, qrPayload, safeEqualHex, sha256, verificationChoices, verificationCode } from './codes.ts';
-import { finishSession } from './store.ts';
+import { finishSession, sessionEvents } from './store.ts';
 import type { Assurance, AuthSession, SessionKind, SessionMode, SessionResult } from './schema.ts';
 
 export interface AuthPolicy {
@@ -206,11 +206,13 @@ export class AuthService {
   /** Finishes a session with a final result and its audit record, in one transaction. */
   async finish(session: AuthSession, result: SessionResult, actor?: { type: 'device' | 'client' | 'system'; id: string }, extra: { jws?: string; assurance?: Assurance } = {}): Promise<boolean> {
     const now = this.#now();
-    return this.#db.transaction().execute(async (tx) => {
-      const done = await finishSession(tx, session.id, result, now, extra);
-      if (done) await this.#audit(tx, session, 'auth.session_completed', { result }, now, actor);
-      return done;
+    const done = await this.#db.transaction().execute(async (tx) => {
+      const finished = await finishSession(tx, session.id, result, now, extra);
+      if (finished) await this.#audit(tx, session, 'auth.session_completed', { result }, now, actor);
+      return finished;
     });
+    if (done) sessionEvents.emit(session.id);
+    return done;
   }
 
   async start(input: StartInput): Promise<StartedSession> {

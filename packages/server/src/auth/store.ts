@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { Db, Tx } from '../platform/db/index.ts';
 import type { Assurance, AuthSession, SessionResult } from './schema.ts';
 
-/** Wakes long-polls in this process when a session completes; other instances poll. */
+/**
+ * Wakes long-polls in this process once a completion has committed (emitting earlier would
+ * wake them to read the old state); other instances and other writers are found by polling.
+ */
 export const sessionEvents = new EventEmitter();
 sessionEvents.setMaxListeners(0);
 
@@ -31,9 +34,7 @@ export async function finishSession(
     .where('id', '=', sessionId)
     .where('state', '=', 'pending')
     .executeTakeFirst();
-  const done = Number(updated.numUpdatedRows) === 1;
-  if (done) queueMicrotask(() => sessionEvents.emit(sessionId));
-  return done;
+  return Number(updated.numUpdatedRows) === 1;
 }
 
 /** Ends every pending session of a citizen (their last device was revoked). */

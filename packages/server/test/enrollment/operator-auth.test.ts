@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { testDialects } from '../support/databases.ts';
+import { SoftAuthenticator } from '../support/soft-authenticator.ts';
+import { inviteOperator } from '../../src/enrollment/index.ts';
+import { sessionCookie } from '../../src/enrollment/session.ts';
+import { call, cookieFrom, expectNothingWritten, PUBLIC_URL, registerOperator, type OperatorSession } from './helpers.ts';
+
+describe.each(testDialects())('operator passkey sign-in on %s', (dialect) => {
+  let app: TestApp;
+  let clock = Date.parse('2026-11-25T08:00:00Z');
+  let admin: OperatorSession;
+
+  beforeAll(async () => {
+    app = await createTestApp(dialect, { config: { publicUrl: PUBLIC_URL }, now: () => clock });
+    admin = await registerOperator(app, 'admin');
+  });
+  afterAll(async () => app?.close());
+
+  async function signIn(authenticator: SoftAuthenticator, overrides: Parameters<SoftAuthenticator['get']>[1] = {}) {
+    const options = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/options', payload: {} });
+    expect(options.statusCode).toBe(200);
+    const { challengeId, options: requestOptions } = options.json();
+    expect(requestOptions.allowCredentials ?? []).toEqual([]);
+    const response = authenticator.get(requestOptions, overrides);
+    return { challengeId, response, result: await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/verify', payload: { challengeId, response } }) };
+  }
+
+  it('registers a passkey from the one-time link and signs in with it', async () => {
+    const session = await call(app, admin, 'GET', '/api/v1/operator/session?lang=en');
+    expect(session.statusCode).toBe(200);
+    expect(session.json()).toMatchObject({ operator: { role: 'admin', status: 'active', officeId: 'psc-tk-01' }, office: { name: 'Public Services Center, Tashkent City' }, csrfToken: admin.csrf });
+
+    const { result } = await signIn(admin.authenticator);
+    expect(result.statusCode, result.body).toBe(200);
+    const cookie = cookieFrom(result);
+    expect(cookie).not.toBe(admin.cookie);
+    const again = await app.http.inject({ method: 'GET', url: '/api/v1/operator/session', headers: { cookie } });
+    expect(again.json().operator.id).toBe(admin.operatorId);
+    const stored = await app.context.db.selectFrom('operator_sessions').select('token_hash').execute();
+    expect(stored.some((s) => cookie.includes(s.token_hash))).toBe(false);
+    const audit = await app.context.db.selectFrom('audit_events').select('action').where('actor_id', '=', admin.operatorId).execute();
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['operator.registered', 'operator.signed_in']));
+  });
+
+  it('refuses a used challenge, a wrong origin, a forged signature and an unknown passkey', async () => {
+    const first = await signIn(admin.authenticator);
+    expect(first.result.statusCode).toBe(200);
+    const replay = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/verify', payload: { challengeId: first.challengeId, response: first.response } });
+    expect([replay.statusCode, replay.json().code]).toEqual([401, 'webauthn_failed']);
+
+    const phishing = await signIn(admin.authenticator, { origin: 'https://tasdiq.example.evil' });
+    expect([phishing.result.statusCode, phishing.result.json().code]).toEqual([401, 'webauthn_failed']);
+    const forged = await signIn(admin.authenticator, { tamper: true });
+    expect([forged.result.statusCode, forged.result.json().code]).toEqual([401, 'webauthn_failed']);
+
+    const stranger = new SoftAuthenticator(PUBLIC_URL);
+    stranger.create({ challenge: 'x', rp: { id: 'localhost', name: 'x' }, user: { id: 'AAAA', name: 'x', displayName: 'x' } });
+    const unknown = await signIn(stranger);
+    expect([unknown.result.statusCode, unknown.result.json().code]).toEqual([401, 'webauthn_failed']);
+
+    const options = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/options', payload: {} });
+    clock += 5 * 60_000;
+    try {
+      const late = await app.http.inject({
+        method: 'POST',
+        url: '/api/v1/operator/auth/verify',
+        payload: { challengeId: options.json().challengeId, response: admin.authenticator.get(options.json().options) },
+      });
+      expect([late.statusCode, late.json().code]).toEqual([401, 'webauthn_failed']);
+    } finally {
+      clock -= 5 * 60_000;
+    }
+  });
+
+  it('spends a registration link once and lets it expire after 24 hours', async () => {
+    const invitation = await inviteOperator(app.context.db, { name: 'Once', role: 'operator', officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: PUBLIC_URL }, clock);
+    expect(invitation.registrationUrl).toBe(`${PUBLIC_URL}/console/register?token=${invitation.token}`);
+    const authenticator = new SoftAuthenticator(PUBLIC_URL);
+    const options = await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/options', payload: { token: invitation.token } });
+    const credential = authenticator.create(options.json().options);
+    expect((await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/verify', payload: { token: invitation.token, response: credential } })).statusCode).toBe(200);
+    await expectNothingWritten(app, () => app.http.inject({ method: 'POST', url: '/api/v1/operator/register/options', payload: { token: invitation.token } }), 400, 'invitation_invalid');
+
+    const stale = await inviteOperator(app.context.db, { name: 'Late', role: 'operator', officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: PUBLIC_URL }, clock - 24 * 60 * 60_000);
+    await expectNothingWritten(app, () => app.http.inject({ method: 'POST', url: '/api/v1/operator/register/options', payload: { token: stale.token } }), 400, 'invitation_invalid');
+    await expectNothingWritten(app, () => app.http.inject({ method: 'POST', url: '/api/v1/operator/register/options', payload: { token: 'nope' } }), 400, 'invitation_invalid');
+
+    const wrongOrigin = await inviteOperator(app.context.db, { name: 'Phished', role: 'operator', officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: PUBLIC_URL }, clock);
+    const o = await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/options', payload: { token: wrongOrigin.token } });
+    const phished = authenticator.create(o.json().options, { origin: 'https://evil.example' });
+    const refused = await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/verify', payload: { token: wrongOrigin.token, response: phished } });
+    expect([refused.statusCode, refused.json().code]).toEqual([400, 'passkey_registration_failed']);
+  });
+
+  it('lets an admin invite and disable operators; a disabled operator cannot sign in', async () => {
+    const invited = await call(app, admin, 'POST', '/api/v1/operator/invitations', { name: 'Aziz Demo', role: 'notary', officeId: 'notary-su-01' });
+    expect(invited.statusCode, invited.body).toBe(201);
+    expect(invited.json().operator).toMatchObject({ role: 'notary', officeId: 'notary-su-01', status: 'invited' });
+    const token = new URL(invited.json().registrationUrl).searchParams.get('token')!;
+    const authenticator = new SoftAuthenticator(PUBLIC_URL);
+    const options = await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/options', payload: { token } });
+    const verified = await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/verify', payload: { token, response: authenticator.create(options.json().options) } });
+    expect(verified.statusCode).toBe(200);
+    const notaryCookie = cookieFrom(verified);
+
+    await expectNothingWritten(app, () => call(app, admin, 'POST', '/api/v1/operator/invitations', { name: 'X', role: 'operator', officeId: 'nowhere' }), 400, 'office_unknown');
+    const list = await call(app, admin, 'GET', '/api/v1/operator/operators');
+    expect(list.json().items.map((o: { name: string }) => o.name)).toContain('Aziz Demo');
+
+    const disabled = await call(app, admin, 'POST', `/api/v1/operator/operators/${invited.json().operator.id}/disable`, { reason: 'Left the office' });
+    expect(disabled.statusCode, disabled.body).toBe(200);
+    expect((await app.http.inject({ method: 'GET', url: '/api/v1/operator/session', headers: { cookie: notaryCookie } })).statusCode).toBe(401);
+    const options2 = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/options', payload: {} });
+    const refused = await app.http.inject({
+      method: 'POST',
+      url: '/api/v1/operator/auth/verify',
+      payload: { challengeId: options2.json().challengeId, response: authenticator.get(options2.json().options) },
+    });
+    expect([refused.statusCode, refused.json().code]).toEqual([403, 'operator_disabled']);
+  });
+
+  it('ends sessions on sign-out, after 30 idle minutes and after 12 hours', async () => {
+    const a = await signIn(admin.authenticator);
+    const cookie = cookieFrom(a.result);
+    const csrf = a.result.json().csrfToken;
+    const session = () => app.http.inject({ method: 'GET', url: '/api/v1/operator/session', headers: { cookie } });
+    clock += 29 * 60_000;
+    expect((await session()).statusCode).toBe(200);
+    clock += 29 * 60_000;
+    expect((await session()).statusCode).toBe(200);
+    clock += 31 * 60_000;
+    expect((await session()).statusCode).toBe(401);
+
+    const b = await signIn(admin.authenticator);
+    const cookieB = cookieFrom(b.result);
+    for (let i = 0; i < 25; i++) {
+      clock += 29 * 60_000;
+      const r = await app.http.inject({ method: 'GET', url: '/api/v1/operator/session', headers: { cookie: cookieB } });
+      expect(r.statusCode).toBe(i < 24 ? 200 : 401);
+    }
+
+    const c = await signIn(admin.authenticator);
+    const out = await app.http.inject({ method: 'POST', url: '/api/v1/operator/sign-out', headers: { cookie: cookieFrom(c.result), 'x-tasdiq-csrf': c.result.json().csrfToken }, payload: {} });
+    expect(out.statusCode).toBe(204);
+    expect(out.headers['set-cookie']).toContain('Max-Age=0');
+    expect((await app.http.inject({ method: 'GET', url: '/api/v1/operator/session', headers: { cookie: cookieFrom(c.result) } })).statusCode).toBe(401);
+    expect(csrf).not.toBe(c.result.json().csrfToken);
+  });
+
+  it('marks the cookie Secure for an https public URL', () => {
+    expect(sessionCookie('t'.repeat(43), true)).toMatch(/; Secure$/);
+    expect(sessionCookie('t'.repeat(43), false)).not.toContain('Secure');
+  });
+});

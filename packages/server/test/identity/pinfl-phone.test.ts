@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { makePinfl, normalizePhone, pinflCheckDigit, validatePinfl, demoRegistryCitizens, DEMO_CITIZEN_COUNT } from '../../src/identity/index.ts';
+
+describe('PINFL', () => {
+  it('computes the check digit with weights 7,3,1 modulo 10', () => {
+    // 3 1 5 0 5 9 0 0 0 1 2 3 4 -> 21+3+5+0+15+9+0+0+0+7+6+3+28 = 97 -> 7
+    expect(pinflCheckDigit('3150590001234')).toBe(7);
+    expect(validatePinfl('31505900012347')).toEqual({ ok: true, birthDate: '1990-05-15', sex: 'M' });
+    expect(validatePinfl(' 61505050012341 '.trim().slice(0, 13) + String(pinflCheckDigit('6150505001234')))).toMatchObject({ ok: true, birthDate: '2005-05-15', sex: 'F' });
+  });
+
+  it('says precisely what is wrong', () => {
+    expect(validatePinfl('3150590001234')).toMatchObject({ ok: false, code: 'pinfl_wrong_length', message: expect.stringContaining('13 characters') });
+    expect(validatePinfl('315059000123X7')).toMatchObject({ ok: false, code: 'pinfl_not_digits', message: expect.stringContaining('position 13') });
+    expect(validatePinfl('21505900012347')).toMatchObject({ ok: false, code: 'pinfl_bad_century_digit', message: expect.stringContaining('it is 2') });
+    expect(validatePinfl('33102900012347')).toMatchObject({ ok: false, code: 'pinfl_bad_birth_date', message: expect.stringContaining('310290') });
+    expect(validatePinfl('32902010012347')).toMatchObject({ ok: false, code: 'pinfl_bad_birth_date' }); // 29 Feb 1901
+    expect(validatePinfl('31505900012345')).toMatchObject({ ok: false, code: 'pinfl_check_digit_mismatch', message: expect.stringContaining('should be 7') });
+  });
+
+  it('builds valid PINFLs that carry birth date and sex', () => {
+    for (const [date, sex] of [['1969-09-07', 'M'], ['2004-02-29', 'F'], ['1999-12-31', 'F'], ['2000-01-01', 'M']] as const) {
+      const pinfl = makePinfl(date, sex, 123, 45);
+      expect(validatePinfl(pinfl)).toEqual({ ok: true, birthDate: date, sex });
+    }
+  });
+
+  it('generates a deterministic synthetic registry consistent with the PINFLs', () => {
+    const a = demoRegistryCitizens();
+    expect(a).toHaveLength(DEMO_CITIZEN_COUNT);
+    expect(demoRegistryCitizens()).toEqual(a);
+    expect(new Set(a.map((c) => c.pinfl)).size).toBe(a.length);
+    for (const c of a) {
+      expect(validatePinfl(c.pinfl)).toEqual({ ok: true, birthDate: c.birthDate, sex: c.sex });
+      expect(c.demo).toBe(true);
+      expect(c.photo).toMatch(/^data:image\/svg\+xml;base64,/);
+    }
+    expect(a.filter((c) => c.documents.every((d) => d.expiresOn < '2025-01-01')).length).toBeGreaterThanOrEqual(DEMO_CITIZEN_COUNT / 10);
+  });
+});
+
+describe('phone numbers', () => {
+  it('normalises Uzbek mobiles to E.164 and names the operator', () => {
+    expect(normalizePhone('+998 90 123-45-67')).toEqual({ ok: true, e164: '+998901234567', operator: 'Beeline' });
+    expect(normalizePhone('(93) 123 45 67')).toEqual({ ok: true, e164: '+998931234567', operator: 'Ucell' });
+    expect(normalizePhone('998501234567')).toEqual({ ok: true, e164: '+998501234567', operator: 'Ucell' });
+    expect(normalizePhone('00998971234567')).toEqual({ ok: true, e164: '+998971234567', operator: 'Mobiuz' });
+    expect(normalizePhone('+998 33 123 45 67')).toMatchObject({ ok: true, operator: 'Humans' });
+    expect(normalizePhone('+998 77 123 45 67')).toMatchObject({ ok: true, operator: 'Uzmobile' });
+    expect(normalizePhone('+998 99 123 45 67')).toMatchObject({ ok: true, operator: 'Uzmobile' });
+  });
+
+  it('accepts valid E.164 of other countries as international', () => {
+    expect(normalizePhone('+7 916 123-45-67')).toEqual({ ok: true, e164: '+79161234567', operator: 'international' });
+    expect(normalizePhone('+44 7700 900123')).toEqual({ ok: true, e164: '+447700900123', operator: 'international' });
+  });
+
+  it('rejects landlines, unknown prefixes and malformed numbers with a reason', () => {
+    expect(normalizePhone('+998 71 123 45 67')).toMatchObject({ ok: false, code: 'phone_landline', message: expect.stringContaining('71') });
+    expect(normalizePhone('+998 66 123 45 67')).toMatchObject({ ok: false, code: 'phone_landline' });
+    expect(normalizePhone('+998 12 123 45 67')).toMatchObject({ ok: false, code: 'phone_unknown_operator' });
+    expect(normalizePhone('+998 90 123 45 6')).toMatchObject({ ok: false, code: 'phone_malformed', message: expect.stringContaining('8') });
+    expect(normalizePhone('+998 90 123 45 678')).toMatchObject({ ok: false, code: 'phone_malformed' });
+    expect(normalizePhone('12345')).toMatchObject({ ok: false, code: 'phone_malformed' });
+    expect(normalizePhone('+1234')).toMatchObject({ ok: false, code: 'phone_malformed' });
+    expect(normalizePhone('+1234567890123456')).toMatchObject({ ok: false, code: 'phone_malformed' });
+    expect(normalizePhone('call +998901234567')).toMatchObject({ ok: false, code: 'phone_malformed' });
+    expect(normalizePhone('')).toMatchObject({ ok: false, code: 'phone_malformed' });
+  });
+});

@@ -128,7 +128,7 @@ export class DeviceClient {
     };
   }
 
-  request<T>(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<T> {
+  request<T>(method: 'GET' | 'POST' | 'PUT', path: string, payload?: unknown): Promise<T> {
     const run = async () => {
       const body = payload === undefined ? '' : JSON.stringify(payload);
       const headers = await this.signRequest(method, path, body);

@@ -42,7 +42,7 @@ export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthP
       const auth = serviceFor(context);
       let running: Promise<unknown> = Promise.resolve();
       const timer = setInterval(() => {
-        running = auth.expireDue().catch((error: unknown) => context.logger.error({ err: error }, 'auth session expiry sweep failed'));
+        running = Promise.all([auth.expireDue(), auth.failUndelivered()]).catch((error: unknown) => context.logger.error({ err: error }, 'auth session expiry sweep failed'));
       }, SWEEP_INTERVAL_MS);
       timer.unref();
       return {

@@ -3,7 +3,7 @@ import type { Db, Tx } from '../platform/db/index.ts';
 import { isUniqueViolation } from '../platform/db/index.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import type { Locale } from '../platform/i18n.ts';
-import { enqueueNotification } from '../notify/outbox.ts';
+import { enqueueNotification, getNotificationsByCorrelation } from '../notify/outbox.ts';
 import { normalizePhone } from '../identity/phone.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
 import type { DeviceDependencies } from '../devices/ports.ts';
@@ -264,7 +264,8 @@ export class AuthService {
     }
     const qrSecret = input.mode === 'device_link' ? randomBytes(32).toString('base64url') : null;
     const otp = input.mode === 'sms_otp' ? newOtp() : null;
-    const phone = input.mode === 'sms_otp' ? await this.#deps.directory.phoneOf(this.#db, citizenId!) : undefined;
+    const citizenPhone = citizenId ? await this.#deps.directory.phoneOf(this.#db, citizenId) : undefined;
+    const phone = input.mode === 'sms_otp' ? citizenPhone : undefined;
     if (input.mode === 'sms_otp' && !phone) throw new ApiError(AuthErrors.auth_session_not_found);
     const expiresAt = now + (input.mode === 'sms_otp' ? this.#policy.otpTtlMs : this.#policy.appTtlMs);
     try {
@@ -285,7 +286,9 @@ export class AuthService {
           completed_at: null,
         };
         if (input.mode === 'app' && device) {
-          row.notification_id = (await enqueueNotification(tx, { kind: 'auth.open_app', channel: 'push', recipient: device.id, locale: input.locale, params: { service: input.serviceName }, correlationId: sessionId }, now)).id;
+          // Push first; a push that reaches no device falls back to an "open the app" SMS.
+          const fallback = citizenPhone ? { fallback: { channel: 'sms' as const, recipient: citizenPhone } } : {};
+          row.notification_id = (await enqueueNotification(tx, { kind: 'auth.open_app', channel: 'push', recipient: device.id, locale: input.locale, params: { service: input.serviceName }, correlationId: sessionId, ...fallback }, now)).id;
         } else if (otp && phone) {
           row.notification_id = (await enqueueNotification(tx, { kind: 'auth.sms_otp', channel: 'sms', recipient: phone, locale: input.locale, params: { code: otp, service: input.serviceName, origin: input.origin ?? '' }, correlationId: sessionId, maxAttempts: 3 }, now)).id;
         }
@@ -311,6 +314,29 @@ export class AuthService {
     const due = await this.#db.selectFrom('auth_sessions').selectAll().where('state', '=', 'pending').where('expires_at', '<=', now).limit(limit).execute();
     let n = 0;
     for (const s of due) if (await this.finish(s, 'TIMEOUT', { type: 'system', id: 'expiry' })) n++;
+    return n;
+  }
+
+  /**
+   * App sessions whose every message (push, then the SMS fallback) failed for good end as
+   * DELIVERY_FAILED rather than waiting out their time.
+   */
+  async failUndelivered(limit = 200): Promise<number> {
+    const now = this.#now();
+    const pending = await this.#db
+      .selectFrom('auth_sessions')
+      .selectAll()
+      .where('state', '=', 'pending')
+      .where('mode', '=', 'app')
+      .where('created_at', '<', now - 1000)
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+    let n = 0;
+    for (const session of pending) {
+      const messages = await getNotificationsByCorrelation(this.#db, session.id);
+      if (messages.length > 0 && messages.every((m) => m.status === 'failed') && (await this.finish(session, 'DELIVERY_FAILED', { type: 'system', id: 'notify' }))) n++;
+    }
     return n;
   }
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Db, Tx } from '../platform/db/index.ts';
+import { recordAudit } from '../audit/audit.ts';
 import type { Assurance, AuthSession, SessionResult } from './schema.ts';
 
 /**
@@ -40,6 +41,14 @@ export async function finishSession(
 /** Ends every pending session of a citizen (their last device was revoked). */
 export async function finishPendingSessionsOfCitizen(tx: Tx, citizenId: string, result: SessionResult, now: number): Promise<AuthSession[]> {
   const pending = await tx.selectFrom('auth_sessions').selectAll().where('citizen_id', '=', citizenId).where('state', '=', 'pending').execute();
-  for (const session of pending) await finishSession(tx, session.id, result, now);
+  for (const session of pending) {
+    if (await finishSession(tx, session.id, result, now)) {
+      await recordAudit(
+        tx,
+        { actorType: 'system', actorId: 'revocation', action: 'auth.session_completed', subjectCitizenId: citizenId, details: { sessionId: session.id, kind: session.kind, mode: session.mode, clientId: session.client_id, result } },
+        now,
+      );
+    }
+  }
   return pending;
 }

@@ -5,6 +5,7 @@ import type { DeviceAuthenticator } from './protocol.ts';
 import { installDeviceProtocol } from './protocol.ts';
 import { revokeDevices, type DeviceService } from './service.ts';
 import type { DeviceDependencies } from './ports.ts';
+import { registerPushTarget, type PushTargetInput } from '../notify/push-targets.ts';
 
 const b64url = { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } as const;
 
@@ -57,6 +58,31 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
       });
       return { deviceId: d.id, status: 'revoked' };
     });
+
+    /** Where pushes for this device go (Web Push in the PWA, FCM/APNs in native apps). */
+    app.put<{ Body: PushTargetInput }>(
+      '/api/v1/device/push-target',
+      {
+        preHandler: requireDevice,
+        schema: {
+          body: {
+            type: 'object',
+            required: ['kind'],
+            properties: {
+              kind: { type: 'string', enum: ['webpush', 'fcm', 'apns'] },
+              token: { type: 'string', minLength: 1, maxLength: 4096 },
+              subscription: { type: 'object' },
+            },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        const d = request.device!;
+        const { id } = await registerPushTarget(context.db, d.id, request.body, context.now());
+        return { pushTargetId: id };
+      },
+    );
 
     app.get('/api/v1/device/ca/certificate', async (_request, reply) => {
       const root = await ca.root();

@@ -146,6 +146,20 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     expect((await rp.result(started)).result).toBe('TIMEOUT');
   });
 
+  it('ends DELIVERY_FAILED when the push and its SMS fallback both fail for good', async () => {
+    const { citizen, device } = await activated();
+    const registered = await device.request<{ pushTargetId: string }>('PUT', '/api/v1/device/push-target', { kind: 'fcm', token: 'fcm-token-for-the-test-device-0001' });
+    expect(registered.pushTargetId).toBeTruthy();
+    const started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
+    const push = await app.context.db.selectFrom('notify_outbox').selectAll().where('correlation_id', '=', started.sessionId).executeTakeFirstOrThrow();
+    expect(JSON.parse(push.fallback!)).toMatchObject({ channel: 'sms', recipient: citizen.phone });
+    // what the notify workers record when every provider has refused the message
+    await app.context.db.updateTable('notify_outbox').set({ status: 'failed' }).where('correlation_id', '=', started.sessionId).execute();
+    app.advance(1500);
+    const result = await rp.result(started, 5000);
+    expect(result.result).toBe('DELIVERY_FAILED');
+  });
+
   it('answers NOT_ACTIVATED for a citizen without the app and for an unknown one', async () => {
     const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
     const started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });

@@ -4,9 +4,10 @@ import { serveCommand } from './serve.ts';
 import { migrateCommand } from './migrate.ts';
 import { clientCommand } from './client.ts';
 import { workerCommand } from './worker.ts';
+import { operatorCommand } from './operator.ts';
 
 /** Every sub-command; admin commands of later modules are added here. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, clientCommand, workerCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, clientCommand, workerCommand, operatorCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

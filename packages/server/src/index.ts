@@ -7,3 +7,4 @@ export { MODULES, allMigrations } from './modules.ts';
 export { createLogger } from './platform/logger.ts';
 export { ClientRegistry, type RelyingParty } from './clients/index.ts';
 export { createNotifyRuntime, loadNotifyConfig } from './notify/index.ts';
+export { inviteOperator, OPERATOR_ROLES, type OperatorRole } from './enrollment/index.ts';

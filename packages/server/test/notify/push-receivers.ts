@@ -1,0 +1,208 @@
+import { createDecipheriv, createECDH, createPublicKey, hkdfSync, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { jwtVerify, type KeyObject } from 'jose';
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+function listen(server: Server | Http2Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+/** RFC 8291 decryption of an aes128gcm body (RFC 8188 framing, single record). */
+export function decryptWebPush(body: Buffer, uaPrivate: ReturnType<typeof createECDH>, authSecret: Buffer): string {
+  const salt = body.subarray(0, 16);
+  const idlen = body[20]!;
+  const asPublic = body.subarray(21, 21 + idlen);
+  const ciphertext = body.subarray(21 + idlen);
+  const uaPublic = uaPrivate.getPublicKey();
+  const ecdhSecret = uaPrivate.computeSecret(asPublic);
+  const keyInfo = Buffer.concat([Buffer.from('WebPush: info\0'), uaPublic, asPublic]);
+  const ikm = Buffer.from(hkdfSync('sha256', ecdhSecret, authSecret, keyInfo, 32));
+  const cek = Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: aes128gcm\0'), 16));
+  const nonce = Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: nonce\0'), 12));
+  const decipher = createDecipheriv('aes-128-gcm', cek, nonce);
+  decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+  const padded = Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]);
+  let end = padded.length - 1;
+  while (end >= 0 && padded[end] === 0) end--;
+  if (padded[end] !== 0x02) throw new Error('missing last-record delimiter');
+  return padded.subarray(0, end).toString('utf8');
+}
+
+export interface ReceivedPush {
+  readonly payload: unknown;
+  readonly headers: IncomingMessage['headers'];
+  readonly vapidClaims: Record<string, unknown>;
+}
+
+/**
+ * A push service plus browser in one: issues a subscription (P-256 key, auth secret), and
+ * for each push checks the VAPID signature and audience, then decrypts the payload.
+ */
+export class WebPushReceiver {
+  readonly received: ReceivedPush[] = [];
+  readonly errors: string[] = [];
+  status = 201;
+  readonly #server: Server;
+  readonly #ecdh = createECDH('prime256v1');
+  readonly #auth = randomBytes(16);
+  #port = 0;
+
+  private constructor() {
+    this.#ecdh.generateKeys();
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+  }
+
+  static async start(): Promise<WebPushReceiver> {
+    const r = new WebPushReceiver();
+    r.#port = await listen(r.#server);
+    return r;
+  }
+
+  get subscription() {
+    return {
+      endpoint: `http://127.0.0.1:${this.#port}/push/sub-1`,
+      keys: { p256dh: this.#ecdh.getPublicKey().toString('base64url'), auth: this.#auth.toString('base64url') },
+    };
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    try {
+      const m = /^vapid t=([^,]+),\s*k=(.+)$/.exec(req.headers.authorization ?? '');
+      if (!m) throw new Error('no VAPID authorization');
+      const raw = Buffer.from(m[2]!, 'base64url');
+      const key = createPublicKey({
+        key: { kty: 'EC', crv: 'P-256', x: raw.subarray(1, 33).toString('base64url'), y: raw.subarray(33, 65).toString('base64url') },
+        format: 'jwk',
+      });
+      const { payload } = await jwtVerify(m[1]!, key as unknown as KeyObject, { audience: `http://127.0.0.1:${this.#port}`, algorithms: ['ES256'] });
+      if (req.headers['content-encoding'] !== 'aes128gcm') throw new Error('not aes128gcm');
+      const text = decryptWebPush(body, this.#ecdh, this.#auth);
+      this.received.push({ payload: JSON.parse(text), headers: req.headers, vapidClaims: payload });
+      res.writeHead(this.status, { location: `/msg/${this.received.length}` }).end();
+    } catch (error) {
+      this.errors.push((error as Error).message);
+      res.writeHead(400).end();
+    }
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** FCM HTTP v1 and Google's token endpoint on loopback; checks the service-account assertion. */
+export class FcmServer {
+  readonly sent: Array<{ message: { token: string; data: Record<string, string> } }> = [];
+  readonly errors: string[] = [];
+  unregistered = new Set<string>();
+  readonly #server: Server;
+  readonly #publicKey: KeyObject;
+  #port = 0;
+
+  private constructor(publicKey: KeyObject) {
+    this.#publicKey = publicKey;
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+  }
+
+  static async start(publicKey: KeyObject): Promise<FcmServer> {
+    const s = new FcmServer(publicKey);
+    s.#port = await listen(s.#server);
+    return s;
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = (await readBody(req)).toString();
+    try {
+      if (req.url === '/token') {
+        const form = new URLSearchParams(body);
+        if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') throw new Error('bad grant');
+        const { payload } = await jwtVerify(form.get('assertion')!, this.#publicKey, { audience: `${this.base}/token`, issuer: 'tasdiq@test.iam.gserviceaccount.com' });
+        if (payload.scope !== 'https://www.googleapis.com/auth/firebase.messaging') throw new Error('bad scope');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'at-1', expires_in: 3600 }));
+        return;
+      }
+      if (req.url !== '/v1/projects/tasdiq-test/messages:send' || req.headers.authorization !== 'Bearer at-1') throw new Error(`unexpected ${req.url}`);
+      const parsed = JSON.parse(body) as FcmServer['sent'][number];
+      if (this.unregistered.has(parsed.message.token)) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { status: 'UNREGISTERED' } }));
+        return;
+      }
+      this.sent.push(parsed);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: `projects/tasdiq-test/messages/m${this.sent.length}` }));
+    } catch (error) {
+      this.errors.push((error as Error).message);
+      res.writeHead(401).end();
+    }
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** APNs on loopback over cleartext HTTP/2; checks the provider token and the headers. */
+export class ApnsServer {
+  readonly sent: Array<{ token: string; headers: Record<string, unknown>; body: Record<string, unknown> }> = [];
+  readonly errors: string[] = [];
+  readonly #server: Http2Server;
+  readonly #publicKey: KeyObject;
+  #port = 0;
+
+  private constructor(publicKey: KeyObject) {
+    this.#publicKey = publicKey;
+    this.#server = createHttp2Server();
+    this.#server.on('stream', (stream, headers) => {
+      let data = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => (data += c));
+      stream.on('end', () => {
+        void (async () => {
+          try {
+            const auth = String(headers.authorization ?? '');
+            const { protectedHeader } = await jwtVerify(auth.replace(/^bearer /, ''), this.#publicKey, { issuer: 'TEAM123456', algorithms: ['ES256'] });
+            if (protectedHeader.kid !== 'KEY1234567') throw new Error('bad kid');
+            if (headers['apns-topic'] !== 'uz.tasdiq.app') throw new Error('bad topic');
+            const token = String(headers[':path']).replace('/3/device/', '');
+            this.sent.push({ token, headers: { ...headers }, body: JSON.parse(data) as Record<string, unknown> });
+            stream.respond({ ':status': 200, 'apns-id': `apns-${this.sent.length}` });
+            stream.end();
+          } catch (error) {
+            this.errors.push((error as Error).message);
+            stream.respond({ ':status': 403, 'content-type': 'application/json' });
+            stream.end(JSON.stringify({ reason: 'InvalidProviderToken' }));
+          }
+        })();
+      });
+    });
+  }
+
+  static async start(publicKey: KeyObject): Promise<ApnsServer> {
+    const s = new ApnsServer(publicKey);
+    s.#port = await listen(s.#server);
+    return s;
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}

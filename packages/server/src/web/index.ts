@@ -10,9 +10,10 @@ export function createWebModule(distDir: string = WEB_DIST): TasdiqModule {
   return {
     name: 'web',
     routes: webRoutes(new BuiltFiles(distDir)),
+    // The enrollment module prints the console's link, with how to create the first admin.
     links: (base) => [
-      { label: 'Operator console', url: `${base}/console/` },
-      { label: 'Citizen app', url: `${base}/app/` },
+      { label: 'Start page', url: `${base}/` },
+      { label: 'Citizen app (office finder, installable)', url: `${base}/app/` },
     ],
   };
 }

@@ -30,12 +30,18 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS, headless: true, timeout: 30_000 });
 }
 
-/** Page errors and console errors (a CSP violation among them), for asserting a clean page. */
+/**
+ * Page errors and console errors (a CSP violation among them), for asserting a clean page.
+ * A 4xx answer the page expects (401 before sign-in, 400 for a wrong code) is not an error.
+ */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+    const text = message.text();
+    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(text)) {
+      errors.push(`console: ${text}`);
+    }
   });
   return errors;
 }

@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { inviteOperator } from '../../server/src/enrollment/index.ts';
+import { demoRegistryCitizens } from '../../server/src/identity/registry/demo-data.ts';
+import { testDialects } from '../../server/test/support/databases.ts';
+import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
+import { startTestServer, type RunningTestServer } from './support/server.ts';
+
+const SCREENSHOTS = process.env.TASDIQ_SCREENSHOTS ?? '/tmp';
+
+const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
+
+/** A PINFL with its last (check) digit changed, which the server must name precisely. */
+function withWrongCheckDigit(pinfl: string): string {
+  return pinfl.slice(0, 13) + String((Number(pinfl[13]) + 1) % 10);
+}
+
+describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium on %s', (dialect) => {
+  let server: RunningTestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    server = await startTestServer(dialect);
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('registers a passkey, signs in with it, enrolls a citizen, binds a phone by SMS code and issues an activation code; the audit log shows each step', async () => {
+    // The same service function `tasdiq operator create-admin` uses.
+    const invitation = await inviteOperator(
+      server.app.context.db,
+      { name: 'Dilnoza Demo', role: 'admin', officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: server.url },
+      Date.now(),
+    );
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
+
+    // Registration from the invitation link, in the default language, then switched to English.
+    await page.goto(invitation.registrationUrl);
+    await expect.poll(() => heading(page)).toBe('Kirish kalitingizni yarating');
+    await page.getByLabel('Til', { exact: true }).selectOption('en');
+    await expect.poll(() => heading(page)).toBe('Create your passkey');
+    await expect.poll(() => page.getByText('Dilnoza Demo: you are invited as administrator').count()).toBe(1);
+    await page.getByRole('button', { name: 'Create a passkey' }).click();
+    await expect.poll(() => heading(page)).toBe('Find a citizen');
+    expect(new URL(page.url()).pathname).toBe('/console/');
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    expect(credentials).toHaveLength(1);
+    expect(credentials[0]!.isResidentCredential).toBe(true);
+
+    // Sign out, then in again with the passkey alone.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => heading(page)).toBe('Sign in');
+    expect((await page.request.get(`${server.url}/api/v1/operator/session`)).status()).toBe(401);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await expect.poll(() => heading(page)).toBe('Find a citizen');
+    await expect.poll(() => page.getByText('Dilnoza Demo, administrator').count()).toBe(1);
+
+    // A mistyped PINFL gets the server's precise reason; the right one finds the record.
+    const citizen = demoRegistryCitizens().find((c) => c.documents.some((d) => d.expiresOn > '2027-01-01'))!;
+    await page.getByRole('textbox', { name: 'PINFL', exact: true }).fill(withWrongCheckDigit(citizen.pinfl));
+    await page.getByRole('button', { name: 'Search the registry' }).click();
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.getAttribute('data-code')).toBe('pinfl_check_digit_mismatch');
+    expect(await page.getByRole('textbox', { name: 'PINFL', exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await page.getByRole('textbox', { name: 'PINFL', exact: true }).fill(citizen.pinfl);
+    await page.getByRole('button', { name: 'Search the registry' }).click();
+    await expect.poll(() => page.getByTestId('citizen-name').textContent()).toBe(
+      `${citizen.name.latn.surname} ${citizen.name.latn.given} ${citizen.name.latn.patronymic}`,
+    );
+    expect(await page.getByTestId('enrollment-status').textContent()).toBe('Not enrolled');
+
+    // Enroll with a valid presented document.
+    await page.getByRole('button', { name: 'Enroll this citizen' }).click();
+    await expect.poll(() => heading(page)).toMatch(/^Citizen record: /);
+    expect(new URL(page.url()).pathname).toMatch(/^\/console\/citizens\/cit_/);
+    await expect.poll(() => page.getByTestId('enrollment-status').textContent()).toMatch(/^active/);
+    // Focus follows the navigation to the new page's heading.
+    expect(await page.evaluate('document.activeElement && document.activeElement.tagName')).toBe('H1');
+    const citizenUrl = page.url();
+    const citizenId = new URL(citizenUrl).pathname.split('/').at(-1)!;
+
+    // Bind a phone: the code goes out by SMS; a wrong code is refused, the right one binds.
+    await page.getByLabel('Phone number', { exact: true }).fill('+998 90 123 45 67');
+    await page.getByRole('button', { name: 'Send the code by SMS' }).click();
+    await expect.poll(() => page.getByTestId('code-sent').textContent()).toContain('+998901234567');
+
+    const inbox = await context.newPage();
+    const inboxErrors = collectPageErrors(inbox);
+    await inbox.goto(`${server.url}/console/`);
+    await inbox.getByRole('link', { name: 'Development SMS inbox' }).click();
+    await expect.poll(() => heading(inbox)).toBe('Development SMS inbox');
+    await expect.poll(() => inbox.getByRole('note').textContent()).toContain('DEVELOPMENT ONLY');
+    await inbox.getByLabel('Recipient phone', { exact: true }).fill('+998 90 123 45 67');
+    let smsText = '';
+    await expect
+      .poll(
+        async () => {
+          await inbox.getByRole('button', { name: /Show messages|Refresh/ }).click();
+          await inbox.waitForLoadState('networkidle');
+          smsText = (await inbox.getByTestId('dev-sms-text').first().textContent({ timeout: 500 }).catch(() => null)) ?? '';
+          return smsText;
+        },
+        { timeout: 15_000, interval: 250 },
+      )
+      .toMatch(/\b\d{6}\b/);
+    const code = /\b(\d{6})\b/.exec(smsText)![1]!;
+
+    const wrong = code === '000000' ? '111111' : '000000';
+    await page.getByLabel('Code from the SMS', { exact: true }).fill(wrong);
+    await page.getByRole('button', { name: 'Confirm the phone' }).click();
+    await expect.poll(() => page.getByRole('alert').getAttribute('data-code')).toBe('binding_code_wrong');
+    await page.getByLabel('Code from the SMS', { exact: true }).fill(code);
+    await page.getByRole('button', { name: 'Confirm the phone' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Phone +998901234567 is bound.');
+    await expect.poll(() => page.getByTestId('bound-phone').textContent()).toMatch(/^\+998901234567 /);
+
+    // Issue the activation code with its QR.
+    await page.getByRole('button', { name: 'Issue an activation code' }).click();
+    await expect.poll(() => page.getByTestId('activation-code').textContent()).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+    const qr = page.getByRole('img', { name: 'QR code with the activation code' });
+    await expect.poll(() => qr.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth > 0)).toBe(true);
+
+    // The history on the page lists each step, newest first (the look-ups came before there was
+    // a local citizen record to attach them to; the audit log below has them).
+    await expect
+      .poll(() => page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action'))))
+      .toEqual([
+        'enrollment.activation_code_issued',
+        'enrollment.phone_bound',
+        'enrollment.binding_started',
+        'enrollment.created',
+      ]);
+    const historyText = await page.locator('tbody').textContent();
+    expect(historyText).toContain('Activation code issued');
+    expect(historyText).toContain('psc-tk-01');
+
+    // The audit log as the API reports it, with operator, office and time of every step.
+    const audit = (await (await page.request.get(`${server.url}/api/v1/audit?limit=50`)).json()) as {
+      items: Array<{ action: string; actorType: string; actorId: string; officeId: string | null; at: string; subjectCitizenId: string | null }>;
+    };
+    const actions = audit.items.map((e) => e.action).reverse();
+    expect(actions).toEqual([
+      'operator.invited',
+      'operator.registered',
+      'operator.signed_in',
+      // One: the mistyped PINFL was refused before reaching the registry.
+      'registry.lookup',
+      'enrollment.created',
+      'enrollment.binding_started',
+      'enrollment.phone_bound',
+      'enrollment.activation_code_issued',
+    ]);
+    const operatorId = invitation.operator.id;
+    for (const event of audit.items.filter((e) => e.action.startsWith('enrollment.'))) {
+      expect(event).toMatchObject({ actorType: 'operator', actorId: operatorId, officeId: 'psc-tk-01', subjectCitizenId: citizenId });
+      expect(Date.parse(event.at)).toBeGreaterThan(Date.now() - 120_000);
+    }
+    expect(JSON.stringify(audit)).not.toContain(citizen.pinfl);
+    expect(JSON.stringify(audit)).not.toContain(code);
+
+    await page.screenshot({ path: `${SCREENSHOTS}/tasdiq-console-desktop-${dialect}.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${SCREENSHOTS}/tasdiq-console-phone-${dialect}.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    expect(inboxErrors).toEqual([]);
+  });
+});

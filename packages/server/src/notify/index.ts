@@ -8,6 +8,7 @@ export {
   enqueueNotification,
   getNotificationStatus,
   getNotificationsByCorrelation,
+  waitForNotification,
   type NotificationInput,
   type NotificationFallback,
 } from './outbox.ts';
@@ -33,6 +34,7 @@ export const notifyModule: TasdiqModule = {
     }
     const runtime = createNotifyRuntime({ db: context.db, dialect: context.dialect, logger: context.logger, config, now: context.now });
     runtime.start();
+    if (config.sms === 'none') context.logger.warn('no SMS transport configured (TASDIQ_SMPP_ROUTES or TASDIQ_SMS_HTTP_URL): SMS messages will fail');
     context.logger.info({ sms: config.sms, worker: runtime.worker.id }, 'outbox worker started');
     return { stop: () => runtime.stop() };
   },

@@ -81,3 +81,21 @@ export async function getNotificationsByCorrelation(
     .orderBy('id')
     .execute();
 }
+
+/**
+ * Waits until a message reaches one of `statuses` (default: any final one) or the time is
+ * up, polling the database, so it works across processes. Returns the last status seen.
+ */
+export async function waitForNotification(
+  db: Tx | Db,
+  id: string,
+  options: { statuses?: readonly NotificationStatus[]; timeoutMs?: number; pollMs?: number } = {},
+): Promise<NotificationStatus | undefined> {
+  const statuses = options.statuses ?? ['sent', 'delivered', 'failed'];
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  for (;;) {
+    const status = await getNotificationStatus(db, id);
+    if (status === undefined || statuses.includes(status) || Date.now() >= deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
+  }
+}

@@ -93,10 +93,10 @@ export function demoRegistryCitizens(count: number = DEMO_CITIZEN_COUNT): Regist
     const feminine = sex === 'F';
     const documents: RegistryDocument[] = [];
     const onlyExpired = i % 10 === 9;
-    // ID cards are valid 10 years; the demo ones were issued 2016-2025, or 2009-2013 when expired.
+    // ID cards are valid 10 years; the demo ones were issued 2017-2025 (valid into 2027-2035), or 2009-2013 when expired.
     const idIssued = onlyExpired
       ? `${2009 + Math.floor(random() * 5)}-${pad(1 + Math.floor(random() * 12), 2)}-${pad(1 + Math.floor(random() * 28), 2)}`
-      : `${2016 + Math.floor(random() * 10)}-${pad(1 + Math.floor(random() * 12), 2)}-${pad(1 + Math.floor(random() * 28), 2)}`;
+      : `${2017 + Math.floor(random() * 9)}-${pad(1 + Math.floor(random() * 12), 2)}-${pad(1 + Math.floor(random() * 28), 2)}`;
     documents.push({
       kind: 'id_card',
       series: 'AD',

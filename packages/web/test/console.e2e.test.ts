@@ -19,6 +19,35 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
   let server: RunningTestServer;
   let browser: Browser;
   let context: BrowserContext;
+  let page: Page;
+  let citizenId = '';
+  const pageErrors: string[][] = [];
+
+  /** The newest development SMS to a phone, read in the console's inbox page like a tester would. */
+  async function readSmsCode(phone: string, notCode?: string): Promise<string> {
+    const inbox = await context.newPage();
+    pageErrors.push(collectPageErrors(inbox));
+    await inbox.goto(`${server.url}/console/`);
+    await inbox.getByRole('link', { name: 'Development SMS inbox' }).click();
+    await expect.poll(() => heading(inbox)).toBe('Development SMS inbox');
+    await expect.poll(() => inbox.getByRole('note').textContent()).toContain('DEVELOPMENT ONLY');
+    await inbox.getByLabel('Recipient phone', { exact: true }).fill(phone);
+    let code = '';
+    await expect
+      .poll(
+        async () => {
+          await inbox.getByRole('button', { name: /Show messages|Refresh/ }).click();
+          await inbox.waitForLoadState('networkidle');
+          const text = (await inbox.getByTestId('dev-sms-text').first().textContent({ timeout: 500 }).catch(() => null)) ?? '';
+          code = /\b(\d{6})\b/.exec(text)?.[1] ?? '';
+          return code !== '' && code !== notCode;
+        },
+        { timeout: 15_000, interval: 250 },
+      )
+      .toBe(true);
+    await inbox.close();
+    return code;
+  }
 
   beforeAll(async () => {
     server = await startTestServer(dialect);
@@ -39,8 +68,8 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
       Date.now(),
     );
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const errors = collectPageErrors(page);
+    page = await context.newPage();
+    pageErrors.push(collectPageErrors(page));
     const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
 
     // Registration from the invitation link, in the default language, then switched to English.
@@ -66,12 +95,12 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
 
     // A mistyped PINFL gets the server's precise reason; the right one finds the record.
     const citizen = demoRegistryCitizens().find((c) => c.documents.some((d) => d.expiresOn > '2027-01-01'))!;
-    await page.getByRole('textbox', { name: 'PINFL', exact: true }).fill(withWrongCheckDigit(citizen.pinfl));
+    const pinflInput = page.getByRole('textbox', { name: 'PINFL', exact: true });
+    await pinflInput.fill(withWrongCheckDigit(citizen.pinfl));
     await page.getByRole('button', { name: 'Search the registry' }).click();
-    const alert = page.getByRole('alert');
-    await expect.poll(() => alert.getAttribute('data-code')).toBe('pinfl_check_digit_mismatch');
-    expect(await page.getByRole('textbox', { name: 'PINFL', exact: true }).getAttribute('aria-invalid')).toBe('true');
-    await page.getByRole('textbox', { name: 'PINFL', exact: true }).fill(citizen.pinfl);
+    await expect.poll(() => page.getByRole('alert').getAttribute('data-code')).toBe('pinfl_check_digit_mismatch');
+    expect(await pinflInput.getAttribute('aria-invalid')).toBe('true');
+    await pinflInput.fill(citizen.pinfl);
     await page.getByRole('button', { name: 'Search the registry' }).click();
     await expect.poll(() => page.getByTestId('citizen-name').textContent()).toBe(
       `${citizen.name.latn.surname} ${citizen.name.latn.given} ${citizen.name.latn.patronymic}`,
@@ -85,34 +114,13 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await expect.poll(() => page.getByTestId('enrollment-status').textContent()).toMatch(/^active/);
     // Focus follows the navigation to the new page's heading.
     expect(await page.evaluate('document.activeElement && document.activeElement.tagName')).toBe('H1');
-    const citizenUrl = page.url();
-    const citizenId = new URL(citizenUrl).pathname.split('/').at(-1)!;
+    citizenId = new URL(page.url()).pathname.split('/').at(-1)!;
 
     // Bind a phone: the code goes out by SMS; a wrong code is refused, the right one binds.
     await page.getByLabel('Phone number', { exact: true }).fill('+998 90 123 45 67');
     await page.getByRole('button', { name: 'Send the code by SMS' }).click();
     await expect.poll(() => page.getByTestId('code-sent').textContent()).toContain('+998901234567');
-
-    const inbox = await context.newPage();
-    const inboxErrors = collectPageErrors(inbox);
-    await inbox.goto(`${server.url}/console/`);
-    await inbox.getByRole('link', { name: 'Development SMS inbox' }).click();
-    await expect.poll(() => heading(inbox)).toBe('Development SMS inbox');
-    await expect.poll(() => inbox.getByRole('note').textContent()).toContain('DEVELOPMENT ONLY');
-    await inbox.getByLabel('Recipient phone', { exact: true }).fill('+998 90 123 45 67');
-    let smsText = '';
-    await expect
-      .poll(
-        async () => {
-          await inbox.getByRole('button', { name: /Show messages|Refresh/ }).click();
-          await inbox.waitForLoadState('networkidle');
-          smsText = (await inbox.getByTestId('dev-sms-text').first().textContent({ timeout: 500 }).catch(() => null)) ?? '';
-          return smsText;
-        },
-        { timeout: 15_000, interval: 250 },
-      )
-      .toMatch(/\b\d{6}\b/);
-    const code = /\b(\d{6})\b/.exec(smsText)![1]!;
+    const code = await readSmsCode('+998 90 123 45 67');
 
     const wrong = code === '000000' ? '111111' : '000000';
     await page.getByLabel('Code from the SMS', { exact: true }).fill(wrong);
@@ -170,7 +178,59 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await page.screenshot({ path: `${SCREENSHOTS}/tasdiq-console-desktop-${dialect}.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${SCREENSHOTS}/tasdiq-console-phone-${dialect}.png`, fullPage: true });
-    expect(errors).toEqual([]);
-    expect(inboxErrors).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(pageErrors.flat()).toEqual([]);
+  });
+
+  it('suspends, resumes and re-binds only with a reason, and revokes; the history shows who, where and why', async () => {
+    expect(citizenId).toMatch(/^cit_/);
+    const reason = page.getByLabel('Reason', { exact: true });
+
+    // Without a reason nothing is sent; the field says so and takes focus.
+    await page.getByRole('button', { name: 'Suspend', exact: true }).click();
+    await expect.poll(() => reason.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('alert').textContent()).toBe('Write the reason first.');
+    expect(await page.evaluate('document.activeElement && document.activeElement.tagName')).toBe('TEXTAREA');
+
+    await reason.fill('Citizen reported the phone stolen');
+    await page.getByRole('button', { name: 'Suspend', exact: true }).click();
+    await expect.poll(() => page.getByTestId('enrollment-status').textContent()).toMatch(/^suspended/);
+    // A suspended enrollment issues no activation codes.
+    expect(await page.getByRole('button', { name: 'Issue an activation code' }).count()).toBe(0);
+    await reason.fill('Citizen found the phone');
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await expect.poll(() => page.getByTestId('enrollment-status').textContent()).toMatch(/^active/);
+
+    // Re-bind to a new SIM: the old phone stays bound until the new code is confirmed.
+    await reason.fill('SIM card replaced');
+    await page.getByRole('button', { name: 'Re-bind after a lost phone or SIM change' }).click();
+    await page.getByRole('textbox', { name: 'Phone number', exact: true }).fill('+998 93 765 43 21');
+    await page.getByRole('button', { name: 'Send the code by SMS' }).click();
+    await expect.poll(() => page.getByTestId('code-sent').textContent()).toContain('+998937654321');
+    expect(await page.getByTestId('bound-phone').textContent()).toMatch(/^\+998901234567 /);
+    const code = await readSmsCode('+998 93 765 43 21');
+    await page.getByLabel('Code from the SMS', { exact: true }).fill(code);
+    await page.getByRole('button', { name: 'Confirm the phone' }).click();
+    await expect.poll(() => page.getByTestId('bound-phone').textContent()).toMatch(/^\+998937654321 /);
+
+    await reason.fill('Citizen asked to leave Mobile-ID');
+    await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await expect.poll(() => page.getByTestId('enrollment-status').textContent()).toMatch(/^revoked/);
+    expect(await page.getByTestId('bound-phone').textContent()).toBe('No phone bound');
+
+    const rows = () =>
+      page.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-action'), tr.lastElementChild?.textContent]));
+    await expect.poll(rows).toEqual([
+      ['enrollment.revoked', 'Citizen asked to leave Mobile-ID'],
+      ['enrollment.phone_rebound', '—'],
+      ['enrollment.rebind_started', 'SIM card replaced'],
+      ['enrollment.resumed', 'Citizen found the phone'],
+      ['enrollment.suspended', 'Citizen reported the phone stolen'],
+      ['enrollment.activation_code_issued', '—'],
+      ['enrollment.phone_bound', '—'],
+      ['enrollment.binding_started', '—'],
+      ['enrollment.created', '—'],
+    ]);
+    expect(pageErrors.flat()).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslate } from '../../shared/i18n.tsx';
 import { consoleText, type ConsoleKey } from '../messages.ts';
 import { useConsole, useOperatorApi } from '../session.tsx';
@@ -221,14 +221,25 @@ function ActivationSection({ citizenId, onDone }: { citizenId: string; onDone():
 function ManageSection({ citizen, onDone }: { citizen: Citizen; onDone(key: ConsoleKey): void }) {
   const t = useTranslate(consoleText);
   const call = useOperatorApi();
-  const ids = { reason: useId(), hint: useId() };
+  const ids = { reason: useId(), hint: useId(), missing: useId() };
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [rebinding, setRebinding] = useState(false);
   const status = citizen.enrollment?.status;
 
+  const reasonRef = useRef<HTMLTextAreaElement>(null);
+  const [missingReason, setMissingReason] = useState(false);
+  /** The server demands a reason too; asking here saves the round trip and says where. */
+  const haveReason = () => {
+    const ok = reason.trim().length > 0;
+    setMissingReason(!ok);
+    if (!ok) reasonRef.current?.focus();
+    return ok;
+  };
+
   const act = async (action: 'suspend' | 'resume' | 'revoke') => {
+    if (!haveReason()) return;
     setBusy(true);
     setError(null);
     try {
@@ -246,10 +257,25 @@ function ManageSection({ citizen, onDone }: { citizen: Citizen; onDone(key: Cons
     <Card title={t('manageTitle')}>
       <div className="field">
         <label htmlFor={ids.reason}>{t('reason')}</label>
-        <textarea id={ids.reason} rows={2} maxLength={500} required value={reason} aria-describedby={ids.hint} onChange={(e) => setReason(e.target.value)} />
+        <textarea
+          ref={reasonRef}
+          id={ids.reason}
+          rows={2}
+          maxLength={500}
+          required
+          value={reason}
+          aria-invalid={missingReason}
+          aria-describedby={missingReason ? `${ids.hint} ${ids.missing}` : ids.hint}
+          onChange={(e) => setReason(e.target.value)}
+        />
         <p id={ids.hint} className="hint">
           {t('reasonHint')}
         </p>
+        {missingReason && (
+          <p id={ids.missing} className="alert" role="alert">
+            {t('reasonRequired')}
+          </p>
+        )}
       </div>
       <div className="actions">
         {status === 'active' && (
@@ -266,7 +292,7 @@ function ManageSection({ citizen, onDone }: { citizen: Citizen; onDone(key: Cons
           {t('revoke')}
         </button>
         {status === 'active' && citizen.binding && !citizen.pendingBinding && (
-          <button type="button" className="secondary" aria-expanded={rebinding} onClick={() => setRebinding(!rebinding)}>
+          <button type="button" className="secondary" aria-expanded={rebinding} onClick={() => (rebinding ? setRebinding(false) : haveReason() && setRebinding(true))}>
             {t('rebindTitle')}
           </button>
         )}

@@ -4,6 +4,7 @@ import { testDialects } from '../support/databases.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { inviteOperator } from '../../src/enrollment/index.ts';
 import { sessionCookie } from '../../src/enrollment/session.ts';
+import { relyingPartyFor } from '../../src/enrollment/webauthn.ts';
 import { call, cookieFrom, expectNothingWritten, PUBLIC_URL, registerOperator, type OperatorSession } from './helpers.ts';
 
 describe.each(testDialects())('operator passkey sign-in on %s', (dialect) => {
@@ -146,6 +147,11 @@ describe.each(testDialects())('operator passkey sign-in on %s', (dialect) => {
     expect(out.headers['set-cookie']).toContain('Max-Age=0');
     expect((await app.http.inject({ method: 'GET', url: '/api/v1/operator/session', headers: { cookie: cookieFrom(c.result) } })).statusCode).toBe(401);
     expect(csrf).not.toBe(c.result.json().csrfToken);
+  });
+
+  it('runs the console at localhost when published on a loopback IP (browsers refuse IP RP IDs)', () => {
+    expect(relyingPartyFor('http://127.0.0.1:3000')).toEqual({ id: 'localhost', origin: 'http://localhost:3000', name: 'Tasdiq operator console' });
+    expect(relyingPartyFor('https://id.tasdiq.example')).toMatchObject({ id: 'id.tasdiq.example', origin: 'https://id.tasdiq.example' });
   });
 
   it('marks the cookie Secure for an https public URL', () => {

@@ -160,6 +160,34 @@ describe.each(testDialects())('enrollment flow on %s', (dialect) => {
     await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/lookup', { pinfl: person.pinfl, extra: 1 }), 400, 'validation_failed');
   });
 
+  it('lets only the first of two citizens with a pending binding to one phone complete it', async () => {
+    const a = await enroll(6);
+    const b = await enroll(7);
+    const phone = '+998 88 800 00 08';
+    const startA = await call(app, operator, 'POST', `/api/v1/citizens/${a}/phone-binding`, { phone });
+    const startB = await call(app, operator, 'POST', `/api/v1/citizens/${b}/phone-binding`, { phone });
+    expect([startA.statusCode, startB.statusCode]).toEqual([201, 201]);
+    const codeA = await smsCodeFor(app, startA.json().notificationId);
+    const codeB = await smsCodeFor(app, startB.json().notificationId);
+    const [confirmA, confirmB] = await Promise.all([
+      call(app, operator, 'POST', `/api/v1/citizens/${a}/phone-binding/confirm`, { bindingId: startA.json().binding.id, code: codeA }),
+      call(app, operator, 'POST', `/api/v1/citizens/${b}/phone-binding/confirm`, { bindingId: startB.json().binding.id, code: codeB }),
+    ]);
+    const statuses = [confirmA.statusCode, confirmB.statusCode].sort();
+    expect(statuses).toEqual([200, 409]);
+    expect([confirmA, confirmB].find((r) => r.statusCode === 409)!.json().code).toBe('phone_already_bound');
+    const active = await app.context.db.selectFrom('phone_bindings').select('citizen_id').where('active_phone', '=', '+998888000008').execute();
+    expect(active).toHaveLength(1);
+    // The loser's binding is still pending and writes nothing when confirmed again.
+    const loser = confirmA.statusCode === 409 ? { id: a, start: startA, code: codeA } : { id: b, start: startB, code: codeB };
+    await expectNothingWritten(
+      app,
+      () => call(app, operator, 'POST', `/api/v1/citizens/${loser.id}/phone-binding/confirm`, { bindingId: loser.start.json().binding.id, code: loser.code }),
+      409,
+      'phone_already_bound',
+    );
+  });
+
   it('limits SMS code attempts and lifetime', async () => {
     const citizenId = await enroll(3);
     const started = await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone: '+998 97 700 00 01' });

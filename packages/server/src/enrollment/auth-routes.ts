@@ -18,8 +18,13 @@ import {
   sessionCookie,
 } from './session.ts';
 
-/** Strangers may call the sign-in ceremony; a tight per-address limit keeps it from being a free oracle. */
-const CEREMONY_LIMIT = { rateLimit: { max: 30, timeWindow: 60_000 } };
+/**
+ * Strangers may call the sign-in ceremony; a per-address limit of a tenth of the global one
+ * (at least 30 a minute) keeps it from being a free oracle or a way to fill the challenge table.
+ */
+function ceremonyLimit(globalPerMinute: number) {
+  return { rateLimit: { max: Math.max(30, Math.floor(globalPerMinute / 10)), timeWindow: 60_000 } };
+}
 
 const credentialJson = { type: 'object', additionalProperties: true, required: ['id', 'rawId', 'type', 'response'] } as const;
 const reasonJson = { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' } as const;
@@ -28,6 +33,7 @@ export async function operatorAuthRoutes(app: FastifyInstance, context: AppConte
   const rp = relyingPartyFor(context.config.publicUrl);
   const secure = context.config.publicUrl.startsWith('https://');
   const { db } = context;
+  const CEREMONY_LIMIT = ceremonyLimit(context.config.rateLimitPerMinute);
 
   app.post<{ Body: { token: string } }>(
     '/api/v1/operator/register/options',

@@ -159,3 +159,17 @@ describe.each(testDialects())('operator passkey sign-in on %s', (dialect) => {
     expect(sessionCookie('t'.repeat(43), false)).not.toContain('Secure');
   });
 });
+
+describe('sign-in ceremony rate limit', () => {
+  it('refuses a stranger hammering the ceremony with 429 rate_limited', async () => {
+    const app = await createTestApp('sqlite', { config: { publicUrl: PUBLIC_URL, rateLimitPerMinute: 100 } });
+    try {
+      const answers = [];
+      for (let i = 0; i < 31; i++) answers.push(await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/options', payload: {} }));
+      expect(answers.slice(0, 30).every((r) => r.statusCode === 200)).toBe(true);
+      expect([answers[30]!.statusCode, answers[30]!.json().code]).toEqual([429, 'rate_limited']);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import '../identity/errors.ts';
 
 export { consumeActivationCode, getActiveBinding, type ConsumedActivation, type ActiveBinding } from './activation.ts';
 export { inviteOperator, type Invitation } from './operators.ts';
+export { citizenOfficeHistory, type OfficeEvent } from './citizen-offices.ts';
 export { EnrollmentErrors } from './errors.ts';
 export { SESSION_COOKIE, CSRF_HEADER } from './session.ts';
 export type { Operator, OperatorRole, Enrollment, PhoneBinding, Assurance } from './schema.ts';

@@ -8,6 +8,7 @@ import { confirmBinding, startBinding } from './bindings.ts';
 import { issueActivationCode } from './activation.ts';
 import { changeEnrollment, citizenView, enrollCitizen, lookupCitizen, type LifecycleAction, type LookupQuery } from './service.ts';
 import { ENROLLING_ROLES, SUPERVISING_ROLES, requireOperator } from './session.ts';
+import { citizenOfficeHistory } from './citizen-offices.ts';
 
 const citizenIdParams = {
   type: 'object',
@@ -42,6 +43,10 @@ export async function enrollmentRoutes(app: FastifyInstance, context: AppContext
   const { db } = context;
   const enrolling = requireOperator(context, ENROLLING_ROLES);
   const supervising = requireOperator(context, SUPERVISING_ROLES);
+  const requireCitizen = async (citizenId: string) => {
+    const found = await db.selectFrom('citizens').select('id').where('id', '=', citizenId).executeTakeFirst();
+    if (!found) throw new ApiError(CommonErrors.not_found, { detail: 'No enrolled citizen with this id.' });
+  };
 
   app.post<{ Body: LookupQuery }>(
     '/api/v1/enrollment/lookup',
@@ -166,6 +171,7 @@ export async function enrollmentRoutes(app: FastifyInstance, context: AppContext
     '/api/v1/citizens/:citizenId/history',
     { preHandler: enrolling, schema: { params: citizenIdParams } },
     async (request) => {
+      await requireCitizen(request.params.citizenId);
       const rows = await listAuditEvents(db, { citizenId: request.params.citizenId, limit: 500 });
       return { items: rows.map(presentAuditEvent) };
     },
@@ -175,23 +181,8 @@ export async function enrollmentRoutes(app: FastifyInstance, context: AppContext
     '/api/v1/citizens/:citizenId/offices',
     { preHandler: enrolling, schema: { params: citizenIdParams } },
     async (request) => {
-      const rows = await db
-        .selectFrom('audit_events')
-        .innerJoin('offices', 'offices.id', 'audit_events.office_id')
-        .select(['audit_events.id', 'audit_events.at', 'audit_events.action', 'audit_events.reason', 'offices.id as office_id', 'offices.kind', 'offices.name_uz_latn', 'offices.name_uz_cyrl', 'offices.name_ru', 'offices.name_en'])
-        .where('audit_events.subject_citizen_id', '=', request.params.citizenId)
-        .where('audit_events.action', 'like', 'enrollment.%')
-        .orderBy('audit_events.id', 'desc')
-        .limit(200)
-        .execute();
-      return {
-        items: rows.map((r) => ({
-          at: new Date(r.at).toISOString(),
-          action: r.action,
-          office: { id: r.office_id, kind: r.kind, name: { 'uz-Latn': r.name_uz_latn, 'uz-Cyrl': r.name_uz_cyrl, ru: r.name_ru, en: r.name_en }[request.locale] },
-          reason: r.reason,
-        })),
-      };
+      await requireCitizen(request.params.citizenId);
+      return { items: await citizenOfficeHistory(db, request.params.citizenId, request.locale) };
     },
   );
 

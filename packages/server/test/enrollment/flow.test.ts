@@ -158,6 +158,10 @@ describe.each(testDialects())('enrollment flow on %s', (dialect) => {
       'csrf_failed',
     );
     await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/lookup', { pinfl: person.pinfl, extra: 1 }), 400, 'validation_failed');
+    await expectNothingWritten(app, () => call(app, operator, 'GET', '/api/v1/citizens/cit_unknown/history'), 404, 'not_found');
+    await expectNothingWritten(app, () => call(app, operator, 'GET', '/api/v1/citizens/cit_unknown/offices'), 404, 'not_found');
+    await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/citizens/cit_unknown/phone-binding', { phone: '+998901234567' }), 404, 'not_found');
+    await expectNothingWritten(app, () => call(app, operator, 'GET', '/api/v1/citizens/not-an-id'), 400, 'validation_failed');
   });
 
   it('lets only the first of two citizens with a pending binding to one phone complete it', async () => {

@@ -3,6 +3,8 @@ import type { Browser } from 'playwright-core';
 import { collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
 import { startTestServer, type RunningTestServer } from './support/server.ts';
 
+const SCREENSHOTS = process.env.TASDIQ_SCREENSHOTS ?? '/tmp';
+
 describe.skipIf(skipBrowser)('web shell in Chromium', () => {
   let server: RunningTestServer;
   let browser: Browser;
@@ -52,12 +54,12 @@ describe.skipIf(skipBrowser)('web shell in Chromium', () => {
 
     // Names come translated from the server: switching language reloads them.
     await page.getByLabel('Язык', { exact: true }).selectOption('en');
-    await expect.poll(() => page.getByRole('status').textContent()).toBe('3 offices found');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Offices found: 3');
     expect(await offices('Find an office')).toContainEqual(expect.stringContaining('Boysun District Public Services Center'));
 
     await page.getByLabel('Office type', { exact: true }).selectOption('notary');
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toBe('1 offices found');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Offices found: 1');
 
     // Installable: a manifest and a service worker that controls the app's scope.
     // A string: these tests are type-checked for Node, where the DOM does not exist.
@@ -65,6 +67,26 @@ describe.skipIf(skipBrowser)('web shell in Chromium', () => {
     expect(scope).toBe(`${server.url}/app/`);
     const manifest = await (await page.request.get(`${server.url}/app/manifest.webmanifest`)).json();
     expect(manifest).toMatchObject({ start_url: '/app/', scope: '/app/', display: 'standalone' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${SCREENSHOTS}/tasdiq-app-phone.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('lets a keyboard user skip to the console sign-in and reach the passkey button', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${server.url}/console/`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Kirish');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe("Asosiy qismga o'tish");
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Kirish kaliti bilan kirish');
+    // The focused control is visibly outlined.
+    expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    await page.screenshot({ path: `${SCREENSHOTS}/tasdiq-console-signin-phone.png`, fullPage: true });
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -96,7 +96,7 @@ export const appText: Catalog<AppKey> = {
     kind_notary: 'Notary office',
     search: 'Search',
     loading: 'Loading offices…',
-    found: '{count} offices found',
+    found: 'Offices found: {count}',
     none: 'No office found in this region',
     failed: 'The offices could not be loaded: {reason}',
     more: 'Show more',

@@ -1,7 +1,48 @@
-import type { TasdiqModule } from '../platform/module.ts';
+import type { AppContext, TasdiqModule } from '../platform/module.ts';
 import { oidcMigrations } from './migrations.ts';
+import { OidcService, type OidcOptions } from './service.ts';
+import { providerRoutes } from './routes.ts';
 
-export const oidcModule: TasdiqModule = {
-  name: 'oidc',
-  migrations: oidcMigrations,
-};
+export { OidcService, type OidcOptions } from './service.ts';
+export type { Authenticator, AuthenticationRequest, StartResult, PollResult } from './authenticator.ts';
+export type { CitizenDirectory, CitizenClaims } from './citizens.ts';
+export { ConsentRepository, type Consent } from './consents.ts';
+export { OIDC_ROUTES } from './provider.ts';
+
+/** How often expired state is dropped, old keys retired and other instances' rotations picked up. */
+const MAINTENANCE_MS = 60_000;
+
+/** The OpenID provider module; tests and the device-auth wiring pass their own options. */
+export function createOidcModule(options: OidcOptions = {}): TasdiqModule & { service(context: AppContext): OidcService } {
+  const services = new WeakMap<AppContext, OidcService>();
+  const serviceFor = (context: AppContext) => {
+    let service = services.get(context);
+    if (!service) {
+      service = new OidcService(context, options);
+      services.set(context, service);
+    }
+    return service;
+  };
+  return {
+    name: 'oidc',
+    migrations: oidcMigrations,
+    service: serviceFor,
+    async routes(app, context) {
+      const service = serviceFor(context);
+      await service.start();
+      app.addHook('onClose', () => service.stop());
+      await providerRoutes(app, service);
+    },
+    links: (base) => [{ label: 'OpenID Connect discovery', url: `${base}/.well-known/openid-configuration` }],
+    async startBackground(context) {
+      const service = serviceFor(context);
+      const timer = setInterval(() => {
+        service.maintain().catch((error: unknown) => context.logger.error({ err: error }, 'OpenID maintenance failed'));
+      }, MAINTENANCE_MS);
+      timer.unref();
+      return { stop: async () => clearInterval(timer) };
+    },
+  };
+}
+
+export const oidcModule = createOidcModule();

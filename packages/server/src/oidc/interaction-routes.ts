@@ -1,0 +1,236 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import QRCode from 'qrcode';
+import type { InteractionDetails } from 'oidc-provider';
+import type { Locale } from '../platform/i18n.ts';
+import type { RelyingParty } from '../clients/index.ts';
+import { ApiError } from '../platform/errors.ts';
+import { OidcErrors } from './errors.ts';
+import type { OidcService } from './service.ts';
+import { acceptableAcr, meetsAcr } from './provider.ts';
+import { parseLoginHint } from './login-hint.ts';
+import { html, raw, type RawHtml } from './pages/html.ts';
+import { layout, SIGNIN_CSS, SIGNIN_JS } from './pages/layout.ts';
+import { t, TEXTS, type TextKey } from './pages/texts.ts';
+
+/** The pending device authentication of an interaction, kept in the interaction itself. */
+interface PendingAttempt {
+  readonly attemptId: string;
+  readonly verificationCode: string;
+  readonly deviceLink: string | null;
+  readonly smsFallback: boolean;
+  readonly acceptable: readonly string[];
+}
+
+const UID = { type: 'object', properties: { uid: { type: 'string', pattern: '^[A-Za-z0-9_-]{10,64}$' } }, required: ['uid'] } as const;
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'cache-control': 'no-store',
+};
+
+function pending(details: InteractionDetails): PendingAttempt | undefined {
+  const tasdiq = details.result?.tasdiq as PendingAttempt | undefined;
+  return tasdiq && typeof tasdiq.attemptId === 'string' ? tasdiq : undefined;
+}
+
+function serviceName(rp: RelyingParty | undefined, locale: Locale): string {
+  return rp?.name[locale] ?? '';
+}
+
+function page(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply.code(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(body);
+}
+
+export async function interactionRoutes(app: FastifyInstance, oidc: OidcService): Promise<void> {
+  await app.register(formbody, { bodyLimit: 4096 });
+  const strict = { rateLimit: { max: 30, timeWindow: 60_000 } };
+
+  app.get('/signin/assets/signin.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SIGNIN_CSS),
+  );
+  app.get('/signin/assets/signin.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SIGNIN_JS),
+  );
+
+  async function details(request: FastifyRequest, reply: FastifyReply): Promise<InteractionDetails> {
+    try {
+      const found = await oidc.provider.interactionDetails(request.raw, reply.raw);
+      if (found.uid !== (request.params as { uid: string }).uid) throw new Error('uid mismatch');
+      return found;
+    } catch {
+      throw new ApiError(OidcErrors.signin_not_found);
+    }
+  }
+
+  async function finish(request: FastifyRequest, reply: FastifyReply, result: Record<string, unknown>): Promise<FastifyReply> {
+    const url = await oidc.provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: false });
+    return reply.redirect(url, 303);
+  }
+
+  async function client(found: InteractionDetails): Promise<RelyingParty | undefined> {
+    return oidc.registry.findActive(String(found.params.client_id ?? ''));
+  }
+
+  function entryPage(request: FastifyRequest, found: InteractionDetails, rp: RelyingParty | undefined, problem?: TextKey, value = ''): string {
+    const l = request.locale;
+    const path = `/signin/${found.uid}`;
+    const body = html`
+<p>${t(l, 'signingInto', { service: serviceName(rp, l) })}</p>
+${problem ? html`<p class="error" role="alert" id="hint-error">${t(l, problem)}</p>` : ''}
+<form method="post" action="${path}/start?lang=${l}" novalidate>
+<label for="hint">${t(l, 'hintLabel')}</label>
+<p class="help" id="hint-help">${t(l, 'hintHelp')}</p>
+<input id="hint" name="hint" type="text" inputmode="tel" autocomplete="tel" required maxlength="32" value="${value}"
+ aria-describedby="hint-help${problem ? ' hint-error' : ''}"${problem ? raw(' aria-invalid="true" autofocus') : ''}>
+<button type="submit">${t(l, 'continue')}</button>
+</form>
+<form method="post" action="${path}/abort"><button type="submit" class="secondary">${t(l, 'cancel')}</button></form>`;
+    return layout(l, t(l, 'title'), body, { path });
+  }
+
+  async function confirmPage(request: FastifyRequest, found: InteractionDetails, attempt: PendingAttempt): Promise<string> {
+    const l = request.locale;
+    const path = `/signin/${found.uid}`;
+    const qr = attempt.deviceLink ? await QRCode.toString(attempt.deviceLink, { type: 'svg', margin: 1 }) : '';
+    const body: RawHtml = html`
+<p>${t(l, 'confirmHelp')}</p>
+<p class="help">${t(l, 'verificationCode')}</p>
+<p class="code" aria-live="polite">${attempt.verificationCode}</p>
+${attempt.deviceLink
+  ? html`<p><a class="button" href="${attempt.deviceLink}">${t(l, 'deviceLink')}</a></p><div class="qr" role="img" aria-label="QR">${raw(qr)}</div>`
+  : ''}
+<p class="waiting" role="status" data-poll="${path}/status" data-next="${path}/complete?lang=${l}">${t(l, 'waiting')}</p>
+<form method="get" action="${path}/complete"><input type="hidden" name="lang" value="${l}"><button type="submit">${t(l, 'checkNow')}</button></form>
+${attempt.smsFallback ? html`<p class="help">${t(l, 'smsFallback')}</p>` : ''}
+<form method="post" action="${path}/abort"><button type="submit" class="secondary">${t(l, 'cancel')}</button></form>`;
+    return layout(l, t(l, 'confirmTitle'), body, { path, script: true });
+  }
+
+  function consentPage(request: FastifyRequest, found: InteractionDetails, rp: RelyingParty | undefined): string {
+    const l = request.locale;
+    const path = `/signin/${found.uid}`;
+    const scopes = String(found.params.scope ?? '').split(' ').filter((s) => `claim_${s}` in TEXTS);
+    const body = html`
+<ul class="claims">${scopes.map((s) => html`<li>${t(l, `claim_${s}` as TextKey)}</li>`)}</ul>
+<p class="help">${t(l, 'consentHelp')}</p>
+<form method="post" action="${path}/consent">
+<button type="submit" name="decision" value="allow">${t(l, 'allow')}</button>
+<button type="submit" name="decision" value="deny" class="secondary">${t(l, 'deny')}</button>
+</form>`;
+    return layout(l, t(l, 'consentTitle', { service: serviceName(rp, l) }), body, { path });
+  }
+
+  app.get<{ Params: { uid: string } }>('/signin/:uid', { schema: { params: UID } }, async (request, reply) => {
+    const found = await details(request, reply);
+    const rp = await client(found);
+    if (found.prompt.name === 'consent') return page(reply, 200, consentPage(request, found, rp));
+    try {
+      acceptableAcr(found.params.acr_values, rp?.acrValues ?? []);
+    } catch {
+      return finish(request, reply, { error: 'invalid_request', error_description: 'acr_values asks for levels this client is not registered for' });
+    }
+    const attempt = pending(found);
+    if (attempt) return page(reply, 200, await confirmPage(request, found, attempt));
+    return page(reply, 200, entryPage(request, found, rp));
+  });
+
+  app.post<{ Params: { uid: string }; Body: { hint?: string } }>(
+    '/signin/:uid/start',
+    {
+      schema: { params: UID, body: { type: 'object', properties: { hint: { type: 'string', maxLength: 64 } }, additionalProperties: false } },
+      config: strict,
+    },
+    async (request, reply) => {
+      const found = await details(request, reply);
+      const rp = await client(found);
+      const typed = request.body?.hint ?? '';
+      const hint = parseLoginHint(typed);
+      if (!hint || !rp) return page(reply, 400, entryPage(request, found, rp, 'hintInvalid', typed));
+      const acceptable = acceptableAcr(found.params.acr_values, rp.acrValues);
+      const started = await oidc.authenticator.start({
+        loginHint: 'phone' in hint ? hint.phone : hint.pinfl,
+        acrValues: acceptable,
+        client: { clientId: rp.clientId, name: rp.name },
+      });
+      if (started.status === 'refused') {
+        const problem: TextKey = { unknown_citizen: 'unknownCitizen', no_device: 'unknownCitizen', rate_limited: 'tooMany', unavailable: 'unavailable' }[
+          started.reason
+        ] as TextKey;
+        return page(reply, started.reason === 'unavailable' ? 503 : started.reason === 'rate_limited' ? 429 : 400, entryPage(request, found, rp, problem, typed));
+      }
+      const attempt: PendingAttempt = {
+        attemptId: started.attemptId,
+        verificationCode: started.verificationCode,
+        deviceLink: started.deviceLink,
+        smsFallback: started.smsFallback,
+        acceptable,
+      };
+      found.result = { tasdiq: attempt };
+      await found.save(Math.max(1, found.exp - Math.floor(Date.now() / 1000)));
+      return reply.redirect(`/signin/${found.uid}?lang=${request.locale}`, 303);
+    },
+  );
+
+  app.get<{ Params: { uid: string } }>('/signin/:uid/status', { schema: { params: UID }, config: { rateLimit: { max: 120, timeWindow: 60_000 } } }, async (request, reply) => {
+    const found = await details(request, reply);
+    const attempt = pending(found);
+    if (!attempt) return reply.header('cache-control', 'no-store').send({ status: 'none' });
+    const result = await oidc.authenticator.poll(attempt.attemptId);
+    return reply.header('cache-control', 'no-store').send({ status: result.status });
+  });
+
+  app.get<{ Params: { uid: string } }>('/signin/:uid/complete', { schema: { params: UID }, config: strict }, async (request, reply) => {
+    const found = await details(request, reply);
+    const attempt = pending(found);
+    const rp = await client(found);
+    if (!attempt) return reply.redirect(`/signin/${found.uid}?lang=${request.locale}`, 303);
+    const result = await oidc.authenticator.poll(attempt.attemptId);
+    if (result.status === 'pending') return page(reply, 200, await confirmPage(request, found, attempt));
+    if (result.status !== 'approved') {
+      found.result = {};
+      await found.save(Math.max(1, found.exp - Math.floor(Date.now() / 1000)));
+      return page(reply, 200, entryPage(request, found, rp, 'denied'));
+    }
+    if (!meetsAcr(result.acr, attempt.acceptable)) {
+      return finish(request, reply, {
+        error: 'unmet_authentication_requirements',
+        error_description: 'the citizen authenticated at a lower assurance level than requested',
+      });
+    }
+    return finish(request, reply, {
+      login: { accountId: result.citizenId, acr: result.acr, amr: [...result.amr], ts: Math.floor(result.authTime / 1000) },
+    });
+  });
+
+  app.post<{ Params: { uid: string }; Body: { decision?: string } }>(
+    '/signin/:uid/consent',
+    {
+      schema: {
+        params: UID,
+        body: { type: 'object', properties: { decision: { type: 'string', enum: ['allow', 'deny'] } }, required: ['decision'], additionalProperties: false },
+      },
+      config: strict,
+    },
+    async (request, reply) => {
+      const found = await details(request, reply);
+      const accountId = found.session?.accountId;
+      if (found.prompt.name !== 'consent' || !accountId) throw new ApiError(OidcErrors.signin_not_found);
+      if (request.body.decision === 'deny') return finish(request, reply, { error: 'access_denied', error_description: 'the citizen declined' });
+      const clientId = String(found.params.client_id);
+      const { Grant } = oidc.provider;
+      const grant = (found.grantId ? await Grant.find(found.grantId) : undefined) ?? new Grant({ accountId, clientId });
+      const missingScopes = (found.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+      const missingClaims = (found.prompt.details.missingOIDCClaims as string[] | undefined) ?? [];
+      if (missingScopes.length > 0) grant.addOIDCScope(missingScopes.join(' '));
+      if (missingClaims.length > 0) grant.addOIDCClaims(missingClaims);
+      const grantId = await grant.save();
+      await oidc.consents.grant(accountId, clientId, missingScopes, oidc.context.now());
+      return finish(request, reply, { consent: { grantId } });
+    },
+  );
+
+  app.post<{ Params: { uid: string } }>('/signin/:uid/abort', { schema: { params: UID }, config: strict }, async (request, reply) => {
+    await details(request, reply);
+    return finish(request, reply, { error: 'access_denied', error_description: 'the citizen cancelled the sign-in' });
+  });
+}

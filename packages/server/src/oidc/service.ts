@@ -1,0 +1,105 @@
+import { Redis } from 'ioredis';
+import type { Provider } from 'oidc-provider';
+import type { AppContext } from '../platform/module.ts';
+import { keyStoreFor } from '../platform/keys/index.ts';
+import { ClientRegistry } from '../clients/index.ts';
+import { createProviderStorage, type ProviderStorage } from './storage/index.ts';
+import { ProviderKeys, SigningKeyRotatedError } from './keys.ts';
+import { buildProvider, KEY_RETENTION_MS } from './provider.ts';
+import { ConsentRepository } from './consents.ts';
+import { DatabaseCitizenDirectory, type CitizenDirectory } from './citizens.ts';
+import { unavailableAuthenticator, type Authenticator } from './authenticator.ts';
+
+export interface OidcOptions {
+  /** Device authentication; until it is wired in, nobody can sign in. */
+  readonly authenticator?: Authenticator;
+  readonly citizens?: CitizenDirectory;
+  readonly cibaPollIntervalMs?: number;
+}
+
+/**
+ * The running OpenID provider: storage, keys and the oidc-provider instance. The instance is
+ * rebuilt when the signing keys change (a rotation here or on another instance).
+ */
+export class OidcService {
+  readonly context: AppContext;
+  readonly storage: ProviderStorage;
+  readonly keys: ProviderKeys;
+  readonly registry: ClientRegistry;
+  readonly consents: ConsentRepository;
+  readonly authenticator: Authenticator;
+  readonly citizens: CitizenDirectory;
+  readonly #options: OidcOptions;
+  readonly #redis: Redis | undefined;
+  #provider: Provider | undefined;
+  #kids = '';
+
+  constructor(context: AppContext, options: OidcOptions = {}) {
+    this.context = context;
+    this.#options = options;
+    this.#redis = context.config.redisUrl
+      ? new Redis(context.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 })
+      : undefined;
+    this.storage = createProviderStorage({ db: context.db, dialect: context.dialect, now: context.now, redis: this.#redis });
+    this.keys = new ProviderKeys(keyStoreFor(context), context.db, context.now);
+    this.registry = new ClientRegistry(context.db, context.now);
+    this.consents = new ConsentRepository(context.db);
+    this.authenticator = options.authenticator ?? unavailableAuthenticator;
+    this.citizens = options.citizens ?? new DatabaseCitizenDirectory(context.db);
+  }
+
+  get provider(): Provider {
+    if (!this.#provider) throw new Error('the OpenID provider is not started');
+    return this.#provider;
+  }
+
+  async start(): Promise<void> {
+    if (this.#redis) await this.#redis.connect();
+    await this.storage.maintain();
+    await this.reload();
+  }
+
+  /** Rebuilds the provider when the published key set changed; cheap when it did not. */
+  async reload(): Promise<void> {
+    const signingKeys = await this.keys.signingKeys();
+    const kids = signingKeys.map((k) => k.kid).join(',');
+    if (this.#provider && kids === this.#kids) return;
+    const provider = buildProvider({
+      issuer: this.context.config.publicUrl,
+      storage: this.storage,
+      registry: this.registry,
+      signingKeys,
+      pairwiseSecret: await this.keys.derive('pairwise-subject'),
+      cookieKeys: [(await this.keys.derive('cookies')).toString('base64url')],
+      citizens: this.citizens,
+      consents: this.consents,
+      authenticator: this.authenticator,
+      logger: this.context.logger,
+      ...(this.#options.cibaPollIntervalMs ? { cibaPollIntervalMs: this.#options.cibaPollIntervalMs } : {}),
+    });
+    provider.on('server_error', (_ctx, error) => {
+      if (error instanceof SigningKeyRotatedError) void this.reload();
+      else this.context.logger.error({ err: error }, 'OpenID provider error');
+    });
+    this.#provider = provider;
+    this.#kids = kids;
+  }
+
+  /** New signing keys now; old ones stay published until the tokens they signed expire. */
+  async rotateKeys(): Promise<void> {
+    await this.keys.rotate();
+    await this.reload();
+  }
+
+  /** Periodic upkeep: expire state, retire old keys, pick up rotations from other instances. */
+  async maintain(): Promise<void> {
+    await this.storage.maintain();
+    const retired = await this.keys.retireExpired(KEY_RETENTION_MS);
+    if (retired.length > 0) this.context.logger.info({ retired }, 'retired old OpenID signing keys');
+    await this.reload();
+  }
+
+  async stop(): Promise<void> {
+    this.#redis?.disconnect();
+  }
+}

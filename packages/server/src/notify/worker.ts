@@ -9,6 +9,7 @@ import type { WorkerSettings } from './config.ts';
 import { enqueueNotification, type NotificationFallback } from './outbox.ts';
 import type { AttemptOutcome, NotificationChannel, OutboxMessage } from './schema.ts';
 import { TemplateError } from './templates.ts';
+import { GroupCommit } from './group-commit.ts';
 
 const LEASE_NAME = 'outbox';
 const RECEIPT_DELIVERED = 'DELIVRD';
@@ -57,6 +58,9 @@ export class OutboxWorker {
   #stopped = true;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  #leaseHeldUntil = 0;
+  readonly #sentLog = new GroupCommit<SentRecord, SettleStatus | undefined>((items) => this.#flushSent(items));
+  readonly #receiptLog = new GroupCommit<{ ref: string; stat: string }, void>((items) => this.#flushReceipts(items));
 
   constructor(options: OutboxWorkerOptions) {
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -81,7 +85,9 @@ export class OutboxWorker {
     this.#wake?.();
     await this.#loop;
     this.#loop = undefined;
+    await this.#receiptLog.idle();
     if (this.#dialect === 'sqlite') {
+      this.#leaseHeldUntil = 0;
       await this.#db.deleteFrom('notify_worker_leases').where('name', '=', LEASE_NAME).where('holder', '=', this.id).execute();
     }
   }
@@ -91,16 +97,39 @@ export class OutboxWorker {
     this.#wake?.();
   }
 
+  /**
+   * Keeps up to `batchSize` messages in flight: claims again once half of them are done,
+   * so a slow message does not hold up the next batch.
+   */
   async #run(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    const half = Math.ceil(this.#settings.batchSize / 2);
     while (!this.#stopped) {
-      let handled = 0;
-      try {
-        if (await this.holdsLease()) handled = await this.runOnce();
-      } catch (error) {
-        this.#logger.error({ err: error }, 'outbox pass failed');
+      const room = this.#settings.batchSize - inFlight.size;
+      let claimed = 0;
+      if (room >= half) {
+        try {
+          if (await this.holdsLease()) {
+            await this.#expireLeases();
+            const batch = await this.#claim(room);
+            claimed = batch.length;
+            this.counters.claimed += claimed;
+            for (const message of batch) {
+              const task: Promise<void> = this.#process(message)
+                .catch((error: unknown) => this.#logger.error({ err: error, messageId: message.id }, 'recording an outcome failed; the lease will requeue it'))
+                .finally(() => {
+                  inFlight.delete(task);
+                  if (inFlight.size <= this.#settings.batchSize - half) this.#wake?.();
+                });
+              inFlight.add(task);
+            }
+          }
+        } catch (error) {
+          this.#logger.error({ err: error }, 'outbox pass failed');
+        }
       }
       if (this.#stopped) break;
-      if (handled < this.#settings.batchSize) {
+      if (claimed === 0 || claimed < room) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.#settings.pollMs);
           this.#wake = () => {
@@ -111,6 +140,7 @@ export class OutboxWorker {
         this.#wake = undefined;
       }
     }
+    await Promise.allSettled([...inFlight]);
   }
 
   /**
@@ -120,6 +150,8 @@ export class OutboxWorker {
   async holdsLease(): Promise<boolean> {
     if (this.#dialect !== 'sqlite') return true;
     const now = this.#now();
+    // Renew at half-life only: nobody else takes a lease before it lapses.
+    if (now < this.#leaseHeldUntil - this.#settings.leaseMs / 2) return true;
     const until = now + this.#settings.leaseMs;
     await this.#db
       .insertInto('notify_worker_leases')
@@ -132,13 +164,14 @@ export class OutboxWorker {
       )
       .execute();
     const row = await this.#db.selectFrom('notify_worker_leases').select('holder').where('name', '=', LEASE_NAME).executeTakeFirst();
+    this.#leaseHeldUntil = row?.holder === this.id ? until : 0;
     return row?.holder === this.id;
   }
 
-  /** One pass: requeue what dead workers held, claim a batch, deliver it, record it. */
+  /** One pass without the loop (tests): requeue what dead workers held, claim, deliver, record. */
   async runOnce(): Promise<number> {
     await this.#expireLeases();
-    const batch = await this.#claim();
+    const batch = await this.#claim(this.#settings.batchSize);
     this.counters.claimed += batch.length;
     await Promise.all(batch.map((message) => this.#process(message)));
     return batch.length;
@@ -167,7 +200,7 @@ export class OutboxWorker {
     }
   }
 
-  async #claim(): Promise<OutboxMessage[]> {
+  async #claim(limit: number): Promise<OutboxMessage[]> {
     const now = this.#now();
     const claim = {
       status: 'sending' as const,
@@ -189,7 +222,7 @@ export class OutboxWorker {
               .where('status', '=', 'queued')
               .where('next_attempt_at', '<=', now)
               .orderBy('next_attempt_at')
-              .limit(this.#settings.batchSize)
+              .limit(limit)
               .forUpdate()
               .skipLocked(),
         )
@@ -206,7 +239,7 @@ export class OutboxWorker {
       .where('status', '=', 'queued')
       .where('next_attempt_at', '<=', now)
       .orderBy('next_attempt_at')
-      .limit(this.#settings.batchSize);
+      .limit(limit);
     return this.#db.updateTable('notify_outbox').set(claim).where('id', 'in', due).where('status', '=', 'queued').returningAll().execute();
   }
 
@@ -231,47 +264,75 @@ export class OutboxWorker {
   }
 
   async #recordSent(message: OutboxMessage, result: DeliveryResult, started: number): Promise<void> {
+    const settled = await this.#sentLog.add({ message, result, started, finished: this.#now() });
+    this.counters.sent += 1;
+    if (result.delivered || settled?.status === 'delivered') this.counters.delivered += 1;
+    this.#onSettled?.(message.id, result.delivered ? 'delivered' : 'sent');
+    if (settled) this.#onSettled?.(message.id, settled.status);
+  }
+
+  /** Records a group of sends in one transaction. */
+  async #flushSent(items: SentRecord[]): Promise<Array<SettleStatus | undefined>> {
     const now = this.#now();
-    const status = result.delivered ? 'delivered' : 'sent';
-    const settled = await this.#db.transaction().execute(async (tx) => {
-      // Refs before the outbox row: the receipt path locks in the same order, so the two
-      // never deadlock, and whichever commits second sees the other's half.
-      for (const ref of result.refs) {
+    return this.#db.transaction().execute(async (tx) => {
+      // Refs before outbox rows, each in sorted order: the receipt path locks the same way,
+      // so the two never deadlock, and whichever commits second sees the other's half.
+      const refs = items.flatMap((i) => i.result.refs.map((ref) => ({ ref, message_id: i.message.id, receipt_status: null, created_at: now, receipt_at: null })));
+      refs.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+      if (refs.length > 0) {
         await tx
           .insertInto('notify_provider_refs')
-          .values({ ref, message_id: message.id, receipt_status: null, created_at: now, receipt_at: null })
-          .onConflict((oc) => oc.column('ref').doUpdateSet({ message_id: message.id }))
+          .values(refs)
+          .onConflict((oc) => oc.column('ref').doUpdateSet((eb) => ({ message_id: eb.ref('excluded.message_id') })))
           .execute();
       }
-      const updated = await tx
-        .updateTable('notify_outbox')
-        .set({
-          status,
-          sent_at: now,
-          delivered_at: result.delivered ? now : null,
-          provider_message_id: result.refs[0] ?? null,
-          claimed_by: null,
-          lease_until: null,
-          last_error: null,
-          // Nothing is rendered from these again: a code must not outlive its message.
-          params: '{}',
-          fallback: null,
-          updated_at: now,
-        })
-        .where('id', '=', message.id)
-        .where('claimed_by', '=', this.id)
-        .where('status', '=', 'sending')
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) {
-        this.#logger.warn({ messageId: message.id }, 'lease lost before recording a send; another worker may send it again');
+      for (const { message, result } of [...items].sort((a, b) => (a.message.id < b.message.id ? -1 : 1))) {
+        const updated = await tx
+          .updateTable('notify_outbox')
+          .set({
+            status: result.delivered ? 'delivered' : 'sent',
+            sent_at: now,
+            delivered_at: result.delivered ? now : null,
+            provider_message_id: result.refs[0] ?? null,
+            claimed_by: null,
+            lease_until: null,
+            last_error: null,
+            // Nothing is rendered from these again: a code must not outlive its message.
+            params: '{}',
+            fallback: null,
+            updated_at: now,
+          })
+          .where('id', '=', message.id)
+          .where('claimed_by', '=', this.id)
+          .where('status', '=', 'sending')
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) {
+          this.#logger.warn({ messageId: message.id }, 'lease lost before recording a send; another worker may send it again');
+        }
       }
-      await this.#recordAttempt(tx, message.id, message.attempts, result.route, 'sent', null, started);
-      return result.delivered ? undefined : this.#settle(tx, message.id, now);
+      await tx
+        .insertInto('notify_attempts')
+        .values(
+          items.map((i) => ({
+            id: randomUUID(),
+            message_id: i.message.id,
+            attempt: i.message.attempts,
+            worker_id: this.id,
+            route: i.result.route,
+            outcome: 'sent' as const,
+            error: null,
+            started_at: i.started,
+            finished_at: i.finished,
+          })),
+        )
+        .execute();
+      const settled = await this.#settle(
+        tx,
+        items.filter((i) => !i.result.delivered).map((i) => i.message.id),
+        now,
+      );
+      return items.map((i) => settled.get(i.message.id));
     });
-    this.counters.sent += 1;
-    if (result.delivered || settled === 'delivered') this.counters.delivered += 1;
-    this.#onSettled?.(message.id, status);
-    if (settled) this.#onSettled?.(message.id, settled);
   }
 
   async #recordFailure(message: OutboxMessage, error: DeliveryError, started: number): Promise<void> {
@@ -341,47 +402,89 @@ export class OutboxWorker {
       .execute();
   }
 
-  /** Records a delivery receipt (from an SMSC) and settles its message when all parts are in. */
+  /**
+   * Records a delivery receipt (from an SMSC) and settles its message when all parts are in.
+   * Resolves once it is committed: only then may the SMSC be told it arrived.
+   */
   async handleReceipt(ref: string, stat: string): Promise<void> {
-    const now = this.#now();
     if (stat !== RECEIPT_DELIVERED && !RECEIPT_FAILED.has(stat)) return; // ENROUTE, ACCEPTD: not final
+    await this.#receiptLog.add({ ref, stat });
+  }
+
+  async #flushReceipts(items: Array<{ ref: string; stat: string }>): Promise<void[]> {
+    const now = this.#now();
+    const byRef = new Map(items.map((i) => [i.ref, i.stat]));
+    const refs = [...byRef.keys()].sort();
     const settled = await this.#db.transaction().execute(async (tx) => {
       await tx
         .insertInto('notify_provider_refs')
-        .values({ ref, message_id: null, receipt_status: stat, created_at: now, receipt_at: now })
-        .onConflict((oc) => oc.column('ref').doUpdateSet({ receipt_status: stat, receipt_at: now }))
+        .values(refs.map((ref) => ({ ref, message_id: null, receipt_status: byRef.get(ref)!, created_at: now, receipt_at: now })))
+        .onConflict((oc) =>
+          oc.column('ref').doUpdateSet((eb) => ({ receipt_status: eb.ref('excluded.receipt_status'), receipt_at: eb.ref('excluded.receipt_at') })),
+        )
         .execute();
-      const row = await tx.selectFrom('notify_provider_refs').select('message_id').where('ref', '=', ref).executeTakeFirst();
-      if (!row?.message_id) return undefined;
-      const status = await this.#settle(tx, row.message_id, now);
-      return status ? { status, messageId: row.message_id } : undefined;
+      const rows = await tx.selectFrom('notify_provider_refs').select('message_id').where('ref', 'in', refs).where('message_id', 'is not', null).execute();
+      return this.#settle(tx, [...new Set(rows.map((r) => r.message_id!))], now);
     });
-    if (settled) {
-      if (settled.status === 'delivered') this.counters.delivered += 1;
-      this.#onSettled?.(settled.messageId, settled.status);
+    for (const [messageId, { status }] of settled) {
+      if (status === 'delivered') this.counters.delivered += 1;
+      this.#onSettled?.(messageId, status);
     }
+    return items.map(() => undefined);
   }
 
-  async #settle(tx: Tx, messageId: string, now: number): Promise<'delivered' | 'failed' | undefined> {
-    let lock = tx.selectFrom('notify_outbox').select(['status']).where('id', '=', messageId);
+  /**
+   * Turns `sent` messages whose every segment has a final receipt into `delivered` (all
+   * DELIVRD) or `failed`. Locks the outbox rows in id order so concurrent settles serialize.
+   */
+  async #settle(tx: Tx, messageIds: string[], now: number): Promise<Map<string, SettleStatus>> {
+    const result = new Map<string, SettleStatus>();
+    if (messageIds.length === 0) return result;
+    let lock = tx.selectFrom('notify_outbox').select(['id', 'status']).where('id', 'in', [...messageIds].sort()).orderBy('id');
     if (this.#dialect === 'postgres') lock = lock.forUpdate();
-    const message = await lock.executeTakeFirst();
-    if (message?.status !== 'sent') return undefined;
-    const refs = await tx.selectFrom('notify_provider_refs').select('receipt_status').where('message_id', '=', messageId).execute();
-    if (refs.length === 0 || refs.some((r) => r.receipt_status === null)) return undefined;
-    const failed = refs.find((r) => r.receipt_status !== RECEIPT_DELIVERED);
-    await tx
-      .updateTable('notify_outbox')
-      .set(
-        failed
-          ? { status: 'failed', last_error: `receipt: ${failed.receipt_status}`, updated_at: now }
-          : { status: 'delivered', delivered_at: now, updated_at: now },
-      )
-      .where('id', '=', messageId)
-      .where('status', '=', 'sent')
-      .execute();
-    return failed ? 'failed' : 'delivered';
+    const sent = (await lock.execute()).filter((m) => m.status === 'sent').map((m) => m.id);
+    if (sent.length === 0) return result;
+    const refs = await tx.selectFrom('notify_provider_refs').select(['message_id', 'receipt_status']).where('message_id', 'in', sent).execute();
+    const byMessage = new Map<string, Array<string | null>>();
+    for (const r of refs) byMessage.set(r.message_id!, [...(byMessage.get(r.message_id!) ?? []), r.receipt_status]);
+    const delivered: string[] = [];
+    for (const [id, statuses] of byMessage) {
+      if (statuses.some((s) => s === null)) continue;
+      const bad = statuses.find((s) => s !== RECEIPT_DELIVERED);
+      if (bad) {
+        await tx
+          .updateTable('notify_outbox')
+          .set({ status: 'failed', last_error: `receipt: ${bad}`, updated_at: now })
+          .where('id', '=', id)
+          .where('status', '=', 'sent')
+          .execute();
+        result.set(id, { status: 'failed' });
+      } else {
+        delivered.push(id);
+        result.set(id, { status: 'delivered' });
+      }
+    }
+    if (delivered.length > 0) {
+      await tx
+        .updateTable('notify_outbox')
+        .set({ status: 'delivered', delivered_at: now, updated_at: now })
+        .where('id', 'in', delivered)
+        .where('status', '=', 'sent')
+        .execute();
+    }
+    return result;
   }
+}
+
+interface SentRecord {
+  readonly message: OutboxMessage;
+  readonly result: DeliveryResult;
+  readonly started: number;
+  readonly finished: number;
+}
+
+interface SettleStatus {
+  readonly status: 'delivered' | 'failed';
 }
 
 function toOutgoing(message: OutboxMessage): OutgoingMessage {

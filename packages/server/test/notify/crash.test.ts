@@ -38,20 +38,22 @@ async function target(dialect: 'sqlite' | 'postgres'): Promise<Target> {
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const handle = openDatabase({ databaseUrl: url, schema, poolSize: 3 });
-  await migrateToLatest(handle.db as never, 'postgres', allMigrations());
+  const dispose = async () => {
+    await handle.close();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`drop schema if exists ${schema} cascade`);
+    await c.end();
+  };
+  try {
+    await migrateToLatest(handle.db as never, 'postgres', allMigrations());
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    handle,
-    env: { DATABASE_URL: u.toString(), TASDIQ_DATA_DIR: mkdtempSync(join(tmpdir(), 'tasdiq-crash-')) },
-    async dispose() {
-      await handle.close();
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
-    },
-  };
+  return { handle, env: { DATABASE_URL: u.toString(), TASDIQ_DATA_DIR: mkdtempSync(join(tmpdir(), 'tasdiq-crash-')) }, dispose };
 }
 
 function startWorker(env: Record<string, string>): { child: ChildProcess; ready: Promise<void>; output: () => string } {

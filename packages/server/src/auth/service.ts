@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import type { Db, Tx } from '../platform/db/index.ts';
 import { isUniqueViolation } from '../platform/db/index.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
@@ -94,6 +94,13 @@ export interface SessionView {
 const b64url = (data: Uint8Array | string) => Buffer.from(data).toString('base64url');
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** The PINFL a result JWS names (`sub`: PNOUZ-<pinfl>), read without another query. */
+function subjectOf(jws: string | null): string | undefined {
+  if (!jws) return undefined;
+  const payload = JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8')) as { sub?: string };
+  return payload.sub?.startsWith('PNOUZ-') ? payload.sub.slice(6) : undefined;
+}
+
 /** Sign-in and signing sessions: the states, the rules and the audit trail. */
 export class AuthService {
   readonly #db: Db;
@@ -101,6 +108,7 @@ export class AuthService {
   readonly #now: () => number;
   readonly #policy: AuthPolicy;
   readonly #otpPepper: Buffer;
+  readonly #keys = new Map<string, KeyObject>();
   readonly #certificates: (deviceId: string) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
 
   constructor(options: {
@@ -119,11 +127,12 @@ export class AuthService {
     this.#certificates = options.certificates;
   }
 
-  async #resolveCitizen(input: StartInput): Promise<{ citizenId: string | undefined }> {
+  async #resolveCitizen(input: StartInput): Promise<{ citizenId: string | undefined; pinfl?: string }> {
     if (input.pinfl !== undefined) {
       const valid = validatePinfl(input.pinfl);
       if (!valid.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.pinfl', code: valid.code, message: valid.message }] });
-      return { citizenId: await this.#deps.directory.citizenByPinfl(this.#db, input.pinfl.trim()) };
+      const pinfl = input.pinfl.trim();
+      return { citizenId: await this.#deps.directory.citizenByPinfl(this.#db, pinfl), pinfl };
     }
     if (input.phone !== undefined) {
       const phone = normalizePhone(input.phone);
@@ -133,15 +142,27 @@ export class AuthService {
     return { citizenId: undefined };
   }
 
-  async #checkCooldown(citizenId: string, now: number): Promise<void> {
-    const recent = await this.#db
+  /**
+   * In one query: the citizen's pending session (if any) and their recent refusals, which is
+   * all `start` needs to know about their history.
+   */
+  async #recent(citizenId: string, now: number): Promise<AuthSession[]> {
+    return this.#db
       .selectFrom('auth_sessions')
-      .select(['completed_at'])
-      .where('citizen_id', '=', citizenId)
-      .where('completed_at', '>', now - this.#policy.cooldownWindowMs)
-      .where('result', 'in', ['USER_REFUSED', 'WRONG_VC'])
-      .orderBy('completed_at', 'asc')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('pending_citizen_id', '=', citizenId),
+          eb.and([eb('citizen_id', '=', citizenId), eb('completed_at', '>', now - this.#policy.cooldownWindowMs), eb('result', 'in', ['USER_REFUSED', 'WRONG_VC'])]),
+        ]),
+      )
       .execute();
+  }
+
+  async #checkCooldown(citizenId: string, now: number, sessions?: AuthSession[]): Promise<void> {
+    const recent = (sessions ?? (await this.#recent(citizenId, now)))
+      .filter((s) => s.completed_at !== null && s.completed_at > now - this.#policy.cooldownWindowMs && (s.result === 'USER_REFUSED' || s.result === 'WRONG_VC'))
+      .sort((a, b) => a.completed_at! - b.completed_at!);
     if (recent.length >= this.#policy.cooldownAfter) {
       const oldest = recent[recent.length - this.#policy.cooldownAfter]!.completed_at!;
       const seconds = Math.max(1, Math.ceil((oldest + this.#policy.cooldownWindowMs - now) / 1000));
@@ -178,9 +199,14 @@ export class AuthService {
   }
 
   /** The JWS signing input the device signs: its header names the certificate chain. */
-  async #signingInput(session: { id: string; kind: SessionKind; client_id: string; service_name: string; document_hash: string | null; document_name: string | null }, device: Device, now: number): Promise<string> {
+  async #signingInput(
+    session: { id: string; kind: SessionKind; client_id: string; service_name: string; document_hash: string | null; document_name: string | null },
+    device: Device,
+    now: number,
+    knownPinfl?: string,
+  ): Promise<string> {
     const certs = await this.#certificates(device.id);
-    const pinfl = (await this.#deps.directory.pinflOf(this.#db, device.citizen_id)) ?? '';
+    const pinfl = knownPinfl ?? (await this.#deps.directory.pinflOf(this.#db, device.citizen_id)) ?? '';
     const header = { alg: 'ES256', typ: session.kind === 'sign' ? 'tasdiq-signature+jws' : 'tasdiq-auth+jws', x5c: [Buffer.from(session.kind === 'sign' ? certs.sign : certs.auth).toString('base64'), Buffer.from(certs.ca).toString('base64')] };
     const payload =
       session.kind === 'sign'
@@ -220,7 +246,7 @@ export class AuthService {
     if (input.pinfl !== undefined && input.phone !== undefined) throw new ApiError(AuthErrors.auth_subject_required);
     if (input.mode !== 'device_link' && input.pinfl === undefined && input.phone === undefined) throw new ApiError(AuthErrors.auth_subject_required);
     if (input.mode === 'sms_otp' && input.kind === 'sign') throw new ApiError(AuthErrors.auth_mode_mismatch);
-    const { citizenId } = await this.#resolveCitizen(input);
+    const { citizenId, pinfl } = await this.#resolveCitizen(input);
     const sessionId = `as_${randomBytes(16).toString('base64url')}`;
     const sessionToken = randomBytes(32).toString('base64url');
     const base = {
@@ -241,7 +267,8 @@ export class AuthService {
       assurance: null,
     };
     const hasSubject = input.pinfl !== undefined || input.phone !== undefined;
-    if (citizenId) await this.#checkCooldown(citizenId, now);
+    const history = citizenId ? await this.#recent(citizenId, now) : [];
+    if (citizenId) await this.#checkCooldown(citizenId, now, history);
     const device = citizenId ? await this.#activeDevice(this.#db, citizenId) : undefined;
     // A citizen who was named but has no active app (or does not exist) ends here; the
     // relying party learns no more than "not activated".
@@ -254,12 +281,13 @@ export class AuthService {
       });
     }
     if (input.mode === 'sms_otp') await this.#checkOtpLimits(citizenId!, input.clientId, now);
-    await this.#expireStale(citizenId, now);
+    // A session past its time still holds the citizen's pending slot until it is closed.
+    for (const stale of history.filter((h) => h.state === 'pending' && h.expires_at <= now)) await this.finish(stale, 'TIMEOUT', { type: 'system', id: 'expiry' });
 
     let signingInput: string | null = null;
     let vc: string | null = null;
     if (device && input.mode === 'app') {
-      signingInput = await this.#signingInput({ ...base, id: sessionId }, device, now);
+      signingInput = await this.#signingInput({ ...base, id: sessionId }, device, now, pinfl);
       vc = verificationCode(sha256(signingInput));
     }
     const qrSecret = input.mode === 'device_link' ? randomBytes(32).toString('base64url') : null;
@@ -302,13 +330,6 @@ export class AuthService {
     return { sessionId, sessionToken, mode: input.mode, state: 'pending', result: null, verificationCode: vc, qrStartSecret: qrSecret, expiresAt };
   }
 
-  /** Sessions past their time end as TIMEOUT (lazily here, and by the sweeper). */
-  async #expireStale(citizenId: string | undefined, now: number): Promise<void> {
-    if (!citizenId) return;
-    const stale = await this.#db.selectFrom('auth_sessions').selectAll().where('pending_citizen_id', '=', citizenId).where('expires_at', '<=', now).execute();
-    for (const s of stale) await this.finish(s, 'TIMEOUT', { type: 'system', id: 'expiry' });
-  }
-
   async expireDue(limit = 500): Promise<number> {
     const now = this.#now();
     const due = await this.#db.selectFrom('auth_sessions').selectAll().where('state', '=', 'pending').where('expires_at', '<=', now).limit(limit).execute();
@@ -338,6 +359,16 @@ export class AuthService {
       if (messages.length > 0 && messages.every((m) => m.status === 'failed') && (await this.finish(session, 'DELIVERY_FAILED', { type: 'system', id: 'notify' }))) n++;
     }
     return n;
+  }
+
+  #publicKey(spki: string): KeyObject {
+    let key = this.#keys.get(spki);
+    if (!key) {
+      key = importP256(spki)!;
+      if (this.#keys.size > 100_000) this.#keys.clear();
+      this.#keys.set(spki, key);
+    }
+    return key;
   }
 
   async #session(sessionId: string): Promise<AuthSession> {
@@ -402,12 +433,13 @@ export class AuthService {
       await this.finish(session, 'WRONG_VC', actor);
       throw new ApiError(AuthErrors.auth_wrong_verification_code);
     }
-    const key = importP256(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key)!;
+    const key = this.#publicKey(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key);
     if (!verifyP256(key, session.signing_input!, input.signature)) throw new ApiError(AuthErrors.auth_signature_invalid);
     const jws = `${session.signing_input}.${input.signature}`;
     const assurance: Assurance = device.assurance === 'in_person' ? 'high' : 'substantial';
+    const completedAt = this.#now();
     if (!(await this.finish(session, 'OK', actor, { jws, assurance }))) throw new ApiError(AuthErrors.auth_session_not_pending);
-    return this.view(await this.#session(sessionId));
+    return this.view({ ...session, state: 'complete', result: 'OK', jws, assurance, completed_at: completedAt, pending_citizen_id: null });
   }
 
   async refuse(sessionId: string, device: Device): Promise<SessionView> {
@@ -494,7 +526,7 @@ export class AuthService {
   }
 
   async view(session: AuthSession): Promise<SessionView> {
-    const pinfl = session.result === 'OK' && session.citizen_id ? await this.#deps.directory.pinflOf(this.#db, session.citizen_id) : undefined;
+    const pinfl = session.result === 'OK' && session.citizen_id ? (subjectOf(session.jws) ?? (await this.#deps.directory.pinflOf(this.#db, session.citizen_id))) : undefined;
     return {
       sessionId: session.id,
       kind: session.kind,

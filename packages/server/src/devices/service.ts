@@ -37,6 +37,7 @@ export class DeviceService {
   readonly #ca: DeviceCa;
   readonly #deps: DeviceDependencies;
   readonly #now: () => number;
+  readonly #certificateCache = new Map<string, { auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>();
 
   constructor(options: { db: Db; ca: DeviceCa; deps: DeviceDependencies; now: () => number }) {
     this.#db = options.db;
@@ -140,14 +141,20 @@ export class DeviceService {
     return db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
   }
 
+  /** A device's certificates never change (a new key means a new device), so they are cached. */
   async certificates(deviceId: string): Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }> {
+    const cached = this.#certificateCache.get(deviceId);
+    if (cached) return cached;
     const rows = await this.#db.selectFrom('device_certificates').select(['purpose', 'der']).where('device_id', '=', deviceId).execute();
     const root = await this.#ca.root();
-    return {
+    const certificates = {
       auth: rows.find((r) => r.purpose === 'auth')!.der,
       sign: rows.find((r) => r.purpose === 'sign')!.der,
       ca: new Uint8Array(root.cert.rawData),
     };
+    if (this.#certificateCache.size > 50_000) this.#certificateCache.clear();
+    this.#certificateCache.set(deviceId, certificates);
+    return certificates;
   }
 }
 

@@ -147,9 +147,8 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
         'enrollment.binding_started',
         'enrollment.created',
       ]);
-    const historyText = await page.locator('tbody').textContent();
-    expect(historyText).toContain('Activation code issued');
-    expect(historyText).toContain('psc-tk-01');
+    expect(await page.locator('tbody').textContent()).toContain('Activation code issued');
+    await expect.poll(() => page.locator('tbody').textContent()).toContain('Public Services Center, Tashkent City');
 
     // The audit log as the API reports it, with operator, office and time of every step.
     const audit = (await (await page.request.get(`${server.url}/api/v1/audit?limit=50`)).json()) as {
@@ -231,6 +230,54 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
       ['enrollment.binding_started', '—'],
       ['enrollment.created', '—'],
     ]);
+    expect(pageErrors.flat()).toEqual([]);
+  });
+  it('lets the admin invite an operator who registers a passkey, and disable them with a reason', async () => {
+    await page.getByRole('link', { name: 'Operators' }).click();
+    await expect.poll(() => heading(page)).toBe('Operators');
+    await page.getByLabel('Name', { exact: true }).fill('Aziz Demo');
+    await page.getByLabel('Role', { exact: true }).selectOption('operator');
+    await page.getByLabel('Office', { exact: true }).selectOption('psc-su-boysun');
+    await page.getByRole('button', { name: 'Create the invitation' }).click();
+    await expect.poll(() => page.getByTestId('registration-link').inputValue()).toMatch(/^http:\/\/localhost:\d+\/console\/register\?token=/);
+    const link = await page.getByTestId('registration-link').inputValue();
+
+    // The invited operator registers on their own device and lands signed in, without admin pages.
+    const theirs = await browser.newContext();
+    const theirPage = await theirs.newPage();
+    pageErrors.push(collectPageErrors(theirPage));
+    await addVirtualAuthenticator(theirs, theirPage);
+    await theirPage.goto(link);
+    await theirPage.getByLabel('Til', { exact: true }).selectOption('en');
+    await theirPage.getByRole('button', { name: 'Create a passkey' }).click();
+    await expect.poll(() => heading(theirPage)).toBe('Find a citizen');
+    await expect.poll(() => theirPage.getByText('Aziz Demo, operator · Boysun District Public Services Center').count()).toBe(1);
+    expect(await theirPage.getByRole('link', { name: 'Operators' }).count()).toBe(0);
+    // The link is single use.
+    const again = await theirs.newPage();
+    await again.goto(link);
+    await expect.poll(() => again.getByRole('alert').getAttribute('data-code')).toBe('invitation_invalid');
+
+    // Disabling needs a reason and ends their session.
+    await page.reload();
+    const row = page.getByRole('row').filter({ hasText: 'Aziz Demo' });
+    await expect.poll(() => row.textContent()).toContain('active');
+    await row.getByRole('button', { name: 'Disable Aziz Demo' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Write the reason first.');
+    await page.getByLabel('Reason for disabling', { exact: true }).fill('Left the office');
+    await row.getByRole('button', { name: 'Disable Aziz Demo' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Aziz Demo is disabled.');
+    await expect.poll(() => row.textContent()).toContain('disabled');
+
+    await theirPage.getByRole('textbox', { name: 'PINFL', exact: true }).fill('31505900012345');
+    await theirPage.getByRole('button', { name: 'Search the registry' }).click();
+    await expect.poll(() => heading(theirPage)).toBe('Sign in');
+    await theirs.close();
+
+    const audit = (await (await page.request.get(`${server.url}/api/v1/audit?limit=50`)).json()) as {
+      items: Array<{ action: string; reason: string | null; officeId: string | null }>;
+    };
+    expect(audit.items.find((e) => e.action === 'operator.disabled')).toMatchObject({ reason: 'Left the office', officeId: 'psc-tk-01' });
     expect(pageErrors.flat()).toEqual([]);
   });
 });

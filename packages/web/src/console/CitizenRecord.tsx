@@ -2,6 +2,7 @@ import { useLocale, useTranslate } from '../shared/i18n.tsx';
 import { consoleText } from './messages.ts';
 import type { Citizen, PersonName } from './types.ts';
 import { useFormat } from './ui.tsx';
+import { useOfficeName } from './offices.ts';
 
 export function fullName(citizen: Citizen, script: 'latn' | 'cyrl'): string {
   const name: PersonName = (script === 'cyrl' ? citizen.name.cyrl : null) ?? citizen.name.latn;
@@ -13,6 +14,7 @@ export function CitizenRecord({ citizen, headingId }: { citizen: Citizen; headin
   const t = useTranslate(consoleText);
   const { locale } = useLocale();
   const f = useFormat();
+  const officeName = useOfficeName();
   const name = fullName(citizen, locale === 'uz-Cyrl' || locale === 'ru' ? 'cyrl' : 'latn');
   return (
     <section className="card" aria-labelledby={headingId}>
@@ -49,7 +51,7 @@ export function CitizenRecord({ citizen, headingId }: { citizen: Citizen; headin
               <>
                 <span className={`status status-${citizen.enrollment.status}`}>{t(`status_${citizen.enrollment.status}`)}</span>
                 {' — '}
-                {t('enrolledAt', { office: citizen.enrollment.officeId, date: f.time(citizen.enrollment.createdAt) })}
+                {t('enrolledAt', { office: officeName(citizen.enrollment.officeId), date: f.time(citizen.enrollment.createdAt) })}
               </>
             ) : (
               t('notEnrolled')

@@ -13,6 +13,7 @@ import { SearchPage } from './pages/SearchPage.tsx';
 import { CitizenPage } from './pages/CitizenPage.tsx';
 import { DevInboxPage } from './pages/DevInboxPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
+import { OperatorsPage } from './pages/OperatorsPage.tsx';
 
 type Boot = { readonly phase: 'loading' } | { readonly phase: 'failed'; readonly error: unknown } | { readonly phase: 'ready' };
 
@@ -91,6 +92,11 @@ function Header() {
               <li>
                 <Link to="/">{t('navSearch')}</Link>
               </li>
+              {session.operator.role === 'admin' && (
+                <li>
+                  <Link to="/operators">{t('navOperators')}</Link>
+                </li>
+              )}
               {development && (
                 <li>
                   <Link to="/dev/sms">{t('navDevInbox')}</Link>
@@ -126,5 +132,6 @@ function Routes() {
   const citizen = /^\/citizens\/(cit_[A-Za-z0-9_-]{1,64})$/.exec(path);
   if (citizen) return <CitizenPage key={citizen[1]} citizenId={citizen[1]!} />;
   if (path === '/dev/sms' && development) return <DevInboxPage />;
+  if (path === '/operators' && session.operator.role === 'admin') return <OperatorsPage />;
   return <NotFoundPage />;
 }

@@ -5,6 +5,7 @@ import { useConsole, useOperatorApi } from '../session.tsx';
 import { SUPERVISING_ROLES, type ActivationCode, type AuditEvent, type Citizen, type PendingBinding } from '../types.ts';
 import { CitizenRecord, fullName } from '../CitizenRecord.tsx';
 import { ErrorMessage, PageTitle, Status, useFormat } from '../ui.tsx';
+import { useOfficeName } from '../offices.ts';
 
 export function CitizenPage({ citizenId }: { citizenId: string }) {
   const t = useTranslate(consoleText);
@@ -318,6 +319,7 @@ function ManageSection({ citizen, onDone }: { citizen: Citizen; onDone(key: Cons
 function History({ events }: { events: readonly AuditEvent[] }) {
   const t = useTranslate(consoleText);
   const f = useFormat();
+  const officeName = useOfficeName();
   const id = useId();
   const label = (action: string) => {
     const key = `action_${action}` as ConsoleKey;
@@ -345,7 +347,7 @@ function History({ events }: { events: readonly AuditEvent[] }) {
                 <tr key={e.id} data-action={e.action}>
                   <td>{f.time(e.at)}</td>
                   <td>{label(e.action)}</td>
-                  <td>{e.officeId ?? '—'}</td>
+                  <td>{officeName(e.officeId)}</td>
                   <td>{e.actorId}</td>
                   <td>{e.reason ?? '—'}</td>
                 </tr>

@@ -1,9 +1,26 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { serviceWorkerPlugin } from './scripts/service-worker-plugin.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/**
+ * In `vite` dev mode, deep links of the single-page apps (/console/citizens/...) get their app's
+ * index.html, as the server's web module does in production.
+ */
+function pageFallback(): Plugin {
+  return {
+    name: 'tasdiq-page-fallback',
+    configureServer(server) {
+      server.middlewares.use((req, _res, next) => {
+        const match = /^\/(console|app|welcome)(\/[^?.]*)?(\?.*)?$/.exec(req.url ?? '');
+        if (match) req.url = `/${match[1]}/index.html${match[3] ?? ''}`;
+        next();
+      });
+    },
+  };
+}
 
 /**
  * One multi-page build: the landing page, the operator console and the citizen app share the
@@ -14,6 +31,7 @@ export default defineConfig({
   base: '/',
   plugins: [
     react(),
+    pageFallback(),
     serviceWorkerPlugin({
       entry: 'app/index.html',
       scope: '/app/',

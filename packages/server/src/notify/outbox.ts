@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Db, Tx } from '../platform/db/index.ts';
 import type { Locale } from '../platform/i18n.ts';
 import type { NotificationChannel, NotificationStatus } from './schema.ts';
-import { validateTemplateParams } from './templates.ts';
+import { TemplateError, validateTemplateParams } from './templates.ts';
 
 /** What to send instead when a message fails for good (a push that reached no device). */
 export interface NotificationFallback {
@@ -32,7 +33,11 @@ export interface NotificationInput {
 export async function enqueueNotification(tx: Tx | Db, input: NotificationInput, now: number = Date.now()): Promise<{ id: string }> {
   const params = input.params ?? {};
   validateTemplateParams(input.kind, params);
-  if (input.fallback) validateTemplateParams(input.fallback.kind ?? input.kind, input.fallback.params ?? params);
+  checkRecipient(input.channel, input.recipient);
+  if (input.fallback) {
+    validateTemplateParams(input.fallback.kind ?? input.kind, input.fallback.params ?? params);
+    checkRecipient(input.fallback.channel, input.fallback.recipient);
+  }
   const id = randomUUID();
   await tx
     .insertInto('notify_outbox')
@@ -59,7 +64,20 @@ export async function enqueueNotification(tx: Tx | Db, input: NotificationInput,
       fallback: input.fallback ? JSON.stringify(input.fallback) : null,
     })
     .execute();
+  // Wakes a worker in this process; it may run before the caller commits, so the worker
+  // looks twice (see OutboxWorker) and polling covers workers in other processes.
+  setImmediate(() => outboxSignal.emit('enqueued'));
   return { id };
+}
+
+/** Emits `enqueued` after each enqueue in this process, so a local worker need not wait for its poll. */
+export const outboxSignal = new EventEmitter().setMaxListeners(100);
+
+const E164 = /^\+[1-9]\d{7,14}$/;
+
+function checkRecipient(channel: NotificationChannel, recipient: string): void {
+  if (typeof recipient !== 'string' || recipient.length === 0 || recipient.length > 128) throw new TemplateError('recipient is missing');
+  if ((channel === 'sms' || channel === 'dev') && !E164.test(recipient)) throw new TemplateError(`${channel} recipient must be an E.164 number`);
 }
 
 /** The delivery status a flow waits on; undefined for an unknown id. */

@@ -6,7 +6,7 @@ import { isLocale } from '../platform/i18n.ts';
 import type { Logger } from '../platform/logger.ts';
 import { DeliveryError, type Channel, type DeliveryResult, type OutgoingMessage } from './channels/channel.ts';
 import type { WorkerSettings } from './config.ts';
-import { enqueueNotification, type NotificationFallback } from './outbox.ts';
+import { enqueueNotification, outboxSignal, type NotificationFallback } from './outbox.ts';
 import type { AttemptOutcome, NotificationChannel, OutboxMessage } from './schema.ts';
 import { TemplateError } from './templates.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -59,6 +59,9 @@ export class OutboxWorker {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #leaseHeldUntil = 0;
+  #signalPending = false;
+  /** Set by a kick that arrived while the loop was busy, so its next sleep is skipped. */
+  #kicked = false;
   readonly #sentLog = new GroupCommit<SentRecord, SettleStatus | undefined>((items) => this.#flushSent(items));
   readonly #receiptLog = new GroupCommit<{ ref: string; stat: string }, void>((items) => this.#flushReceipts(items));
 
@@ -76,12 +79,28 @@ export class OutboxWorker {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    outboxSignal.on('enqueued', this.#onEnqueued);
     this.#loop = this.#run();
   }
+
+  /**
+   * A local enqueue may not have committed yet when its signal arrives, so look now and
+   * once more shortly after; the poll remains the backstop.
+   */
+  readonly #onEnqueued = (): void => {
+    if (this.#signalPending) return;
+    this.#signalPending = true;
+    setTimeout(() => this.kick(), 2);
+    setTimeout(() => {
+      this.#signalPending = false;
+      this.kick();
+    }, 15);
+  };
 
   /** Stops claiming, lets the batch in hand finish and be recorded, then gives up the lease. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    outboxSignal.off('enqueued', this.#onEnqueued);
     this.#wake?.();
     await this.#loop;
     this.#loop = undefined;
@@ -94,6 +113,7 @@ export class OutboxWorker {
 
   /** Wakes the loop now instead of at the next poll (after an enqueue in this process). */
   kick(): void {
+    this.#kicked = true;
     this.#wake?.();
   }
 
@@ -105,6 +125,7 @@ export class OutboxWorker {
     const inFlight = new Set<Promise<void>>();
     const half = Math.ceil(this.#settings.batchSize / 2);
     while (!this.#stopped) {
+      this.#kicked = false;
       const room = this.#settings.batchSize - inFlight.size;
       let claimed = 0;
       if (room >= half) {
@@ -129,7 +150,7 @@ export class OutboxWorker {
         }
       }
       if (this.#stopped) break;
-      if (claimed === 0 || claimed < room) {
+      if ((claimed === 0 || claimed < room) && !this.#kicked) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.#settings.pollMs);
           this.#wake = () => {

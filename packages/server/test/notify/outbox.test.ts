@@ -55,6 +55,11 @@ describe.each(testDialects())('notification outbox on %s', (dialect) => {
     await expect(
       enqueue({ kind: 'auth.sms_otp', channel: 'sms', recipient: '+998901234567', locale: 'en', params: { code: '1', service: 's', origin: 'https://evil/x' } }),
     ).rejects.toThrow('origin');
+    await expect(enqueue({ kind: 'device.activated', channel: 'sms', recipient: '90 123 45 67', locale: 'en' })).rejects.toThrow('E.164');
+    await expect(
+      enqueue({ kind: 'device.activated', channel: 'push', recipient: 'dev_1', locale: 'en', fallback: { channel: 'sms', recipient: 'nope' } }),
+    ).rejects.toThrow('E.164');
+    expect(await database.db.selectFrom('notify_outbox').select('id').execute()).toEqual([]);
   });
 
   it('sends through the HTTP gateway, clears the parameters and records the attempt', async () => {

@@ -77,7 +77,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await expect.poll(() => heading(page)).toBe('Kirish kalitingizni yarating');
     await page.getByLabel('Til', { exact: true }).selectOption('en');
     await expect.poll(() => heading(page)).toBe('Create your passkey');
-    await expect.poll(() => page.getByText('Dilnoza Demo: you are invited as administrator').count()).toBe(1);
+    await expect.poll(() => page.getByText('Dilnoza Demo: you are invited as administrator at office Public Services Center, Tashkent City.').count()).toBe(1);
     await page.getByRole('button', { name: 'Create a passkey' }).click();
     await expect.poll(() => heading(page)).toBe('Find a citizen');
     expect(new URL(page.url()).pathname).toBe('/console/');

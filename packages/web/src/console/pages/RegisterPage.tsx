@@ -7,6 +7,7 @@ import { sessionAfterSignIn, useConsole } from '../session.tsx';
 import { navigate } from '../router.tsx';
 import type { Operator, Session } from '../types.ts';
 import { ErrorMessage, PageTitle, Status } from '../ui.tsx';
+import { useOfficeName } from '../offices.ts';
 
 type CreationOptions = Parameters<typeof startRegistration>[0]['optionsJSON'];
 
@@ -14,6 +15,7 @@ export function RegisterPage({ token }: { token: string | null }) {
   const t = useTranslate(consoleText);
   const { locale } = useLocale();
   const { setSession } = useConsole();
+  const officeName = useOfficeName();
   const [invitation, setInvitation] = useState<{ operator: Operator; options: CreationOptions } | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -63,7 +65,7 @@ export function RegisterPage({ token }: { token: string | null }) {
             {t('registerIntro', {
               name: invitation.operator.name,
               role: t(`role_${invitation.operator.role}`),
-              office: invitation.operator.officeId,
+              office: officeName(invitation.operator.officeId),
             })}
           </p>
           <button type="button" onClick={register} disabled={busy}>

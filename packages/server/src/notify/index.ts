@@ -32,7 +32,14 @@ export const notifyModule: TasdiqModule = {
       context.logger.info('outbox worker disabled here (TASDIQ_OUTBOX_WORKER=0); run `tasdiq worker`');
       return { stop: async () => {} };
     }
-    const runtime = createNotifyRuntime({ db: context.db, dialect: context.dialect, logger: context.logger, config, now: context.now });
+    const runtime = createNotifyRuntime({
+      db: context.db,
+      dialect: context.dialect,
+      logger: context.logger,
+      config,
+      now: context.now,
+      registry: context.metrics.registry,
+    });
     runtime.start();
     if (config.sms === 'none') context.logger.warn('no SMS transport configured (TASDIQ_SMPP_ROUTES or TASDIQ_SMS_HTTP_URL): SMS messages will fail');
     context.logger.info({ sms: config.sms, worker: runtime.worker.id }, 'outbox worker started');

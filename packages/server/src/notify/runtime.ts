@@ -10,6 +10,8 @@ import { FcmProvider } from './channels/fcm.ts';
 import { ApnsProvider } from './channels/apns.ts';
 import type { NotifyConfig } from './config.ts';
 import { OutboxWorker, type OutboxWorkerOptions } from './worker.ts';
+import type { Registry } from 'prom-client';
+import { notifyMetrics } from './metrics.ts';
 import type { NotificationChannel, PushTargetKind } from './schema.ts';
 
 export interface NotifyRuntime {
@@ -29,6 +31,7 @@ export function createNotifyRuntime(options: {
   now?: () => number;
   workerId?: string;
   onSettled?: OutboxWorkerOptions['onSettled'];
+  registry?: Registry;
 }): NotifyRuntime {
   const logger = options.logger.child({ module: 'notify' });
   const now = options.now ?? Date.now;
@@ -72,6 +75,7 @@ export function createNotifyRuntime(options: {
     now,
     ...(options.workerId ? { workerId: options.workerId } : {}),
     ...(options.onSettled ? { onSettled: options.onSettled } : {}),
+    ...(options.registry ? { metrics: notifyMetrics(options.registry) } : {}),
   });
   late.worker = w;
   return {

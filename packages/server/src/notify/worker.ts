@@ -10,6 +10,7 @@ import { enqueueNotification, outboxSignal, type NotificationFallback } from './
 import type { AttemptOutcome, NotificationChannel, OutboxMessage } from './schema.ts';
 import { TemplateError } from './templates.ts';
 import { GroupCommit } from './group-commit.ts';
+import type { NotifyMetrics } from './metrics.ts';
 
 const LEASE_NAME = 'outbox';
 const RECEIPT_DELIVERED = 'DELIVRD';
@@ -34,6 +35,7 @@ export interface OutboxWorkerOptions {
   readonly workerId?: string;
   /** Called after each message leaves `sending` (tests and the benchmark observe progress). */
   readonly onSettled?: (id: string, status: 'sent' | 'delivered' | 'failed' | 'queued') => void;
+  readonly metrics?: NotifyMetrics;
 }
 
 /**
@@ -55,6 +57,7 @@ export class OutboxWorker {
   readonly #channels: Partial<Record<NotificationChannel, Channel>>;
   readonly #now: () => number;
   readonly #onSettled: OutboxWorkerOptions['onSettled'];
+  readonly #metrics: NotifyMetrics | undefined;
   #stopped = true;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -74,6 +77,7 @@ export class OutboxWorker {
     this.#channels = options.channels;
     this.#now = options.now ?? Date.now;
     this.#onSettled = options.onSettled;
+    this.#metrics = options.metrics;
   }
 
   start(): void {
@@ -209,6 +213,7 @@ export class OutboxWorker {
       .execute();
     if (expired.length === 0) return;
     this.counters.expired += expired.length;
+    this.#metrics?.outcomes.inc({ channel: 'any', outcome: 'lease_expired' }, expired.length);
     this.#logger.warn({ count: expired.length }, 'requeued messages whose worker stopped answering');
     for (const row of expired) {
       await this.#db.transaction().execute(async (tx) => {
@@ -287,6 +292,7 @@ export class OutboxWorker {
   async #recordSent(message: OutboxMessage, result: DeliveryResult, started: number): Promise<void> {
     const settled = await this.#sentLog.add({ message, result, started, finished: this.#now() });
     this.counters.sent += 1;
+    this.#metrics?.outcomes.inc({ channel: message.channel, outcome: 'sent' });
     if (result.delivered || settled?.status === 'delivered') this.counters.delivered += 1;
     this.#onSettled?.(message.id, result.delivered ? 'delivered' : 'sent');
     if (settled) this.#onSettled?.(message.id, settled.status);
@@ -377,6 +383,7 @@ export class OutboxWorker {
     });
     if (final) this.counters.failed += 1;
     else this.counters.retried += 1;
+    this.#metrics?.outcomes.inc({ channel: message.channel, outcome: final ? 'failed' : 'retry' });
     this.#logger.warn({ messageId: message.id, kind: message.kind, attempt: message.attempts, final, reason: error.message }, 'delivery failed');
     this.#onSettled?.(message.id, final ? 'failed' : 'queued');
   }
@@ -449,6 +456,7 @@ export class OutboxWorker {
     });
     for (const [messageId, { status }] of settled) {
       if (status === 'delivered') this.counters.delivered += 1;
+      this.#metrics?.outcomes.inc({ channel: 'sms', outcome: status === 'delivered' ? 'delivered' : 'receipt_failed' });
       this.#onSettled?.(messageId, status);
     }
     return items.map(() => undefined);

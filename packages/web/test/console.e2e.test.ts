@@ -106,6 +106,15 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
       `${citizen.name.latn.surname} ${citizen.name.latn.given} ${citizen.name.latn.patronymic}`,
     );
     expect(await page.getByTestId('enrollment-status').textContent()).toBe('Not enrolled');
+    // The same person found by the document they hold.
+    const idCard = citizen.documents.find((d) => d.kind === 'id_card')!;
+    await page.getByRole('radio', { name: 'Document' }).check();
+    await page.getByLabel('Series', { exact: true }).fill(idCard.series.toLowerCase());
+    await page.getByLabel('Number', { exact: true }).fill(idCard.number);
+    await page.getByRole('button', { name: 'Search the registry' }).click();
+    await expect.poll(() => page.getByTestId('citizen-name').textContent()).toBe(
+      `${citizen.name.latn.surname} ${citizen.name.latn.given} ${citizen.name.latn.patronymic}`,
+    );
 
     // Enroll with a valid presented document.
     await page.getByRole('button', { name: 'Enroll this citizen' }).click();
@@ -159,7 +168,8 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
       'operator.invited',
       'operator.registered',
       'operator.signed_in',
-      // One: the mistyped PINFL was refused before reaching the registry.
+      // The mistyped PINFL was refused before reaching the registry.
+      'registry.lookup',
       'registry.lookup',
       'enrollment.created',
       'enrollment.binding_started',

@@ -1,4 +1,4 @@
-import type { TasdiqModule } from '../platform/module.ts';
+import type { AppContext, TasdiqModule } from '../platform/module.ts';
 import { enrollmentDirectory } from '../devices/directory.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { loadMasterKey } from '../platform/keys/index.ts';
@@ -12,13 +12,15 @@ import { otpPepper } from './codes.ts';
 export { AuthService, DEFAULT_POLICY, type AuthPolicy, type SessionView, type StartedSession, type PendingRequest } from './service.ts';
 export { verificationCode, verificationChoices, qrAuthCode, qrPayload } from './codes.ts';
 export { AuthErrors } from './errors.ts';
+export { createDeviceAuthenticator } from './oidc-authenticator.ts';
 export type { SessionResult, SessionMode, SessionKind } from './schema.ts';
 
 const SWEEP_INTERVAL_MS = 1000;
 
-export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthPolicy> = {}): TasdiqModule {
+/** The auth module; `service(context)` gives its AuthService to other modules (the OpenID provider). */
+export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthPolicy> = {}): TasdiqModule & { service(context: AppContext): AuthService } {
   const services = new WeakMap<object, AuthService>();
-  const serviceFor = (context: Parameters<NonNullable<TasdiqModule['routes']>>[1]) => {
+  const serviceFor = (context: AppContext) => {
     let auth = services.get(context);
     if (!auth) {
       const devices = deviceServicesFor(context, deps);
@@ -36,6 +38,7 @@ export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthP
   };
   return {
     name: 'auth',
+    service: serviceFor,
     migrations: authMigrations,
     routes: (app, context) => authRoutes(serviceFor(context), deviceServicesFor(context, deps).authenticator)(app, context),
     async startBackground(context) {
@@ -55,4 +58,4 @@ export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthP
   };
 }
 
-export const authModule: TasdiqModule = createAuthModule({ directory: enrollmentDirectory, audit: recordAudit });
+export const authModule = createAuthModule({ directory: enrollmentDirectory, audit: recordAudit });

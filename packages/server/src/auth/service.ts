@@ -518,6 +518,11 @@ export class AuthService {
     throw new ApiError(AuthErrors.auth_otp_wrong, { params: { attemptsLeft: left } });
   }
 
+  /** For server-side callers that hold the session id (the OpenID provider's interaction). */
+  async byId(sessionId: string): Promise<AuthSession | undefined> {
+    return this.#db.selectFrom('auth_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+  }
+
   /** The session, for the party that started it (holder of the session token). */
   async forStarter(sessionId: string, token: string): Promise<AuthSession> {
     const session = await this.#session(sessionId);

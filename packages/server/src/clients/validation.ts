@@ -92,9 +92,14 @@ function urlList(field: string, value: unknown, problems: Problems, options: { m
   return urls;
 }
 
-function optionalUrl(field: string, value: unknown, problems: Problems): string | null {
+function optionalUrl(field: string, value: unknown, problems: Problems, options: { httpsOnly?: boolean } = {}): string | null {
   if (value === undefined || value === null) return null;
-  return checkUrl(field, value, problems, 'endpoint');
+  const url = checkUrl(field, value, problems, 'endpoint');
+  if (url !== null && options.httpsOnly && !url.startsWith('https:')) {
+    problems.add(field, 'url_not_https', 'must use https');
+    return null;
+  }
+  return url;
 }
 
 function subsetOf(field: string, value: unknown, allowed: readonly string[], problems: Problems, fallback: string[]): string[] {
@@ -214,9 +219,14 @@ export function validateRegistration(input: unknown): Validation {
   if (cibaMode !== null && !(CIBA_MODES as readonly unknown[]).includes(cibaMode)) {
     problems.add('ciba_delivery_mode', 'ciba_mode_invalid', `expected one of ${CIBA_MODES.join(', ')} (push is not offered)`);
   }
-  const cibaEndpoint = optionalUrl('ciba_notification_endpoint', input.ciba_notification_endpoint, problems);
-  if (cibaMode === 'ping' && cibaEndpoint === null) {
+  // The provider posts tokens' readiness there with a bearer token: https even for development.
+  const cibaEndpoint = optionalUrl('ciba_notification_endpoint', input.ciba_notification_endpoint, problems, { httpsOnly: true });
+  if (cibaMode === 'ping' && (input.ciba_notification_endpoint === undefined || input.ciba_notification_endpoint === null)) {
     problems.add('ciba_notification_endpoint', 'ciba_endpoint_required', 'ping mode needs a notification endpoint');
+  }
+  if (cibaMode !== null && subjectType === 'pairwise' && jwksUri === null) {
+    // For backchannel-only use oidc-provider names the pairwise sector by the jwks_uri host.
+    problems.add('jwks_uri', 'ciba_pairwise_needs_jwks_uri', 'a CIBA client with pairwise subjects must publish its keys at a jwks_uri');
   }
   if (cibaMode !== 'ping' && input.ciba_notification_endpoint !== undefined) {
     problems.add('ciba_notification_endpoint', 'ciba_endpoint_unexpected', 'only for ping mode');

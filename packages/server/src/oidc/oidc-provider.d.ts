@@ -102,6 +102,9 @@ declare module 'oidc-provider' {
     class InvalidBindingMessage extends OIDCProviderError {
       constructor(description?: string);
     }
+    class InvalidRequestObject extends OIDCProviderError {
+      constructor(description?: string);
+    }
     class UnknownUserId extends OIDCProviderError {
       constructor(description?: string);
     }

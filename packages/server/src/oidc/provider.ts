@@ -58,6 +58,7 @@ export interface ProviderDependencies {
   readonly logger: Logger;
   /** CIBA: how often to ask the authenticator whether the phone has answered. */
   readonly cibaPollIntervalMs?: number;
+  readonly outboundFetch?: typeof fetch;
 }
 
 /** The Koa context members the page renderers use. */
@@ -89,6 +90,25 @@ export function acceptableAcr(requested: unknown, allowed: readonly string[]): s
 export function meetsAcr(achieved: string, acceptable: readonly string[]): boolean {
   const weakest = acceptable[0];
   return weakest !== undefined && acrRank(achieved) >= acrRank(weakest);
+}
+
+/**
+ * Request objects are short-lived, for every client (not only FAPI ones): exp, nbf and aud
+ * present, exp in the future, at most an hour after nbf. oidc-provider alone accepts an
+ * expired one at the PAR endpoint (answering with a negative expires_in).
+ */
+async function assertRequestObject(ctx: KoaContextWithOidc, claims: Record<string, unknown>): Promise<void> {
+  const required = ['exp', 'nbf', 'aud'];
+  if ((ctx.oidc as { route?: string }).route === 'backchannel_authentication') required.push('iat', 'jti');
+  for (const claim of required) {
+    if (claims[claim] === undefined) throw new errors.InvalidRequestObject(`Request Object is missing the '${claim}' claim`);
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const exp = Number(claims.exp);
+  const nbf = Number(claims.nbf);
+  if (!Number.isFinite(exp) || exp <= now) throw new errors.InvalidRequestObject('Request Object has expired');
+  if (!Number.isFinite(nbf) || nbf > now + 5) throw new errors.InvalidRequestObject('Request Object is not yet valid');
+  if (exp - nbf <= 0 || exp - nbf > 3600) throw new errors.InvalidRequestObject("Request Object 'exp' claim too far from 'nbf' claim");
 }
 
 export function buildProvider(deps: ProviderDependencies): Provider {
@@ -129,6 +149,8 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     },
     extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA], validator: () => undefined },
     clientBasedCORS: () => false,
+    sectorIdentifierUriValidate: () => false,
+    ...(deps.outboundFetch ? { fetch: deps.outboundFetch } : {}),
     pairwiseIdentifier: async (_ctx: KoaContextWithOidc, accountId: string, client: ProviderClient) =>
       createHmac('sha256', deps.pairwiseSecret).update(`${tasdiqClient(client).sector}\u0000${accountId}`).digest('base64url'),
     findAccount: async (_ctx: KoaContextWithOidc, sub: string) => {
@@ -167,7 +189,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       claimsParameter: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true },
-      requestObjects: { enabled: true, requireSignedRequestObject: false },
+      requestObjects: { enabled: true, requireSignedRequestObject: false, assertJwtClaimsAndHeader: assertRequestObject },
       // A client learns about and revokes its own tokens only.
       introspection: { enabled: true, allowedPolicy: async (_ctx: KoaContextWithOidc, client: ProviderClient, token: { clientId?: string }) => token.clientId === client.clientId },
       revocation: {

@@ -15,6 +15,11 @@ export interface OidcOptions {
   readonly authenticator?: Authenticator;
   readonly citizens?: CitizenDirectory;
   readonly cibaPollIntervalMs?: number;
+  /**
+   * How the provider calls out (client jwks_uri, CIBA pings, back-channel logout). Default:
+   * oidc-provider's fetch, which refuses private and loopback addresses.
+   */
+  readonly outboundFetch?: typeof fetch;
 }
 
 /**
@@ -76,6 +81,7 @@ export class OidcService {
       authenticator: this.authenticator,
       logger: this.context.logger,
       ...(this.#options.cibaPollIntervalMs ? { cibaPollIntervalMs: this.#options.cibaPollIntervalMs } : {}),
+      ...(this.#options.outboundFetch ? { outboundFetch: this.#options.outboundFetch } : {}),
     });
     provider.on('server_error', (_ctx, error) => {
       if (error instanceof SigningKeyRotatedError) void this.reload();

@@ -48,8 +48,13 @@ describe('relying-party registration validation', () => {
       'sector_identifier:sector_required',
     ]);
     expect(codes(sampleRegistration({ contacts: ['not-an-email'] }))).toEqual(['contacts:contacts_invalid']);
-    expect(codes(sampleRegistration({ ciba_delivery_mode: 'push' }))).toEqual(['ciba_delivery_mode:ciba_mode_invalid']);
-    expect(codes(sampleRegistration({ ciba_delivery_mode: 'ping' }))).toEqual(['ciba_notification_endpoint:ciba_endpoint_required']);
+    expect(codes(sampleRegistration({ ciba_delivery_mode: 'push', subject_type: 'public' }))).toEqual(['ciba_delivery_mode:ciba_mode_invalid']);
+    expect(codes(sampleRegistration({ ciba_delivery_mode: 'ping', subject_type: 'public' }))).toEqual(['ciba_notification_endpoint:ciba_endpoint_required']);
+    expect(
+      codes(sampleRegistration({ ciba_delivery_mode: 'ping', subject_type: 'public', ciba_notification_endpoint: 'http://localhost:9/ciba' })),
+    ).toEqual(['ciba_notification_endpoint:url_not_https']);
+    expect(codes(sampleRegistration({ ciba_delivery_mode: 'poll' }))).toEqual(['jwks_uri:ciba_pairwise_needs_jwks_uri']);
+    expect(validateRegistration(sampleRegistration({ ciba_delivery_mode: 'poll', subject_type: 'public' })).ok).toBe(true);
     expect(codes(sampleRegistration({ surprise: 1 }))).toEqual(['surprise:unknown_field']);
     expect(codes('nope')).toEqual([':not_object']);
   });

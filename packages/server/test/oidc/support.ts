@@ -95,7 +95,10 @@ export interface OidcTestApp {
 }
 
 /** The whole service on a real port (openid-client talks HTTP), with the two test doubles above. */
-export async function createOidcTestApp(dialect: Dialect, options: { config?: Record<string, string | number | boolean> } = {}): Promise<OidcTestApp> {
+export async function createOidcTestApp(
+  dialect: Dialect,
+  options: { config?: Record<string, string | number | boolean>; outboundFetch?: typeof fetch } = {},
+): Promise<OidcTestApp> {
   const database = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'tasdiq-oidc-'));
   const port = await freePort();
@@ -106,7 +109,12 @@ export async function createOidcTestApp(dialect: Dialect, options: { config?: Re
   const authenticator = new ScriptedAuthenticator();
   const citizens = new FixedCitizenDirectory();
   citizens.add(CITIZEN);
-  const oidcModule = createOidcModule({ authenticator, citizens, cibaPollIntervalMs: 50 });
+  const oidcModule = createOidcModule({
+    authenticator,
+    citizens,
+    cibaPollIntervalMs: 50,
+    ...(options.outboundFetch ? { outboundFetch: options.outboundFetch } : {}),
+  });
   const app = await buildApp({
     config,
     database,

@@ -52,7 +52,7 @@ export async function notifyRoutes(app: FastifyInstance, context: AppContext): P
     async (request, reply) => {
       if (!context.config.development) throw new ApiError(CommonErrors.not_found);
       const recipient = request.query.recipient.replace(/[\s()-]/g, '');
-      if (!/^\+[1-9]\d{7,14}$/.test(recipient) && !/^[A-Za-z0-9_.:-]{1,128}$/.test(recipient)) {
+      if (!/^\+[1-9]\d{7,14}$/.test(recipient)) {
         throw new ApiError(NotifyErrors.recipient_invalid);
       }
       const rows = await context.db

@@ -197,6 +197,9 @@ describe.each(testDialects())('development SMS inbox API on %s', (dialect) => {
       const bad = await app.http.inject({ url: '/api/v1/dev/messages?recipient=%3Cscript%3E' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ code: 'recipient_invalid' });
+      const spaced = await app.http.inject({ url: '/api/v1/dev/messages?recipient=%2B998%2093%20555%2000%2011' });
+      expect(spaced.json<{ items: unknown[] }>().items).toHaveLength(1);
+      expect((await app.http.inject({ url: '/api/v1/dev/messages?recipient=998935550011' })).statusCode).toBe(400);
       const missing = await app.http.inject({ url: '/api/v1/dev/messages' });
       expect(missing.json()).toMatchObject({ code: 'validation_failed' });
     } finally {

@@ -21,6 +21,7 @@ declare module 'smpp' {
     resume(): void;
     bind_transceiver(options: Record<string, unknown>, callback: (pdu: Pdu) => void): boolean;
     bind_transmitter(options: Record<string, unknown>, callback: (pdu: Pdu) => void): boolean;
+    bind_receiver(options: Record<string, unknown>, callback: (pdu: Pdu) => void): boolean;
     submit_sm(options: Record<string, unknown>, callback: (pdu: Pdu) => void): boolean;
     enquire_link(options: Record<string, unknown>, callback: (pdu: Pdu) => void): boolean;
     deliver_sm(options: Record<string, unknown>, callback?: (pdu: Pdu) => void): boolean;

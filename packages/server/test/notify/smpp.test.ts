@@ -58,6 +58,15 @@ describe.each(testDialects())('SMS over SMPP to a loopback SMSC on %s', (dialect
     expect(attempts.map((a) => [a.attempt, a.outcome, a.route])).toEqual([[1, 'sent', 'ucell']]);
   });
 
+  it('binds a transmitter for submits and a receiver for receipts when the route says transmitter', async () => {
+    const s = await smsc({ receipt: 'DELIVRD' });
+    const rt = start([smppRoute('uzmobile', s.port, ['+99899'], { mode: 'transmitter' })]);
+    const id = await otp('+998991234567', '654321');
+    await waitFor(async () => (await getNotificationStatus(database.db, id)) === 'delivered', 10_000, 'delivered');
+    expect(s.binds.sort()).toEqual(['tasdiq/receiver', 'tasdiq/transmitter']);
+    expect(rt.smpp!.receivers.map((r) => r.bindType)).toEqual(['receiver']);
+  });
+
   it('marks a message failed when the receipt says it was not delivered', async () => {
     const s = await smsc({ receipt: 'UNDELIV' });
     start([smppRoute('ucell', s.port, ['+99893'])]);

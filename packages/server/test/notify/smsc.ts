@@ -37,6 +37,8 @@ export class TestSmsc {
   options: TestSmscOptions;
   readonly #server: Server;
   readonly #sessions = new Set<Session>();
+  /** Bound sessions that can take receipts (transceiver or receiver), per system id. */
+  readonly #receivers = new Map<string, Set<Session>>();
   #throttled = 0;
   #outstanding = 0;
   /** Receipts not yet acknowledged, per system id; redelivered on the next bind, as SMSCs do. */
@@ -84,10 +86,12 @@ export class TestSmsc {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  #sendReceipt(session: Session, systemId: string, messageId: string, fields: Record<string, unknown>): void {
+  #sendReceipt(systemId: string, messageId: string, fields: Record<string, unknown>): void {
     const pending = this.#unacked.get(systemId) ?? new Map<string, Record<string, unknown>>();
     this.#unacked.set(systemId, pending);
     pending.set(messageId, fields);
+    const session = [...(this.#receivers.get(systemId) ?? [])][0];
+    if (!session) return; // kept until a receiver binds
     session.deliver_sm({ ...fields }, (resp: Pdu) => {
       if (resp.command_status === 0) pending.delete(messageId);
     });
@@ -103,10 +107,13 @@ export class TestSmsc {
   #accept(session: Session): void {
     this.#sessions.add(session);
     let systemId = '';
-    let bound = false;
+    let canSubmit = false;
     session.on('error', () => undefined);
-    session.on('close', () => this.#sessions.delete(session));
-    const bind = (pdu: Pdu) => {
+    session.on('close', () => {
+      this.#sessions.delete(session);
+      this.#receivers.get(systemId)?.delete(session);
+    });
+    const bind = (type: 'transceiver' | 'transmitter' | 'receiver') => (pdu: Pdu) => {
       const ok = (this.options.systemId ?? 'tasdiq') === pdu.system_id && (this.options.password ?? 'secret') === pdu.password;
       if (!ok) {
         session.send(pdu.response({ command_status: smpp.ESME_RBINDFAIL }));
@@ -114,13 +121,19 @@ export class TestSmsc {
         return;
       }
       systemId = String(pdu.system_id);
-      bound = true;
-      this.binds.push(systemId);
+      canSubmit = type !== 'receiver';
+      this.binds.push(`${systemId}/${type}`);
       session.send(pdu.response({ system_id: 'testsmsc' }));
-      for (const [id, fields] of this.#unacked.get(systemId) ?? []) this.#sendReceipt(session, systemId, id, fields);
+      if (type !== 'transmitter') {
+        const set = this.#receivers.get(systemId) ?? new Set<Session>();
+        set.add(session);
+        this.#receivers.set(systemId, set);
+        for (const [id, fields] of this.#unacked.get(systemId) ?? []) this.#sendReceipt(systemId, id, fields);
+      }
     };
-    session.on('bind_transceiver', bind);
-    session.on('bind_transmitter', bind);
+    session.on('bind_transceiver', bind('transceiver'));
+    session.on('bind_transmitter', bind('transmitter'));
+    session.on('bind_receiver', bind('receiver'));
     session.on('enquire_link', (pdu: Pdu) => {
       this.enquireLinks += 1;
       session.send(pdu.response());
@@ -130,7 +143,7 @@ export class TestSmsc {
       session.close();
     });
     session.on('submit_sm', (pdu: Pdu) => {
-      if (!bound) {
+      if (!canSubmit) {
         session.send(pdu.response({ command_status: 0x04 })); // ESME_RINVBNDSTS
         return;
       }
@@ -166,7 +179,7 @@ export class TestSmsc {
             receipted_message_id: messageId,
             message_state: stat === 'DELIVRD' ? 2 : 5,
           };
-          setImmediate(() => this.#sendReceipt(session, systemId, messageId, fields));
+          setImmediate(() => this.#sendReceipt(systemId, messageId, fields));
         }
       };
       if (this.options.respondDelayMs) setTimeout(answer, this.options.respondDelayMs);

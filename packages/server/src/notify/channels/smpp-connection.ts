@@ -12,7 +12,10 @@ export interface SmppRouteConfig {
   readonly systemId: string;
   readonly password: string;
   readonly systemType: string;
-  /** Transceiver receives delivery receipts on the same bind; transmitter gets none. */
+  /**
+   * `transceiver`: one bind sends and receives receipts. `transmitter`: submits go over a
+   * transmitter bind and receipts come over a second, receiver bind to the same SMSC.
+   */
   readonly mode: 'transceiver' | 'transmitter';
   /** Destination prefixes (E.164 with +) this SMSC serves, e.g. "+99890". */
   readonly prefixes: readonly string[];
@@ -25,6 +28,8 @@ export interface SmppRouteConfig {
   /** How long to wait for any response before the connection counts as dead. */
   readonly responseTimeoutMs: number;
 }
+
+export type BindType = 'transceiver' | 'transmitter' | 'receiver';
 
 export type ReceiptHandler = (ref: string, stat: string) => Promise<void> | void;
 
@@ -74,9 +79,12 @@ export class SmppConnection {
   /** Count of successful binds, so tests and metrics can see reconnects. */
   binds = 0;
 
-  constructor(config: SmppRouteConfig, options: { logger: Logger; onReceipt: ReceiptHandler }) {
+  readonly bindType: BindType;
+
+  constructor(config: SmppRouteConfig, options: { logger: Logger; onReceipt: ReceiptHandler; bindType?: BindType }) {
     this.config = config;
-    this.#logger = options.logger.child({ smsc: config.name });
+    this.bindType = options.bindType ?? config.mode;
+    this.#logger = options.logger.child({ smsc: config.name, bind: this.bindType });
     this.#onReceipt = options.onReceipt;
   }
 
@@ -122,7 +130,7 @@ export class SmppConnection {
     });
     session.on('close', () => this.#onClose(session));
     session.on('connect', () => {
-      const bind = this.config.mode === 'transceiver' ? session.bind_transceiver.bind(session) : session.bind_transmitter.bind(session);
+      const bind = { transceiver: session.bind_transceiver, transmitter: session.bind_transmitter, receiver: session.bind_receiver }[this.bindType].bind(session);
       bind(
         { system_id: this.config.systemId, password: this.config.password, system_type: this.config.systemType, interface_version: 0x34 },
         (pdu: Pdu) => {
@@ -134,7 +142,7 @@ export class SmppConnection {
           this.#bound = true;
           this.#failures = 0;
           this.binds += 1;
-          this.#logger.info({ mode: this.config.mode }, 'bound to SMSC');
+          this.#logger.info('bound to SMSC');
           this.#enquireTimer = setInterval(() => this.#enquire(session), this.config.enquireLinkMs);
           for (const wake of this.#boundWaiters.splice(0)) wake();
           this.#wakeWindow();

@@ -7,18 +7,22 @@ import { SmppConnection, type ReceiptHandler, type SmppRouteConfig } from './smp
  * prefix matches it longest (so "+998901" can be carved out of "+99890").
  */
 export class SmppRouter implements SmsTransport {
+  /** The connections that submit, one per route. */
   readonly connections: readonly SmppConnection[];
+  /** Receiver binds of `transmitter` routes, which carry their receipts. */
+  readonly receivers: readonly SmppConnection[];
   readonly #byPrefix: Array<{ prefix: string; connection: SmppConnection }>;
 
   constructor(routes: readonly SmppRouteConfig[], options: { logger: Logger; onReceipt: ReceiptHandler }) {
     this.connections = routes.map((route) => new SmppConnection(route, options));
+    this.receivers = routes.filter((r) => r.mode === 'transmitter').map((route) => new SmppConnection(route, { ...options, bindType: 'receiver' }));
     this.#byPrefix = this.connections
       .flatMap((connection) => connection.config.prefixes.map((prefix) => ({ prefix, connection })))
       .sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
   start(): void {
-    for (const connection of this.connections) connection.start();
+    for (const connection of [...this.connections, ...this.receivers]) connection.start();
   }
 
   route(to: string): SmppConnection | undefined {
@@ -32,6 +36,6 @@ export class SmppRouter implements SmsTransport {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.connections.map((c) => c.stop()));
+    await Promise.all([...this.connections, ...this.receivers].map((c) => c.stop()));
   }
 }

@@ -43,7 +43,12 @@ function page(reply: FastifyReply, status: number, body: string): FastifyReply {
 
 export async function interactionRoutes(app: FastifyInstance, oidc: OidcService): Promise<void> {
   await app.register(formbody, { bodyLimit: 4096 });
-  const strict = { rateLimit: { max: 30, timeWindow: 60_000 } };
+  // Per sign-in, not per address: citizens on mobile networks share addresses behind carrier
+  // NAT. The global per-address limit still bounds a single source.
+  const perSignin = (max: number) => ({
+    rateLimit: { max, timeWindow: 60_000, keyGenerator: (request: FastifyRequest) => `signin:${(request.params as { uid?: string }).uid ?? ''}` },
+  });
+  const strict = perSignin(20);
 
   app.get('/signin/assets/signin.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SIGNIN_CSS),
@@ -171,7 +176,7 @@ ${attempt.smsFallback ? html`<p class="help">${t(l, 'smsFallback')}</p>` : ''}
     },
   );
 
-  app.get<{ Params: { uid: string } }>('/signin/:uid/status', { schema: { params: UID }, config: { rateLimit: { max: 120, timeWindow: 60_000 } } }, async (request, reply) => {
+  app.get<{ Params: { uid: string } }>('/signin/:uid/status', { schema: { params: UID }, config: perSignin(90) }, async (request, reply) => {
     const found = await details(request, reply);
     const attempt = pending(found);
     if (!attempt) return reply.header('cache-control', 'no-store').send({ status: 'none' });

@@ -1,8 +1,15 @@
 /**
- * WebCrypto type names. The repository compiles without the DOM library, so they are taken
- * from Node's declarations; the import is type-only and vanishes in a browser build.
+ * WebCrypto type names, derived from the global `crypto` so that the same source compiles
+ * against Node's declarations (server, CLI) and the DOM library (the web app) alike.
  */
-import type { webcrypto } from 'node:crypto';
+export type CryptoKey = Awaited<ReturnType<(typeof globalThis.crypto.subtle)['importKey']>>;
 
-export type CryptoKey = webcrypto.CryptoKey;
-export type JsonWebKey = webcrypto.JsonWebKey;
+/** The members of a P-256 JWK the simulator stores; assignable to both libraries' JsonWebKey. */
+export interface JsonWebKey {
+  kty?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  d?: string;
+  ext?: boolean;
+}

@@ -2,6 +2,7 @@ import { useTranslate } from '../shared/i18n.tsx';
 import { LanguageSwitcher } from '../shared/LanguageSwitcher.tsx';
 import { appText } from './messages.ts';
 import { OfficeFinder } from './OfficeFinder.tsx';
+import { PhoneApp } from './device/PhoneApp.tsx';
 
 export function CitizenApp() {
   const t = useTranslate(appText);
@@ -19,6 +20,7 @@ export function CitizenApp() {
       <main id="main">
         <h1>{t('title')}</h1>
         <p>{t('intro')}</p>
+        <PhoneApp />
         <section className="card" aria-labelledby="how">
           <h2 id="how">{t('howTitle')}</h2>
           <ol>

@@ -57,7 +57,7 @@ async function measure(handle: DatabaseHandle, db: string): Promise<void> {
     fcm: undefined,
     apns: undefined,
     development: false,
-    worker: { enabled: true, batchSize: 100, leaseMs: 30_000, pollMs: POLL_MS, baseBackoffMs: 1000, maxBackoffMs: 30_000 },
+    worker: { enabled: true, batchSize: 100, leaseMs: 30_000, pollMs: POLL_MS, baseBackoffMs: 1000, maxBackoffMs: 30_000, retentionMs: 86_400_000 },
   };
   const runtime = createNotifyRuntime({
     db: handle.db,

@@ -17,6 +17,8 @@ export interface WorkerSettings {
   readonly pollMs: number;
   readonly maxBackoffMs: number;
   readonly baseBackoffMs: number;
+  /** Finished messages, their attempts and receipts are deleted after this long. */
+  readonly retentionMs: number;
 }
 
 export interface NotifyConfig {
@@ -213,6 +215,7 @@ export function loadNotifyConfig(config: Config, env: NodeJS.ProcessEnv = proces
     pollMs: int('TASDIQ_OUTBOX_POLL_MS', env.TASDIQ_OUTBOX_POLL_MS, 200, 5, 60_000, problems),
     baseBackoffMs: int('TASDIQ_OUTBOX_BACKOFF_MS', env.TASDIQ_OUTBOX_BACKOFF_MS, 1_000, 1, 600_000, problems),
     maxBackoffMs: int('TASDIQ_OUTBOX_MAX_BACKOFF_MS', env.TASDIQ_OUTBOX_MAX_BACKOFF_MS, 300_000, 1, 86_400_000, problems),
+    retentionMs: int('TASDIQ_OUTBOX_RETENTION_DAYS', env.TASDIQ_OUTBOX_RETENTION_DAYS, 30, 1, 3650, problems) * 86_400_000,
   };
   let vapid: VapidConfig | undefined;
   try {

@@ -13,6 +13,10 @@ import { GroupCommit } from './group-commit.ts';
 import type { NotifyMetrics } from './metrics.ts';
 
 const LEASE_NAME = 'outbox';
+const PURGE_EVERY_MS = 3_600_000;
+const PURGE_BATCH = 1_000;
+/** Development texts hold codes; they are for the demo in hand, not for keeping. */
+const DEV_INBOX_RETENTION_MS = 86_400_000;
 const RECEIPT_DELIVERED = 'DELIVRD';
 const RECEIPT_FAILED = new Set(['UNDELIV', 'REJECTD', 'EXPIRED', 'DELETED', 'UNKNOWN']);
 
@@ -62,6 +66,7 @@ export class OutboxWorker {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #leaseHeldUntil = 0;
+  #lastPurge = 0;
   #signalPending = false;
   /** Set by a kick that arrived while the loop was busy, so its next sleep is skipped. */
   #kicked = false;
@@ -135,6 +140,10 @@ export class OutboxWorker {
       if (room >= half) {
         try {
           if (await this.holdsLease()) {
+            if (this.#now() - this.#lastPurge > PURGE_EVERY_MS) {
+              this.#lastPurge = this.#now();
+              await this.purge();
+            }
             await this.#expireLeases();
             const batch = await this.#claim(room);
             claimed = batch.length;
@@ -200,6 +209,39 @@ export class OutboxWorker {
     this.counters.claimed += batch.length;
     await Promise.all(batch.map((message) => this.#process(message)));
     return batch.length;
+  }
+
+  /**
+   * Deletes messages finished longer ago than the retention (with their attempts and
+   * provider refs), development texts after a day, and receipts that never matched a
+   * message. Works in bounded batches so it never holds the database for long.
+   */
+  async purge(now: number = this.#now()): Promise<number> {
+    const cutoff = now - this.#settings.retentionMs;
+    let removed = 0;
+    for (;;) {
+      const ids = (
+        await this.#db
+          .selectFrom('notify_outbox')
+          .select('id')
+          .where('status', 'in', ['sent', 'delivered', 'failed'])
+          .where('updated_at', '<', cutoff)
+          .limit(PURGE_BATCH)
+          .execute()
+      ).map((r) => r.id);
+      if (ids.length === 0) break;
+      await this.#db.transaction().execute(async (tx) => {
+        await tx.deleteFrom('notify_attempts').where('message_id', 'in', ids).execute();
+        await tx.deleteFrom('notify_provider_refs').where('message_id', 'in', ids).execute();
+        await tx.deleteFrom('notify_outbox').where('id', 'in', ids).execute();
+      });
+      removed += ids.length;
+      if (ids.length < PURGE_BATCH) break;
+    }
+    await this.#db.deleteFrom('notify_dev_inbox').where('created_at', '<', now - DEV_INBOX_RETENTION_MS).execute();
+    await this.#db.deleteFrom('notify_provider_refs').where('message_id', 'is', null).where('created_at', '<', now - DEV_INBOX_RETENTION_MS).execute();
+    if (removed > 0) this.#logger.info({ removed }, 'purged finished notifications past retention');
+    return removed;
   }
 
   async #expireLeases(): Promise<void> {

@@ -8,6 +8,7 @@ export const FAST_WORKER: WorkerSettings = {
   pollMs: 20,
   baseBackoffMs: 20,
   maxBackoffMs: 100,
+  retentionMs: 30 * 86_400_000,
 };
 
 export function notifyConfig(overrides: Partial<NotifyConfig> = {}): NotifyConfig {

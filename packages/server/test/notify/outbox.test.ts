@@ -160,6 +160,28 @@ describe.each(testDialects())('notification outbox on %s', (dialect) => {
     if (dialect === 'sqlite') expect(Math.min(a.worker.counters.claimed, b.worker.counters.claimed)).toBe(0);
   });
 
+  it('purges finished messages past retention with their attempts, and keeps the rest', async () => {
+    const runtime = start(http());
+    const day = 86_400_000;
+    const now = Date.now();
+    const old = await enqueueNotification(database.db, { kind: 'device.activated', channel: 'sms', recipient: '+998901234567', locale: 'en' }, now - 40 * day);
+    const pendingOld = await enqueueNotification(database.db, { kind: 'device.activated', channel: 'sms', recipient: '+998901234567', locale: 'en' }, now - 40 * day);
+    await waitFor(async () => (await getNotificationStatus(database.db, pendingOld.id)) === 'sent', 5_000, 'sent');
+    await runtime.stop();
+    runtimes.length = 0;
+    await database.db.updateTable('notify_outbox').set({ updated_at: now - 40 * day }).where('id', '=', old.id).execute();
+    await database.db.updateTable('notify_outbox').set({ status: 'queued', updated_at: now - 40 * day }).where('id', '=', pendingOld.id).execute();
+    await database.db
+      .insertInto('notify_dev_inbox')
+      .values({ id: 'd1', message_id: 'd1', recipient: '+998901234567', kind: 'device.activated', text: 'x', segments: 1, created_at: now - 2 * day })
+      .execute();
+    expect(await runtime.worker.purge(now)).toBe(1);
+    const left = await database.db.selectFrom('notify_outbox').select('id').execute();
+    expect(left.map((r) => r.id)).toEqual([pendingOld.id]);
+    expect(await database.db.selectFrom('notify_attempts').select('id').where('message_id', '=', old.id).execute()).toEqual([]);
+    expect(await database.db.selectFrom('notify_dev_inbox').select('id').execute()).toEqual([]);
+  });
+
   it('takes back the messages of a worker that died holding them, and counts the lost attempt', async () => {
     const now = Date.now();
     const { id } = await enqueueNotification(database.db, { kind: 'device.activated', channel: 'sms', recipient: '+998901234567', locale: 'en' });

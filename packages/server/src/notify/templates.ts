@@ -31,14 +31,13 @@ const TEMPLATES = {
     },
   },
   'auth.sms_otp': {
-    params: ['code', 'service', 'origin'],
-    // The last line is the origin-bound one-time code format (WebOTP): a browser fills the
-    // code in only on that origin, which defeats phishing sites relaying it.
+    // `origin` is optional: when given, renderText appends the origin-bound line.
+    params: ['code', 'service'],
     text: {
-      'uz-Latn': '{service} uchun kod: {code}. Hech kimga aytmang.\n\n@{origin} #{code}',
-      'uz-Cyrl': '{service} учун код: {code}. Ҳеч кимга айтманг.\n\n@{origin} #{code}',
-      ru: 'Код для {service}: {code}. Никому не сообщайте.\n\n@{origin} #{code}',
-      en: 'Your code for {service} is {code}. Do not share it.\n\n@{origin} #{code}',
+      'uz-Latn': '{service} uchun kod: {code}. Hech kimga aytmang.',
+      'uz-Cyrl': '{service} учун код: {code}. Ҳеч кимга айтманг.',
+      ru: 'Код для {service}: {code}. Никому не сообщайте.',
+      en: 'Your code for {service} is {code}. Do not share it.',
     },
   },
   'device.activated': {
@@ -82,11 +81,27 @@ export function validateTemplateParams(kind: string, params: Readonly<Record<str
   }
   for (const [name, value] of Object.entries(params)) {
     const s = String(value);
+    if (name === 'origin' && s === '') continue;
     if (s.length === 0 || s.length > 100 || CONTROL.test(s)) throw new TemplateError(`${kind}: parameter "${name}" must be 1-100 printable characters`);
   }
-  if (kind === 'auth.sms_otp' && !HOSTNAME.test(String(params.origin))) {
-    throw new TemplateError(`${kind}: "origin" must be a bare host name such as my.gov.uz`);
+  if (kind === 'auth.sms_otp' && params.origin !== undefined && params.origin !== '' && originHost(String(params.origin)) === undefined) {
+    throw new TemplateError(`${kind}: "origin" must be a host name such as my.gov.uz or an https origin`);
   }
+}
+
+/** The host an origin-bound code names: `my.gov.uz` from itself or from `https://my.gov.uz`. */
+function originHost(origin: string): string | undefined {
+  let host = origin.toLowerCase();
+  if (host.includes('://')) {
+    try {
+      const url = new URL(origin);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+      host = url.host;
+    } catch {
+      return undefined;
+    }
+  }
+  return HOSTNAME.test(host) ? host : undefined;
 }
 
 export interface RenderedText extends SmsSegmentInfo {
@@ -96,6 +111,10 @@ export interface RenderedText extends SmsSegmentInfo {
 export function renderText(kind: string, locale: Locale, params: Readonly<Record<string, string | number>>): RenderedText {
   validateTemplateParams(kind, params);
   const definition: TemplateDefinition = TEMPLATES[kind as NotificationKind];
-  const text = format(definition.text[locale], params);
+  let text = format(definition.text[locale], params);
+  const host = kind === 'auth.sms_otp' && params.origin ? originHost(String(params.origin)) : undefined;
+  // The origin-bound one-time code line (WebOTP): a browser fills the code in only on that
+  // origin, which defeats a phishing site relaying it.
+  if (host) text += `\n\n@${host} #${params.code}`;
   return { text, ...smsSegments(text) };
 }

@@ -52,8 +52,9 @@ describe.each(testDialects())('notification outbox on %s', (dialect) => {
     const enqueue = (input: Parameters<typeof enqueueNotification>[1]) => enqueueNotification(database.db, input);
     await expect(enqueue({ kind: 'nope', channel: 'sms', recipient: '+998901234567', locale: 'en' })).rejects.toThrow('unknown notification kind');
     await expect(enqueue({ kind: 'auth.sms_otp', channel: 'sms', recipient: '+998901234567', locale: 'en', params: { code: '1' } })).rejects.toThrow('missing parameter');
+    await expect(enqueue({ kind: 'auth.sms_otp', channel: 'sms', recipient: '+998901234567', locale: 'en', params: { code: '', service: 's' } })).rejects.toThrow('printable');
     await expect(
-      enqueue({ kind: 'auth.sms_otp', channel: 'sms', recipient: '+998901234567', locale: 'en', params: { code: '1', service: 's', origin: 'https://evil/x' } }),
+      enqueue({ kind: 'auth.sms_otp', channel: 'sms', recipient: '+998901234567', locale: 'en', params: { code: '1', service: 's', origin: 'javascript:alert(1)' } }),
     ).rejects.toThrow('origin');
     await expect(enqueue({ kind: 'device.activated', channel: 'sms', recipient: '90 123 45 67', locale: 'en' })).rejects.toThrow('E.164');
     await expect(

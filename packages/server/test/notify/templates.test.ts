@@ -58,5 +58,8 @@ describe('message templates', () => {
     for (const locale of LOCALES) expect(renderText('auth.sms_otp', locale, params).text.endsWith('\n\n@my.gov.uz #123456')).toBe(true);
     expect(renderText('auth.sms_otp', 'uz-Latn', params).encoding).toBe('gsm7');
     expect(renderText('auth.sms_otp', 'ru', params)).toMatchObject({ encoding: 'ucs2', segments: 1 });
+    expect(renderText('auth.sms_otp', 'en', { ...params, origin: 'https://My.Gov.uz' }).text).toBe(en.text);
+    expect(renderText('auth.sms_otp', 'en', { ...params, origin: '' }).text).toBe('Your code for my.gov.uz is 123456. Do not share it.');
+    expect(() => renderText('auth.sms_otp', 'en', { ...params, origin: 'ftp://x.uz' })).toThrow('origin');
   });
 });

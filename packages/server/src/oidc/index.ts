@@ -2,6 +2,7 @@ import type { AppContext, TasdiqModule } from '../platform/module.ts';
 import { oidcMigrations } from './migrations.ts';
 import { OidcService, type OidcOptions } from './service.ts';
 import { providerRoutes } from './routes.ts';
+import { authModule, createDeviceAuthenticator } from '../auth/index.ts';
 
 export { OidcService, type OidcOptions } from './service.ts';
 export type { Authenticator, AuthenticationRequest, StartResult, PollResult } from './authenticator.ts';
@@ -45,4 +46,5 @@ export function createOidcModule(options: OidcOptions = {}): TasdiqModule & { se
   };
 }
 
-export const oidcModule = createOidcModule();
+/** The service's provider: citizens sign in with their phone through the auth module's device sessions. */
+export const oidcModule = createOidcModule({ authenticator: (context) => createDeviceAuthenticator(authModule.service(context)) });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import QRCode from 'qrcode';
 import type { InteractionDetails } from 'oidc-provider';
-import type { Locale } from '../platform/i18n.ts';
+import { isLocale, type Locale } from '../platform/i18n.ts';
 import type { RelyingParty } from '../clients/index.ts';
 import { ApiError } from '../platform/errors.ts';
 import { OidcErrors } from './errors.ts';
@@ -41,8 +41,20 @@ function page(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply.code(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(body);
 }
 
+const LANG_COOKIE = 'tasdiq_lang';
+
 export async function interactionRoutes(app: FastifyInstance, oidc: OidcService): Promise<void> {
   await app.register(formbody, { bodyLimit: 4096 });
+  // A language picked on one page holds for the rest of the sign-in (consent is a new interaction).
+  app.addHook('preHandler', async (request, reply) => {
+    const lang = (request.query as { lang?: unknown } | undefined)?.lang;
+    if (isLocale(lang)) {
+      reply.header('set-cookie', `${LANG_COOKIE}=${lang}; Path=/signin; Max-Age=31536000; SameSite=Lax; HttpOnly`);
+      return;
+    }
+    const saved = /(?:^|;\s*)tasdiq_lang=([A-Za-z-]+)/.exec(request.headers.cookie ?? '')?.[1];
+    if (isLocale(saved)) request.locale = saved;
+  });
   // Per sign-in, not per address: citizens on mobile networks share addresses behind carrier
   // NAT. The global per-address limit still bounds a single source.
   const perSignin = (max: number) => ({

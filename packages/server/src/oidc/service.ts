@@ -11,8 +11,8 @@ import { DatabaseCitizenDirectory, type CitizenDirectory } from './citizens.ts';
 import { unavailableAuthenticator, type Authenticator } from './authenticator.ts';
 
 export interface OidcOptions {
-  /** Device authentication; until it is wired in, nobody can sign in. */
-  readonly authenticator?: Authenticator;
+  /** Device authentication (per running service); without one, nobody can sign in. */
+  readonly authenticator?: Authenticator | ((context: AppContext) => Authenticator);
   readonly citizens?: CitizenDirectory;
   readonly cibaPollIntervalMs?: number;
   /**
@@ -49,7 +49,8 @@ export class OidcService {
     this.keys = new ProviderKeys(keyStoreFor(context), context.db, context.now);
     this.registry = new ClientRegistry(context.db, context.now);
     this.consents = new ConsentRepository(context.db);
-    this.authenticator = options.authenticator ?? unavailableAuthenticator;
+    const authenticator = options.authenticator ?? unavailableAuthenticator;
+    this.authenticator = typeof authenticator === 'function' ? authenticator(context) : authenticator;
     this.citizens = options.citizens ?? new DatabaseCitizenDirectory(context.db);
   }
 

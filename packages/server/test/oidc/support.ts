@@ -73,7 +73,7 @@ export const CITIZEN: CitizenClaims & { phone: string } = {
   document: { kind: 'id_card', series: 'AD', number: '1234567', expiresOn: '2031-04-11' },
 };
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

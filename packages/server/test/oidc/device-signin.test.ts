@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as client from 'openid-client';
+import { DeviceClient } from '../../../client/src/index.ts';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { testDialects } from '../support/databases.ts';
+import { enrollCitizen } from '../devices/enroll.ts';
+import { ClientRegistry } from '../../src/clients/index.ts';
+import { Browser, REDIRECT_URI } from './rp.ts';
+import { freePort } from './support.ts';
+import { exportJWK, generateKeyPair } from 'jose';
+
+/**
+ * The service as deployed (the default OpenID module: device sessions of the auth module,
+ * claims from the identity tables), a software phone from packages/client, and openid-client.
+ */
+describe.each(testDialects())('sign-in with a phone, end to end, on %s', (dialect) => {
+  let app: TestApp;
+  let baseUrl: string;
+  let dataDir: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    dataDir = mkdtempSync(join(tmpdir(), 'tasdiq-oidc-e2e-'));
+    baseUrl = `http://127.0.0.1:${port}`;
+    app = await createTestApp(dialect, { config: { port, publicUrl: baseUrl, dataDir } });
+    await app.http.listen({ host: '127.0.0.1', port });
+  });
+  afterAll(async () => {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('signs a citizen in: phone number on the page, code matched and confirmed on the phone, claims from the registry', async () => {
+    const citizen = await enrollCitizen(app.context.db, baseUrl);
+    const phone = await DeviceClient.activate(baseUrl, await citizen.activationCode());
+
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    await new ClientRegistry(app.context.db).register({
+      client_id: 'soliq-e2e',
+      name: { 'uz-Latn': 'Soliq', 'uz-Cyrl': 'Солиқ', ru: 'Налоги', en: 'Tax' },
+      redirect_uris: [REDIRECT_URI],
+      jwks: { keys: [{ ...(await exportJWK(publicKey)), alg: 'ES256' }] },
+      scopes: ['openid', 'profile', 'pinfl', 'phone'],
+      acr_values: ['urn:tasdiq:acr:substantial', 'urn:tasdiq:acr:high'],
+      contacts: ['it@soliq.example.uz'],
+    });
+    const config = await client.discovery(new URL(baseUrl), 'soliq-e2e', undefined, client.PrivateKeyJwt(privateKey), {
+      execute: [client.allowInsecureRequests],
+    });
+    const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+    const verifier = client.randomPKCECodeVerifier();
+    const url = await client.buildAuthorizationUrlWithPAR(
+      config,
+      {
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid profile pinfl phone',
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        acr_values: 'urn:tasdiq:acr:high',
+      },
+      { DPoP: dpop },
+    );
+
+    const browser = new Browser();
+    const entry = await browser.follow(await browser.get(url), baseUrl);
+    const path = new URL(entry.url).pathname;
+    const started = await browser.follow(await browser.post(new URL(`${path}/start?lang=en`, baseUrl), { hint: citizen.phone }), baseUrl);
+    const page = await started.text();
+    const shown = /<p class="code"[^>]*>([^<]+)<\/p>/.exec(page)?.[1];
+    expect(shown).toBeTruthy();
+    expect((await (await browser.get(new URL(`${path}/status`, baseUrl))).json()) as unknown).toEqual({ status: 'pending' });
+
+    const request = (await phone.pending())!;
+    expect(request.service).toBe('Soliq');
+    expect(request.verificationCodeChoices).toContain(shown);
+    await phone.confirm(request, shown);
+    expect((await (await browser.get(new URL(`${path}/status`, baseUrl))).json()) as unknown).toEqual({ status: 'approved' });
+
+    const consent = await browser.follow(await browser.get(new URL(`${path}/complete?lang=en`, baseUrl)), baseUrl);
+    expect(consent.status).toBe(200);
+    const consentPage = await consent.text();
+    expect(consentPage).toContain('PINFL (personal identification number)');
+    const callback = await browser.follow(await browser.post(new URL(`${new URL(consent.url).pathname}/consent`, baseUrl), { decision: 'allow' }), baseUrl);
+    const redirect = new URL(callback.headers.get('location')!);
+
+    const tokens = await client.authorizationCodeGrant(config, redirect, { pkceCodeVerifier: verifier }, undefined, { DPoP: dpop });
+    const claims = tokens.claims()!;
+    expect(claims).toMatchObject({ acr: 'urn:tasdiq:acr:high', amr: ['hwk', 'user', 'mfa'] });
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, { DPoP: dpop });
+    expect(userinfo).toMatchObject({
+      pinfl: citizen.pinfl,
+      given_name: 'Fuqaro',
+      'given_name#uz-Cyrl': 'Фуқаро',
+      phone_number: citizen.phone,
+      phone_number_verified: true,
+    });
+  });
+});

@@ -22,6 +22,8 @@ export interface WorkerSettings {
 }
 
 export interface NotifyConfig {
+  /** Bearer token an SMS aggregator presents when it posts delivery receipts back. */
+  readonly httpSmsReceiptToken?: string | undefined;
   /** Which transport carries `sms` messages: SMSC routes, an HTTP gateway, the dev inbox, or none. */
   readonly sms: 'smpp' | 'http' | 'dev' | 'none';
   readonly smppRoutes: readonly SmppRouteConfig[];
@@ -224,5 +226,8 @@ export function loadNotifyConfig(config: Config, env: NodeJS.ProcessEnv = proces
     problems.push(`VAPID keys: ${(error as Error).message}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { sms, smppRoutes, httpSms, vapid, fcm, apns, worker, development: config.development };
+  const httpSmsReceiptToken = env.TASDIQ_SMS_HTTP_RECEIPT_TOKEN || undefined;
+  if (httpSmsReceiptToken !== undefined && httpSmsReceiptToken.length < 32) problems.push('TASDIQ_SMS_HTTP_RECEIPT_TOKEN: use at least 32 random characters');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { sms, smppRoutes, httpSms, httpSmsReceiptToken, vapid, fcm, apns, worker, development: config.development };
 }

@@ -1,13 +1,26 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../platform/module.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import { NotifyErrors } from './errors.ts';
+import { loadNotifyConfig } from './config.ts';
+import { OutboxWorker } from './worker.ts';
+
+const RECEIPT_STATUS: Record<string, string> = { delivered: 'DELIVRD', undelivered: 'UNDELIV', rejected: 'REJECTD', expired: 'EXPIRED' };
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
 
 /**
  * DEVELOPMENT ONLY: the SMS texts the `dev` channel stored instead of sending, so demo users
  * and browser tests can read their codes. Outside development the route answers 404.
  */
 export async function notifyRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
+  await receiptRoutes(app, context);
+
   app.get<{ Querystring: { recipient: string; limit: number } }>(
     '/api/v1/dev/messages',
     {
@@ -68,6 +81,42 @@ export async function notifyRoutes(app: FastifyInstance, context: AppContext): P
         developmentOnly: true,
         items: rows.map((r) => ({ id: r.id, recipient: r.recipient, kind: r.kind, text: r.text, segments: r.segments, createdAt: r.created_at })),
       };
+    },
+  );
+}
+
+/**
+ * Delivery receipts an HTTP SMS aggregator posts back: `{ id, status }` where `id` is the one
+ * it answered the send with. Authenticated with TASDIQ_SMS_HTTP_RECEIPT_TOKEN; absent
+ * that setting the route does not exist.
+ */
+async function receiptRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
+  const config = loadNotifyConfig(context.config);
+  const token = config.httpSmsReceiptToken;
+  if (!token) return;
+  // Records receipts only; it never claims or sends, so it is safe beside any worker.
+  const recorder = new OutboxWorker({ db: context.db, dialect: context.dialect, logger: context.logger, settings: config.worker, channels: {}, now: context.now, workerId: 'http-receipts' });
+  app.post<{ Body: { id: string; status: string } }>(
+    '/api/v1/notify/sms-receipts',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['id', 'status'],
+          properties: {
+            id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' },
+            status: { type: 'string', enum: Object.keys(RECEIPT_STATUS) },
+          },
+        },
+      },
+      config: { rateLimit: { max: 6_000, timeWindow: 60_000 } },
+    },
+    async (request, reply) => {
+      const auth = request.headers.authorization ?? '';
+      if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice(7), token)) throw new ApiError(CommonErrors.unauthorized);
+      await recorder.handleReceipt(`http:${request.body.id}`, RECEIPT_STATUS[request.body.status]!);
+      return reply.code(204).send();
     },
   );
 }

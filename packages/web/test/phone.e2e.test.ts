@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SessionClient } from '../../client/src/index.ts';
 import { enrollCitizen } from '../../server/test/devices/enroll.ts';
 import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
@@ -20,6 +20,19 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     await browser?.close();
     await server?.close();
   });
+
+  /** A phone-sized browser with a platform authenticator, running the activated app. */
+  async function activatedPhone(): Promise<{ context: BrowserContext; phone: Page; pinfl: string; phoneNumber: string }> {
+    const citizen = await enrollCitizen(server.app.context.db, server.url);
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const phone = await context.newPage();
+    await addVirtualAuthenticator(context, phone);
+    await phone.goto(`${server.url}/app/`);
+    await phone.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
+    await phone.getByRole('button', { name: 'Faollashtirish' }).click();
+    await expect.poll(() => phone.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
+    return { context, phone, pinfl: citizen.pinfl, phoneNumber: citizen.phone };
+  }
 
   it('activates with the operator code, then confirms a sign-in by picking the code shown on the other screen', async () => {
     const citizen = await enrollCitizen(server.app.context.db, server.url);
@@ -58,5 +71,68 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     await page.screenshot({ path: `${process.env.TASDIQ_SCREENSHOTS ?? '/tmp'}/tasdiq-phone-app.png`, fullPage: true });
     expect(errors.filter((e) => !/status of 409/.test(e))).toEqual([]);
     await context.close();
+  });
+
+  it('device link: the sign-in page shows a rotating QR, the app links with it and confirms', async () => {
+    const { context, phone } = await activatedPhone();
+    const signin = await context.newPage();
+    const errors = collectPageErrors(signin);
+    await signin.goto(`${server.url}/auth/signin`);
+    await signin.getByLabel('QR-kodni skanerlash').check();
+    await signin.getByRole('button', { name: 'Kirish' }).click();
+    const qrBox = signin.locator('#qr');
+    await expect.poll(() => qrBox.getAttribute('data-qr'), { timeout: 10_000 }).toMatch(/^tasdiq\.as_/);
+    expect(await qrBox.locator('svg').count()).toBe(1);
+    const first = await qrBox.getAttribute('data-qr');
+    await expect.poll(() => qrBox.getAttribute('data-qr'), { timeout: 5000 }).not.toBe(first); // it rotates
+    await phone.getByLabel('QR-kod matni').fill((await qrBox.getAttribute('data-qr'))!);
+    await phone.getByRole('button', { name: 'Ulash' }).click();
+    await expect.poll(() => phone.getByRole('heading', { name: "Yangi so'rov" }).isVisible(), { timeout: 10_000 }).toBe(true);
+    await phone.getByRole('button', { name: 'Tasdiqlash', exact: true }).click();
+    await expect.poll(() => signin.getByRole('status').textContent(), { timeout: 15_000 }).toBe('Kirdingiz (ishonch darajasi: high)');
+
+    // a QR seen seconds ago no longer links
+    await signin.getByRole('button', { name: 'Kirish' }).click();
+    await expect.poll(() => qrBox.getAttribute('data-qr'), { timeout: 10_000 }).toMatch(/^tasdiq\.as_/);
+    const stale = (await qrBox.getAttribute('data-qr'))!;
+    await new Promise((r) => setTimeout(r, 3500));
+    await phone.getByLabel('QR-kod matni').fill(stale);
+    await phone.getByRole('button', { name: 'Ulash' }).click();
+    await expect.poll(() => phone.getByRole('alert').textContent(), { timeout: 10_000 }).toContain('auth_qr_invalid');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('SMS fallback for a basic phone: the code from the SMS signs in at the lower assurance level', async () => {
+    const citizen = await enrollCitizen(server.app.context.db, server.url);
+    const page = await browser.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${server.url}/auth/signin`);
+    await page.getByLabel('Telefon raqami yoki JShShIR').fill(citizen.phone);
+    await page.getByLabel('SMS-kod (oddiy telefon)').check();
+    await page.getByRole('button', { name: 'Kirish' }).click();
+    await expect.poll(() => page.getByLabel('SMS-kod', { exact: true }).isVisible(), { timeout: 10_000 }).toBe(true);
+    // The development SMS inbox shows what the phone received.
+    const inbox = `${server.url}/api/v1/dev/messages?recipient=${encodeURIComponent(citizen.phone)}`;
+    let text = '';
+    await expect
+      .poll(async () => {
+        const items = ((await (await fetch(inbox)).json()) as { items: Array<{ kind: string; text: string }> }).items;
+        text = items.find((m) => m.kind === 'auth.sms_otp')?.text ?? '';
+        return text;
+      }, { timeout: 15_000 })
+      .toMatch(/#\d{6}$/);
+    const origin = new URL(server.url).host;
+    expect(text).toContain(`@${origin} #`);
+    const code = /#(\d{6})$/.exec(text)![1]!;
+    const wrong = code === '000000' ? '000001' : '000000';
+    await page.getByLabel('SMS-kod', { exact: true }).fill(wrong);
+    await page.getByRole('button', { name: 'Tasdiqlash' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Xato: auth_otp_wrong');
+    await page.getByLabel('SMS-kod', { exact: true }).fill(code);
+    await page.getByRole('button', { name: 'Tasdiqlash' }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 10_000 }).toBe('Kirdingiz (ishonch darajasi: low)');
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    await page.close();
   });
 });

@@ -7,6 +7,8 @@ import { AuthErrors } from './errors.ts';
 import { sessionEvents } from './store.ts';
 import type { AuthService, SessionView } from './service.ts';
 import { SESSION_MODES } from './schema.ts';
+import QRCode from 'qrcode';
+import { signinPageRoutes } from './signin/routes.ts';
 
 const subject = {
   pinfl: { type: 'string', minLength: 1, maxLength: 32 },
@@ -50,7 +52,8 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
             properties: {
               ...subject,
               mode: { type: 'string', enum: SESSION_MODES, default: 'app' },
-              origin: { type: 'string', pattern: '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$' },
+              // A host name (and port), as the WebOTP line `@origin #code` names it.
+              origin: { type: 'string', pattern: '^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$' },
             },
           },
         },
@@ -108,7 +111,8 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
 
     app.get<{ Params: { id: string } }>('/api/v1/auth/sessions/:id/qr', { schema: { params: sessionParams } }, async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return auth.currentQr(request.params.id, bearer(request));
+      const current = await auth.currentQr(request.params.id, bearer(request));
+      return { ...current, svg: await QRCode.toString(current.qr, { type: 'svg', errorCorrectionLevel: 'L', margin: 2 }) };
     });
 
     app.post<{ Params: { id: string }; Body: { code: string } }>(
@@ -148,6 +152,7 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
       { preHandler: requireDevice, schema: { body: { type: 'object', additionalProperties: false, required: ['qr'], properties: { qr: { type: 'string', maxLength: 200 } } } } },
       async (request) => ({ request: await auth.link(request.body.qr, request.device!) }),
     );
+    await signinPageRoutes(app);
     void context;
   };
 }

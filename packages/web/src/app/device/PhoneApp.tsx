@@ -24,6 +24,7 @@ export function PhoneApp() {
   const [notice, setNotice] = useState<{ kind: 'success' | 'alert'; text: string } | null>(null);
   const [history, setHistory] = useState<HistoryEntry[]>(loadHistory);
   const [code, setCode] = useState('');
+  const [qr, setQr] = useState('');
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
@@ -108,6 +109,23 @@ export function PhoneApp() {
     }
   }
 
+  /** Device link: the QR on the computer screen names the session; scanning claims it. */
+  async function link(event: FormEvent) {
+    event.preventDefault();
+    if (!phone) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      setRequest(await phone.client.link(qr.trim()));
+      setQr('');
+    } catch (error) {
+      setNotice({ kind: 'alert', text: t('failed', { reason: reasonOf(error) }) });
+    } finally {
+      await persist(phone);
+      setBusy(false);
+    }
+  }
+
   async function remove() {
     if (!phone) return;
     setBusy(true);
@@ -158,7 +176,7 @@ export function PhoneApp() {
               <div className="actions" role="group" aria-label={t('pickCode')}>
                 {(request.verificationCodeChoices ?? ['OK']).map((c) => (
                   <button key={c} type="button" className="code" disabled={busy} onClick={() => void answer(c)}>
-                    {request.verificationCodeChoices ? c : t('confirmed')}
+                    {request.verificationCodeChoices ? c : t('confirm')}
                   </button>
                 ))}
                 <button type="button" disabled={busy} onClick={() => void answer(null)}>
@@ -167,7 +185,21 @@ export function PhoneApp() {
               </div>
             </section>
           ) : (
-            <p className="hint">{t('waiting')}</p>
+            <>
+              <p className="hint">{t('waiting')}</p>
+              <form onSubmit={link}>
+                <p className="hint">{t('linkHint')}</p>
+                <div className="row">
+                  <div className="field">
+                    <label htmlFor="link-qr">{t('qrLabel')}</label>
+                    <input id="link-qr" value={qr} onChange={(e) => setQr(e.target.value)} required maxLength={200} autoComplete="off" />
+                  </div>
+                  <button type="submit" disabled={busy}>
+                    {t('link')}
+                  </button>
+                </div>
+              </form>
+            </>
           )}
           <h3>{t('historyTitle')}</h3>
           {history.length === 0 ? (

@@ -4,10 +4,15 @@ export type PhoneKey =
   | 'phoneTitle' | 'activateIntro' | 'codeLabel' | 'activate' | 'activating' | 'activated' | 'activateFailed'
   | 'waiting' | 'asksSignIn' | 'asksSign' | 'document' | 'pickCode' | 'refuse' | 'confirmed' | 'refused'
   | 'wrongCode' | 'failed' | 'historyTitle' | 'historyEmpty' | 'deviceTitle' | 'deviceId' | 'removeDevice' | 'removed'
-  | 'result_OK' | 'result_USER_REFUSED' | 'result_WRONG_VC' | 'result_OTHER' | 'requestTitle' | 'verifyFailed';
+  | 'result_OK' | 'result_USER_REFUSED' | 'result_WRONG_VC' | 'result_OTHER' | 'requestTitle' | 'verifyFailed'
+  | 'confirm' | 'qrLabel' | 'link' | 'linkHint';
 
 export const phoneText: Catalog<PhoneKey> = {
   'uz-Latn': {
+    confirm: 'Tasdiqlash',
+    qrLabel: 'QR-kod matni',
+    link: 'Ulash',
+    linkHint: 'Kompyuter ekranidagi QR-kodni skanerlang (yoki matnini kiriting).',
     phoneTitle: 'Telefonim',
     activateIntro: 'Idorada berilgan bir martalik faollashtirish kodini kiriting.',
     codeLabel: 'Faollashtirish kodi',
@@ -39,6 +44,10 @@ export const phoneText: Catalog<PhoneKey> = {
     result_OTHER: 'yakunlandi',
   },
   'uz-Cyrl': {
+    confirm: 'Тасдиқлаш',
+    qrLabel: 'QR-код матни',
+    link: 'Улаш',
+    linkHint: 'Компьютер экранидаги QR-кодни сканерланг (ёки матнини киритинг).',
     phoneTitle: 'Телефоним',
     activateIntro: 'Идорада берилган бир марталик фаоллаштириш кодини киритинг.',
     codeLabel: 'Фаоллаштириш коди',
@@ -70,6 +79,10 @@ export const phoneText: Catalog<PhoneKey> = {
     result_OTHER: 'якунланди',
   },
   ru: {
+    confirm: 'Подтвердить',
+    qrLabel: 'Текст QR-кода',
+    link: 'Связать',
+    linkHint: 'Отсканируйте QR-код с экрана компьютера (или введите его текст).',
     phoneTitle: 'Мой телефон',
     activateIntro: 'Введите одноразовый код активации, выданный в офисе.',
     codeLabel: 'Код активации',
@@ -101,6 +114,10 @@ export const phoneText: Catalog<PhoneKey> = {
     result_OTHER: 'завершено',
   },
   en: {
+    confirm: 'Confirm',
+    qrLabel: 'QR code text',
+    link: 'Link',
+    linkHint: 'Scan the QR code on the computer screen (or enter its text).',
     phoneTitle: 'My phone',
     activateIntro: 'Enter the one-time activation code you were given at the office.',
     codeLabel: 'Activation code',

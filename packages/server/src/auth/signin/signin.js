@@ -1,0 +1,81 @@
+/* global document, location, fetch, FormData, setInterval, clearInterval */
+// The demo sign-in page of a relying service. It talks only to the session API; a real
+// service does the same from its back end (or through OpenID Connect).
+const $ = (id) => document.getElementById(id);
+const SERVICE = { serviceId: 'tasdiq-demo', serviceName: 'Tasdiq demo' };
+let session = null;
+let qrTimer = null;
+
+function show(section) {
+  for (const id of ['app', 'link', 'sms']) $(id).hidden = id !== section;
+}
+
+function outcome(text) {
+  $('outcome').textContent = text;
+}
+
+async function call(path, init = {}) {
+  const headers = { 'content-type': 'application/json', ...(session ? { authorization: `Bearer ${session.sessionToken}` } : {}) };
+  const response = await fetch(path, { ...init, headers });
+  const body = await response.json();
+  if (!response.ok) throw Object.assign(new Error(body.title), { code: body.code });
+  return body;
+}
+
+function finished(result) {
+  clearInterval(qrTimer);
+  show(null);
+  outcome(result.result === 'OK' ? `Kirdingiz (ishonch darajasi: ${result.assurance})` : `Yakunlandi: ${result.result}`);
+}
+
+async function waitForResult() {
+  while (session) {
+    const result = await call(`/api/v1/auth/sessions/${session.sessionId}?timeoutMs=25000`);
+    if (result.state === 'complete') return finished(result);
+  }
+}
+
+async function drawQr() {
+  const { svg, qr } = await call(`/api/v1/auth/sessions/${session.sessionId}/qr`);
+  const box = $('qr');
+  box.innerHTML = svg;
+  box.dataset.qr = qr;
+}
+
+$('start').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const hint = $('hint').value.trim();
+  const mode = new FormData($('start')).get('mode');
+  const body = { ...SERVICE, mode };
+  if (hint) Object.assign(body, /^\d{14}$/.test(hint) ? { pinfl: hint } : { phone: hint });
+  if (mode === 'sms_otp') body.origin = location.host;
+  outcome('');
+  try {
+    session = null;
+    session = await call('/api/v1/auth/sessions', { method: 'POST', body: JSON.stringify(body) });
+    if (session.state === 'complete') return finished(session);
+    if (mode === 'app') {
+      $('vc').textContent = session.verificationCode;
+      show('app');
+    } else if (mode === 'device_link') {
+      show('link');
+      await drawQr();
+      qrTimer = setInterval(() => drawQr().catch(() => clearInterval(qrTimer)), 1000);
+    } else {
+      show('sms');
+      $('otp-code').focus();
+    }
+    if (mode !== 'sms_otp') await waitForResult();
+  } catch (error) {
+    outcome(`Xato: ${error.code ?? error.message}`);
+  }
+});
+
+$('otp').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    finished(await call(`/api/v1/auth/sessions/${session.sessionId}/otp`, { method: 'POST', body: JSON.stringify({ code: $('otp-code').value.trim() }) }));
+  } catch (error) {
+    outcome(`Xato: ${error.code}`);
+  }
+});

@@ -11,6 +11,7 @@ import type { Device } from '../devices/schema.ts';
 import { importP256, verifyP256 } from '../devices/protocol.ts';
 import { pinflSerialNumber } from '../devices/ca.ts';
 import { AuthErrors } from './errors.ts';
+import { DeviceErrors } from '../devices/errors.ts';
 import { hashOtp, newOtp, qrAuthCode, qrPayload, safeEqualHex, sha256, verificationChoices, verificationCode } from './codes.ts';
 import { finishSession, sessionEvents } from './store.ts';
 import type { Assurance, AuthSession, SessionKind, SessionMode, SessionResult } from './schema.ts';
@@ -270,9 +271,11 @@ export class AuthService {
     const history = citizenId ? await this.#recent(citizenId, now) : [];
     if (citizenId) await this.#checkCooldown(citizenId, now, history);
     const device = citizenId ? await this.#activeDevice(this.#db, citizenId) : undefined;
-    // A citizen who was named but has no active app (or does not exist) ends here; the
-    // relying party learns no more than "not activated".
-    if (hasSubject && (!citizenId || (input.mode !== 'sms_otp' && !device))) {
+    // The phone of an active binding: none while the enrollment is suspended or revoked.
+    const citizenPhone = citizenId ? await this.#deps.directory.phoneOf(this.#db, citizenId) : undefined;
+    // A citizen who was named but has no active app or binding (or does not exist) ends
+    // here; the relying party learns no more than "not activated".
+    if (hasSubject && (!citizenId || !citizenPhone || (input.mode !== 'sms_otp' && !device))) {
       return this.#db.transaction().execute(async (tx) => {
         const row = { ...base, state: 'complete' as const, result: 'NOT_ACTIVATED' as const, citizen_id: citizenId ?? null, pending_citizen_id: null, device_id: null, signing_input: null, verification_code: null, qr_secret: null, otp_hash: null, notification_id: null, expires_at: now, completed_at: now };
         await tx.insertInto('auth_sessions').values(row).execute();
@@ -292,7 +295,6 @@ export class AuthService {
     }
     const qrSecret = input.mode === 'device_link' ? randomBytes(32).toString('base64url') : null;
     const otp = input.mode === 'sms_otp' ? newOtp() : null;
-    const citizenPhone = citizenId ? await this.#deps.directory.phoneOf(this.#db, citizenId) : undefined;
     const phone = input.mode === 'sms_otp' ? citizenPhone : undefined;
     if (input.mode === 'sms_otp' && !phone) throw new ApiError(AuthErrors.auth_session_not_found);
     const expiresAt = now + (input.mode === 'sms_otp' ? this.#policy.otpTtlMs : this.#policy.appTtlMs);
@@ -472,6 +474,7 @@ export class AuthService {
     if (Math.abs(elapsedNow - elapsed) > 1 || !safeEqualHex(code, qrAuthCode(session.qr_secret, session.id, elapsed))) throw new ApiError(AuthErrors.auth_qr_invalid);
     if (session.citizen_id && session.citizen_id !== device.citizen_id) throw new ApiError(AuthErrors.auth_link_wrong_citizen);
     if (session.device_id && session.device_id !== device.id) throw new ApiError(AuthErrors.auth_session_not_pending);
+    if (!(await this.#deps.directory.phoneOf(this.#db, device.citizen_id))) throw new ApiError(DeviceErrors.device_revoked);
     await this.#checkCooldown(device.citizen_id, this.#now());
     const signingInput = await this.#signingInput(session, device, this.#now());
     try {

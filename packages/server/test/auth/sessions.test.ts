@@ -167,6 +167,10 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     const unknown = await rp.start({ ...SERVICE, pinfl: '31705900110013' }).catch((e: unknown) => e);
     if (unknown instanceof TasdiqApiError) expect(unknown.code).toBe('validation_failed');
     else expect(unknown).toMatchObject({ result: 'NOT_ACTIVATED' });
+    // an activated phone whose enrollment is suspended cannot be used
+    const { citizen: suspended } = await activated();
+    await app.context.db.updateTable('enrollments').set({ status: 'suspended' }).where('citizen_id', '=', suspended.citizenId).execute();
+    expect(await rp.start({ ...SERVICE, pinfl: suspended.pinfl })).toMatchObject({ state: 'complete', result: 'NOT_ACTIVATED' });
     const bad = await rejection(rp.start({ ...SERVICE, pinfl: citizen.pinfl, phone: citizen.phone }));
     expect(bad.code).toBe('auth_subject_required');
     const malformed = await rejection(rp.start({ ...SERVICE, pinfl: '123' }));

@@ -14,6 +14,7 @@ export function layout(locale: Locale, title: string, body: RawHtml, options: { 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${title}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/signin/assets/signin.css">
 ${options.script ? html`<script src="/signin/assets/signin.js" defer></script>` : ''}
 </head>

@@ -56,6 +56,9 @@ describe.each(testDialects())('SMS over SMPP to a loopback SMSC on %s', (dialect
     expect(row.delivered_at).toBeGreaterThanOrEqual(row.sent_at!);
     const attempts = await database.db.selectFrom('notify_attempts').selectAll().where('message_id', '=', id).execute();
     expect(attempts.map((a) => [a.attempt, a.outcome, a.route])).toEqual([[1, 'sent', 'ucell']]);
+    await runtime!.stop();
+    runtime = undefined;
+    expect(s.unbinds).toBe(1);
   });
 
   it('binds a transmitter for submits and a receiver for receipts when the route says transmitter', async () => {

@@ -34,6 +34,7 @@ export class TestSmsc {
   readonly binds: string[] = [];
   maxOutstanding = 0;
   enquireLinks = 0;
+  unbinds = 0;
   options: TestSmscOptions;
   readonly #server: Server;
   readonly #sessions = new Set<Session>();
@@ -139,6 +140,7 @@ export class TestSmsc {
       session.send(pdu.response());
     });
     session.on('unbind', (pdu: Pdu) => {
+      this.unbinds += 1;
       session.send(pdu.response());
       session.close();
     });

@@ -102,22 +102,23 @@ export class SmppConnection {
     clearTimeout(this.#reconnectTimer);
     clearInterval(this.#enquireTimer);
     const session = this.#session;
+    const wasBound = this.#bound;
     this.#session = undefined;
     this.#bound = false;
     for (const fail of this.#pending) fail(new DeliveryError('SMSC connection stopped', { route: this.config.name }));
     for (const wake of this.#boundWaiters.splice(0)) wake();
     if (!session) return;
     await new Promise<void>((resolve) => {
-      const done = setTimeout(() => session.destroy(() => resolve()), 500);
-      if (this.#bound && session.socket.writable) {
-        session.unbind({}, () => {
-          clearTimeout(done);
-          session.close(() => resolve());
-        });
-      } else {
-        clearTimeout(done);
-        session.destroy(() => resolve());
-      }
+      const socket = session.socket;
+      if (socket.destroyed) return resolve();
+      const force = setTimeout(() => socket.destroy(), 500);
+      socket.once('close', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      // Unbind politely so the SMSC frees the bind at once instead of at its timeout.
+      if (wasBound && socket.writable) session.unbind({}, () => session.close());
+      else socket.destroy();
     });
   }
 

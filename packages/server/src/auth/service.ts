@@ -12,6 +12,7 @@ import { importP256, verifyP256 } from '../devices/protocol.ts';
 import { pinflSerialNumber } from '../devices/ca.ts';
 import { AuthErrors } from './errors.ts';
 import { DeviceErrors } from '../devices/errors.ts';
+import { revokeDevices } from '../devices/service.ts';
 import { hashOtp, newOtp, qrAuthCode, qrPayload, safeEqualHex, sha256, verificationChoices, verificationCode } from './codes.ts';
 import { finishSession, sessionEvents } from './store.ts';
 import type { Assurance, AuthSession, SessionKind, SessionMode, SessionResult } from './schema.ts';
@@ -270,9 +271,16 @@ export class AuthService {
     const hasSubject = input.pinfl !== undefined || input.phone !== undefined;
     const history = citizenId ? await this.#recent(citizenId, now) : [];
     if (citizenId) await this.#checkCooldown(citizenId, now, history);
-    const device = citizenId ? await this.#activeDevice(this.#db, citizenId) : undefined;
-    // The phone of an active binding: none while the enrollment is suspended or revoked.
-    const citizenPhone = citizenId ? await this.#deps.directory.phoneOf(this.#db, citizenId) : undefined;
+    // The active binding: none while the enrollment is suspended or revoked. A device counts
+    // only under the binding it was activated with; one left over from a replaced binding is
+    // revoked here, should the enrollment module not have done it.
+    const binding = citizenId ? await this.#deps.directory.activeBinding(this.#db, citizenId) : undefined;
+    let device = citizenId ? await this.#activeDevice(this.#db, citizenId) : undefined;
+    if (device && device.binding_id !== binding?.bindingId && binding) {
+      await this.#db.transaction().execute((tx) => revokeDevices(tx, { citizenId: device!.citizen_id, deviceId: device!.id }, 'binding_revoked', now));
+      device = undefined;
+    }
+    const citizenPhone = binding?.phone;
     // A citizen who was named but has no active app or binding (or does not exist) ends
     // here; the relying party learns no more than "not activated".
     if (hasSubject && (!citizenId || !citizenPhone || (input.mode !== 'sms_otp' && !device))) {
@@ -474,7 +482,7 @@ export class AuthService {
     if (Math.abs(elapsedNow - elapsed) > 1 || !safeEqualHex(code, qrAuthCode(session.qr_secret, session.id, elapsed))) throw new ApiError(AuthErrors.auth_qr_invalid);
     if (session.citizen_id && session.citizen_id !== device.citizen_id) throw new ApiError(AuthErrors.auth_link_wrong_citizen);
     if (session.device_id && session.device_id !== device.id) throw new ApiError(AuthErrors.auth_session_not_pending);
-    if (!(await this.#deps.directory.phoneOf(this.#db, device.citizen_id))) throw new ApiError(DeviceErrors.device_revoked);
+    if ((await this.#deps.directory.activeBinding(this.#db, device.citizen_id))?.bindingId !== device.binding_id) throw new ApiError(DeviceErrors.device_revoked);
     await this.#checkCooldown(device.citizen_id, this.#now());
     const signingInput = await this.#signingInput(session, device, this.#now());
     try {

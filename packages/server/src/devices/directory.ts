@@ -21,7 +21,8 @@ export const enrollmentDirectory: CitizenDirectory = {
     if (!row?.active_citizen_id) return undefined;
     return (await getActiveBinding(db, row.active_citizen_id)) ? row.active_citizen_id : undefined;
   },
-  async phoneOf(db: Db | Tx, citizenId: string) {
-    return (await getActiveBinding(db, citizenId))?.phone;
+  async activeBinding(db: Db | Tx, citizenId: string) {
+    const binding = await getActiveBinding(db, citizenId);
+    return binding ? { bindingId: binding.bindingId, phone: binding.phone } : undefined;
   },
 };

@@ -20,8 +20,8 @@ export interface CitizenDirectory {
   citizenByPinfl(db: Db | Tx, pinfl: string): Promise<string | undefined>;
   /** The citizen whose active binding is this E.164 number. */
   citizenByPhone(db: Db | Tx, e164: string): Promise<string | undefined>;
-  /** The phone of the citizen's active binding. */
-  phoneOf(db: Db | Tx, citizenId: string): Promise<string | undefined>;
+  /** The citizen's active binding; none while the enrollment is suspended or revoked. */
+  activeBinding(db: Db | Tx, citizenId: string): Promise<{ bindingId: string; phone: string } | undefined>;
 }
 
 /** The audit module's `recordAudit`, as agreed in the cross-module contract. */

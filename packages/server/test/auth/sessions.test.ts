@@ -171,6 +171,14 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     const { citizen: suspended } = await activated();
     await app.context.db.updateTable('enrollments').set({ status: 'suspended' }).where('citizen_id', '=', suspended.citizenId).execute();
     expect(await rp.start({ ...SERVICE, pinfl: suspended.pinfl })).toMatchObject({ state: 'complete', result: 'NOT_ACTIVATED' });
+    // a phone re-bound to a new number: the app activated under the old binding is revoked on first use
+    const { citizen: rebound, device: oldPhone } = await activated();
+    const old = await app.context.db.selectFrom('phone_bindings').selectAll().where('id', '=', rebound.bindingId).executeTakeFirstOrThrow();
+    await app.context.db.updateTable('phone_bindings').set({ status: 'replaced', active_phone: null, active_citizen_id: null, ended_at: app.clock() }).where('id', '=', old.id).execute();
+    const newPhone = `+99891${rebound.phone.slice(-7)}`;
+    await app.context.db.insertInto('phone_bindings').values({ ...old, id: `${old.id}_2`, phone: newPhone, active_phone: newPhone }).execute();
+    expect(await rp.start({ ...SERVICE, pinfl: rebound.pinfl })).toMatchObject({ result: 'NOT_ACTIVATED' });
+    expect((await rejection(oldPhone.me())).code).toBe('device_revoked');
     const bad = await rejection(rp.start({ ...SERVICE, pinfl: citizen.pinfl, phone: citizen.phone }));
     expect(bad.code).toBe('auth_subject_required');
     const malformed = await rejection(rp.start({ ...SERVICE, pinfl: '123' }));

@@ -67,6 +67,7 @@ export class OutboxWorker {
   #wake: (() => void) | undefined;
   #leaseHeldUntil = 0;
   #lastPurge = 0;
+  #lastRenewal = 0;
   #signalPending = false;
   /** Set by a kick that arrived while the loop was busy, so its next sleep is skipped. */
   #kicked = false;
@@ -137,6 +138,11 @@ export class OutboxWorker {
       this.#kicked = false;
       const room = this.#settings.batchSize - inFlight.size;
       let claimed = 0;
+      try {
+        await this.#renewLeases(inFlight.size);
+      } catch (error) {
+        this.#logger.error({ err: error }, 'renewing leases failed');
+      }
       if (room >= half) {
         try {
           if (await this.holdsLease()) {
@@ -242,6 +248,22 @@ export class OutboxWorker {
     await this.#db.deleteFrom('notify_provider_refs').where('message_id', 'is', null).where('created_at', '<', now - DEV_INBOX_RETENTION_MS).execute();
     if (removed > 0) this.#logger.info({ removed }, 'purged finished notifications past retention');
     return removed;
+  }
+
+  /**
+   * Extends the lease of messages still in hand (a slow SMSC window, a long throttle), so a
+   * live worker never has its own messages taken back and sent twice; only a dead one's lapse.
+   */
+  async #renewLeases(inFlight: number): Promise<void> {
+    const now = this.#now();
+    if (inFlight === 0 || now - this.#lastRenewal < this.#settings.leaseMs / 3) return;
+    this.#lastRenewal = now;
+    await this.#db
+      .updateTable('notify_outbox')
+      .set({ lease_until: now + this.#settings.leaseMs })
+      .where('claimed_by', '=', this.id)
+      .where('status', '=', 'sending')
+      .execute();
   }
 
   async #expireLeases(): Promise<void> {

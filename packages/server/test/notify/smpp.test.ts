@@ -6,7 +6,7 @@ import { createNotifyRuntime, type NotifyRuntime } from '../../src/notify/runtim
 import type { SmppRouteConfig } from '../../src/notify/channels/smpp-connection.ts';
 import { renderText } from '../../src/notify/templates.ts';
 import { TestSmsc } from './smsc.ts';
-import { notifyConfig, smppRoute, waitFor } from './helpers.ts';
+import { FAST_WORKER, notifyConfig, smppRoute, waitFor } from './helpers.ts';
 
 const logger = createLogger(process.env.TEST_LOG ?? 'silent');
 
@@ -31,8 +31,8 @@ describe.each(testDialects())('SMS over SMPP to a loopback SMSC on %s', (dialect
     return s;
   }
 
-  function start(routes: SmppRouteConfig[]): NotifyRuntime {
-    runtime = createNotifyRuntime({ db: database.db, dialect, logger, config: notifyConfig({ sms: 'smpp', smppRoutes: routes }) });
+  function start(routes: SmppRouteConfig[], worker: Partial<typeof FAST_WORKER> = {}): NotifyRuntime {
+    runtime = createNotifyRuntime({ db: database.db, dialect, logger, config: notifyConfig({ sms: 'smpp', smppRoutes: routes, worker: { ...FAST_WORKER, ...worker } }) });
     runtime.start();
     return runtime;
   }
@@ -109,6 +109,20 @@ describe.each(testDialects())('SMS over SMPP to a loopback SMSC on %s', (dialect
     // 23 submits (3 throttled) at 40/s take at least 22 gaps of 25 ms.
     expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(400);
     for (let i = 10; i < times.length; i++) expect(times[i]! - times[i - 10]!).toBeGreaterThanOrEqual(200);
+  });
+
+  it('keeps the lease of messages a slow SMSC holds, so a live worker never sends them twice', async () => {
+    const s = await smsc({ receipt: 'DELIVRD', respondDelayMs: 250 });
+    start([smppRoute('slow', s.port, ['+99890'], { windowSize: 1 })], { leaseMs: 600 });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await otp('+998901234567', String(400000 + i)));
+    await waitFor(async () => {
+      const rows = await database.db.selectFrom('notify_outbox').select('status').where('id', 'in', ids).execute();
+      return rows.every((r) => r.status === 'delivered');
+    }, 15_000, 'all delivered');
+    expect(s.submits).toHaveLength(6);
+    const expired = await database.db.selectFrom('notify_attempts').select('id').where('outcome', '=', 'lease_expired').execute();
+    expect(expired).toEqual([]);
   });
 
   it('sends a long message as concatenated segments and counts delivered only after every part', async () => {

@@ -1,4 +1,4 @@
-import type { Db } from '../platform/db/index.ts';
+import type { Db, Tx } from '../platform/db/index.ts';
 
 /** What a citizen agreed a service may receive, kept until they withdraw it in the portal. */
 export interface Consent {
@@ -39,8 +39,8 @@ export class ConsentRepository {
   }
 
   /** Withdraws consent: the next sign-in to that service asks again. Returns false if there was none. */
-  async withdraw(citizenId: string, clientId: string, now: number): Promise<boolean> {
-    const result = await this.#db
+  async withdraw(citizenId: string, clientId: string, now: number, tx: Db | Tx = this.#db): Promise<boolean> {
+    const result = await tx
       .updateTable('oidc_consents')
       .set({ withdrawn_at: now })
       .where('citizen_id', '=', citizenId)

@@ -3,6 +3,9 @@ import { oidcMigrations } from './migrations.ts';
 import { OidcService, type OidcOptions } from './service.ts';
 import { providerRoutes } from './routes.ts';
 import { authModule, createDeviceAuthenticator } from '../auth/index.ts';
+import { deviceServicesFor } from '../devices/index.ts';
+import { enrollmentDirectory } from '../devices/directory.ts';
+import { recordAudit } from '../audit/audit.ts';
 
 export { OidcService, type OidcOptions } from './service.ts';
 export type { Authenticator, AuthenticationRequest, StartResult, PollResult } from './authenticator.ts';
@@ -32,7 +35,7 @@ export function createOidcModule(options: OidcOptions = {}): TasdiqModule & { se
       const service = serviceFor(context);
       await service.start();
       app.addHook('onClose', () => service.stop());
-      await providerRoutes(app, service);
+      await providerRoutes(app, service, deviceServicesFor(context, { directory: enrollmentDirectory, audit: recordAudit }).authenticator);
     },
     links: (base) => [{ label: 'OpenID Connect discovery', url: `${base}/.well-known/openid-configuration` }],
     async startBackground(context) {

@@ -46,4 +46,12 @@ export const oidcMigrations: ModuleMigration[] = [
         .execute();
     },
   },
+  {
+    name: '202611250930_oidc_durable_subjects',
+    async up(db, { types }) {
+      await db.schema.alterTable('oidc_durable').addColumn('account_id', types.id).execute();
+      await db.schema.alterTable('oidc_durable').addColumn('client_id', types.id).execute();
+      await db.schema.createIndex('oidc_durable_subject_idx').on('oidc_durable').columns(['account_id', 'client_id']).execute();
+    },
+  },
 ];

@@ -19,6 +19,12 @@ export interface OidcStateTable {
   consumed_at: number | null;
 }
 
+/** The durable table also knows whose grant a row is, so withdrawing consent can find them. */
+export interface OidcDurableTable extends OidcStateTable {
+  account_id: string | null;
+  client_id: string | null;
+}
+
 export type OidcStateRow = Selectable<OidcStateTable>;
 
 /** Which expiry bucket each ring slot holds now. */
@@ -66,7 +72,7 @@ declare module '../platform/db/types.ts' {
     oidc_ring_5: OidcStateTable;
     oidc_ring_6: OidcStateTable;
     oidc_ring_7: OidcStateTable;
-    oidc_durable: OidcStateTable;
+    oidc_durable: OidcDurableTable;
     oidc_ring_slots: OidcRingTable;
     oidc_key_rotations: OidcKeyRotationTable;
     oidc_consents: OidcConsentTable;

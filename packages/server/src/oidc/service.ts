@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Provider } from 'oidc-provider';
 import type { AppContext } from '../platform/module.ts';
 import { keyStoreFor } from '../platform/keys/index.ts';
+import { recordAudit } from '../audit/audit.ts';
 import { ClientRegistry } from '../clients/index.ts';
 import { createProviderStorage, type ProviderStorage } from './storage/index.ts';
 import { ProviderKeys, SigningKeyRotatedError } from './keys.ts';
@@ -9,6 +10,9 @@ import { buildProvider, KEY_RETENTION_MS } from './provider.ts';
 import { ConsentRepository } from './consents.ts';
 import { DatabaseCitizenDirectory, type CitizenDirectory } from './citizens.ts';
 import { unavailableAuthenticator, type Authenticator } from './authenticator.ts';
+
+/** Models whose rows belong to a grant. */
+const GRANT_MEMBERS = ['AuthorizationCode', 'AccessToken', 'RefreshToken', 'BackchannelAuthenticationRequest', 'DeviceCode'] as const;
 
 export interface OidcOptions {
   /** Device authentication (per running service); without one, nobody can sign in. */
@@ -90,6 +94,36 @@ export class OidcService {
     });
     this.#provider = provider;
     this.#kids = kids;
+  }
+
+  /**
+   * The citizen withdraws consent for a service: recorded (and audited) at once, and every
+   * grant they gave it is revoked with its codes and tokens, refresh tokens included. The
+   * next sign-in to that service asks again. False when there was no consent.
+   */
+  async withdrawConsent(citizenId: string, clientId: string, actor: { deviceId: string; requestId?: string }): Promise<boolean> {
+    const now = this.context.now();
+    const withdrawn = await this.context.db.transaction().execute(async (tx) => {
+      if (!(await this.consents.withdraw(citizenId, clientId, now, tx))) return false;
+      await recordAudit(
+        tx,
+        {
+          actorType: 'citizen',
+          actorId: citizenId,
+          action: 'oidc.consent_withdrawn',
+          subjectCitizenId: citizenId,
+          details: { clientId, deviceId: actor.deviceId },
+          ...(actor.requestId ? { requestId: actor.requestId } : {}),
+        },
+        now,
+      );
+      return true;
+    });
+    for (const grantId of await this.storage.grantsOf(citizenId, clientId)) {
+      for (const model of GRANT_MEMBERS) await this.storage.adapterFor(model).revokeByGrantId(grantId);
+      await this.storage.adapterFor('Grant').destroy(grantId);
+    }
+    return withdrawn;
   }
 
   /** New signing keys now; old ones stay published until the tokens they signed expire. */

@@ -96,5 +96,24 @@ describe.each(testDialects())('sign-in with a phone, end to end, on %s', (dialec
       phone_number: citizen.phone,
       phone_number_verified: true,
     });
+
+    // In the Tasdiq app the citizen sees the consent and withdraws it: the tokens stop working.
+    const listed = await phone.request<{ items: { clientId: string; name: string; scopes: string[] }[] }>('GET', '/api/v1/device/consents');
+    expect(listed.items).toEqual([expect.objectContaining({ clientId: 'soliq-e2e', scopes: ['openid', 'phone', 'pinfl', 'profile'] })]);
+    expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(true);
+    const withdraw = async () => {
+      const path = '/api/v1/device/consents/soliq-e2e';
+      return fetch(`${baseUrl}${path}`, { method: 'DELETE', headers: await phone.signRequest('DELETE', path, '') });
+    };
+    expect((await withdraw()).status).toBe(204);
+    expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
+    expect((await phone.request<{ items: unknown[] }>('GET', '/api/v1/device/consents')).items).toEqual([]);
+    const again = await withdraw();
+    expect(again.status).toBe(404);
+    expect(((await again.json()) as { code: string }).code).toBe('consent_not_found');
+    const audit = await app.context.db.selectFrom('audit_events').select(['action', 'actor_id']).where('action', '=', 'oidc.consent_withdrawn').execute();
+    expect(audit).toEqual([{ action: 'oidc.consent_withdrawn', actor_id: citizen.citizenId }]);
+    const unsigned = await fetch(`${baseUrl}/api/v1/device/consents`);
+    expect(unsigned.status).toBe(401);
   });
 });

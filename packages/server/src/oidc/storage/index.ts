@@ -16,6 +16,8 @@ export interface ProviderStorage {
   /** Recycles passed ring slots and purges expired durable rows; run on a timer. */
   maintain(): Promise<{ slotsEmptied: number; durableRemoved: number }>;
   readonly ring: ExpiryRing;
+  /** Live grants a citizen gave a client (their tokens hang off them). */
+  grantsOf(accountId: string, clientId: string): Promise<string[]>;
 }
 
 /**
@@ -36,6 +38,17 @@ export function createProviderStorage(options: { db: Db; dialect: Dialect; now: 
         adapters.set(model, adapter);
       }
       return adapter;
+    },
+    async grantsOf(accountId, clientId) {
+      const rows = await db
+        .selectFrom('oidc_durable')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('client_id', '=', clientId)
+        .where('model', '=', 'Grant')
+        .where('expires_at', '>', now())
+        .execute();
+      return rows.map((r) => r.id);
     },
     async maintain() {
       const slotsEmptied = await ring.advance();

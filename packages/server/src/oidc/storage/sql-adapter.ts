@@ -8,6 +8,15 @@ const ALL_TABLES: readonly StateTable[] = [...RING_TABLES, 'oidc_durable'];
 /** Rows without an expiry are kept ten years: oidc-provider gives one to everything we store. */
 const NO_EXPIRY_MS = 10 * 365 * 86_400_000;
 
+/** Grants are looked up by citizen and client when a citizen withdraws consent. */
+function subjectOf(model: string, payload: AdapterPayload): { account_id: string | null; client_id: string | null } {
+  if (model !== 'Grant') return { account_id: null, client_id: null };
+  return {
+    account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
+    client_id: typeof payload.clientId === 'string' ? payload.clientId : null,
+  };
+}
+
 function toPayload(row: Pick<OidcStateRow, 'payload' | 'consumed_at'>): AdapterPayload {
   const payload = JSON.parse(row.payload) as AdapterPayload;
   if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
@@ -45,7 +54,7 @@ export class SqlAdapter implements ProviderAdapter {
     const write = async (db: Db) => {
       await db
         .insertInto(target)
-        .values(row)
+        .values(target === 'oidc_durable' ? { ...row, ...subjectOf(this.#model, payload) } : row)
         .onConflict((oc) =>
           oc.columns(['model', 'id']).doUpdateSet({ payload: row.payload, grant_id: row.grant_id, uid: row.uid, expires_at: row.expires_at }),
         )

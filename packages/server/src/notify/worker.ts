@@ -139,34 +139,31 @@ export class OutboxWorker {
       const room = this.#settings.batchSize - inFlight.size;
       let claimed = 0;
       try {
+        // Asked every pass, busy or not: on SQLite the lease must not lapse while this
+        // worker is full, or a second process would start delivering beside it.
+        const leader = await this.holdsLease();
         await this.#renewLeases(inFlight.size);
-      } catch (error) {
-        this.#logger.error({ err: error }, 'renewing leases failed');
-      }
-      if (room >= half) {
-        try {
-          if (await this.holdsLease()) {
-            if (this.#now() - this.#lastPurge > PURGE_EVERY_MS) {
-              this.#lastPurge = this.#now();
-              await this.purge();
-            }
-            await this.#expireLeases();
-            const batch = await this.#claim(room);
-            claimed = batch.length;
-            this.counters.claimed += claimed;
-            for (const message of batch) {
-              const task: Promise<void> = this.#process(message)
-                .catch((error: unknown) => this.#logger.error({ err: error, messageId: message.id }, 'recording an outcome failed; the lease will requeue it'))
-                .finally(() => {
-                  inFlight.delete(task);
-                  if (inFlight.size <= this.#settings.batchSize - half) this.#wake?.();
-                });
-              inFlight.add(task);
-            }
+        if (leader && room >= half) {
+          if (this.#now() - this.#lastPurge > PURGE_EVERY_MS) {
+            this.#lastPurge = this.#now();
+            await this.purge();
           }
-        } catch (error) {
-          this.#logger.error({ err: error }, 'outbox pass failed');
+          await this.#expireLeases();
+          const batch = await this.#claim(room);
+          claimed = batch.length;
+          this.counters.claimed += claimed;
+          for (const message of batch) {
+            const task: Promise<void> = this.#process(message)
+              .catch((error: unknown) => this.#logger.error({ err: error, messageId: message.id }, 'recording an outcome failed; the lease will requeue it'))
+              .finally(() => {
+                inFlight.delete(task);
+                if (inFlight.size <= this.#settings.batchSize - half) this.#wake?.();
+              });
+            inFlight.add(task);
+          }
         }
+      } catch (error) {
+        this.#logger.error({ err: error }, 'outbox pass failed');
       }
       if (this.#stopped) break;
       if ((claimed === 0 || claimed < room) && !this.#kicked) {

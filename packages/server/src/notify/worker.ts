@@ -451,12 +451,15 @@ export class OutboxWorker {
 
   /** Marks a message failed for good and, in the same transaction, enqueues its fallback. */
   async #fail(tx: Tx, message: OutboxMessage, reason: string, now: number): Promise<void> {
-    await tx
+    // Fenced: only the claim this worker holds, or a message requeued and not yet reclaimed,
+    // so a worker whose lease lapsed cannot fail a message another worker is sending.
+    const updated = await tx
       .updateTable('notify_outbox')
       .set({ status: 'failed', claimed_by: null, lease_until: null, last_error: reason.slice(0, 500), params: '{}', fallback: null, updated_at: now })
       .where('id', '=', message.id)
-      .execute();
-    if (!message.fallback) return;
+      .where((eb) => eb.or([eb.and([eb('status', '=', 'sending'), eb('claimed_by', '=', this.id)]), eb('status', '=', 'queued')]))
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0 || !message.fallback) return;
     const fallback = JSON.parse(message.fallback) as NotificationFallback;
     const params = (fallback.params ?? JSON.parse(message.params)) as Record<string, string | number>;
     const { id } = await enqueueNotification(

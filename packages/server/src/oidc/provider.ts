@@ -59,6 +59,8 @@ export interface ProviderDependencies {
   /** CIBA: how often to ask the authenticator whether the phone has answered. */
   readonly cibaPollIntervalMs?: number;
   readonly outboundFetch?: typeof fetch;
+  /** Aborted when the service stops: pending CIBA requests stop being followed. */
+  readonly signal?: AbortSignal;
 }
 
 /** The Koa context members the page renderers use. */
@@ -295,10 +297,10 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     const interval = deps.cibaPollIntervalMs ?? 1000;
     const deadline = Date.now() + TTL.BackchannelAuthenticationRequest * 1000;
     try {
-      while (Date.now() < deadline) {
+      while (Date.now() < deadline && !deps.signal?.aborted) {
         const result = await authenticator.poll(attemptId);
         if (result.status === 'pending') {
-          await new Promise((resolve) => setTimeout(resolve, interval));
+          await new Promise((resolve) => setTimeout(resolve, interval).unref());
           continue;
         }
         if (result.status !== 'approved') {

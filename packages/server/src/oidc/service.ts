@@ -41,6 +41,7 @@ export class OidcService {
   readonly #options: OidcOptions;
   readonly #redis: Redis | undefined;
   #provider: Provider | undefined;
+  readonly #stopping = new AbortController();
   #kids = '';
 
   constructor(context: AppContext, options: OidcOptions = {}) {
@@ -87,6 +88,7 @@ export class OidcService {
       logger: this.context.logger,
       ...(this.#options.cibaPollIntervalMs ? { cibaPollIntervalMs: this.#options.cibaPollIntervalMs } : {}),
       ...(this.#options.outboundFetch ? { outboundFetch: this.#options.outboundFetch } : {}),
+      signal: this.#stopping.signal,
     });
     provider.on('server_error', (_ctx, error) => {
       if (error instanceof SigningKeyRotatedError) void this.reload();
@@ -141,6 +143,7 @@ export class OidcService {
   }
 
   async stop(): Promise<void> {
+    this.#stopping.abort();
     this.#redis?.disconnect();
   }
 }

@@ -230,5 +230,11 @@ describe.each(testDialects())('protocol refusals on %s', (dialect) => {
     expect(html).toContain('aria-invalid="true"');
     const extra = await browser.post(new URL(`${path}/start`, t.baseUrl), { hint: '+998901234567', admin: '1' });
     expect(extra.status).toBe(400);
+
+    // One sign-in cannot be used to hammer the phone step: 20 tries a minute, then a problem.
+    let last: Response | undefined;
+    for (let i = 0; i < 20; i++) last = await browser.post(new URL(`${path}/start`, t.baseUrl), { hint: 'x' });
+    expect(last!.status).toBe(429);
+    expect(((await last!.json()) as { code: string }).code).toBe('rate_limited');
   });
 });

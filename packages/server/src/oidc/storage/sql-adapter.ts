@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../../platform/db/index.ts';
 import { RING_TABLES, type OidcStateRow, type RingTableName } from '../schema.ts';
 import type { ExpiryRing } from './ring.ts';
@@ -30,6 +31,12 @@ export class SqlAdapter implements ProviderAdapter {
   readonly #ring: ExpiryRing;
   readonly #now: () => number;
   readonly #tables: readonly StateTable[];
+  /**
+   * Which table a row was last seen in, so consuming or destroying it is one statement, not
+   * one per ring table. A stale entry (another instance moved the row) only costs the
+   * fallback over every table.
+   */
+  readonly #location = new Map<string, StateTable>();
 
   constructor(model: string, db: Db, ring: ExpiryRing, now: () => number) {
     this.#model = model;
@@ -60,6 +67,7 @@ export class SqlAdapter implements ProviderAdapter {
         )
         .execute();
     };
+    this.#remember(id, target);
     if (!RESAVED_MODELS.has(this.#model)) return write(this.#db);
     // A re-saved row may have moved to another bucket; it must live in exactly one table.
     await this.#db.transaction().execute(async (tx) => {
@@ -76,7 +84,7 @@ export class SqlAdapter implements ProviderAdapter {
     const probe = (table: StateTable) =>
       this.#db
         .selectFrom(table)
-        .select(['payload', 'consumed_at'])
+        .select(['payload', 'consumed_at', sql.lit(table).as('location')])
         .where('model', '=', this.#model)
         .where('id', '=', id)
         .where('expires_at', '>', now);
@@ -84,7 +92,21 @@ export class SqlAdapter implements ProviderAdapter {
     let query = probe(first!);
     for (const table of rest) query = query.unionAll(probe(table));
     const row = await query.executeTakeFirst();
-    return row ? toPayload(row) : undefined;
+    if (!row) return undefined;
+    this.#remember(id, row.location as StateTable);
+    return toPayload(row);
+  }
+
+  #remember(id: string, table: StateTable): void {
+    if (this.#tables.length === 1) return;
+    if (this.#location.size >= 10_000) this.#location.delete(this.#location.keys().next().value!);
+    this.#location.set(id, table);
+  }
+
+  /** The last known table first, then every other one. */
+  #candidates(id: string): StateTable[] {
+    const known = this.#location.get(id);
+    return known ? [known, ...this.#tables.filter((t) => t !== known)] : [...this.#tables];
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -105,7 +127,7 @@ export class SqlAdapter implements ProviderAdapter {
 
   async consume(id: string): Promise<void> {
     const at = this.#now();
-    for (const table of this.#tables) {
+    for (const table of this.#candidates(id)) {
       const result = await this.#db
         .updateTable(table)
         .set({ consumed_at: at })
@@ -117,6 +139,13 @@ export class SqlAdapter implements ProviderAdapter {
   }
 
   async destroy(id: string): Promise<void> {
+    const known = this.#location.get(id);
+    this.#location.delete(id);
+    if (known) {
+      // Rows of models saved once live in one table; re-saved ones are moved, never copied.
+      const result = await this.#db.deleteFrom(known).where('model', '=', this.#model).where('id', '=', id).executeTakeFirst();
+      if (Number(result.numDeletedRows) > 0) return;
+    }
     for (const table of this.#tables) {
       await this.#db.deleteFrom(table).where('model', '=', this.#model).where('id', '=', id).execute();
     }

@@ -48,18 +48,28 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     const device = await server.app.context.db.selectFrom('devices').selectAll().where('citizen_id', '=', citizen.citizenId).executeTakeFirstOrThrow();
     expect(device.status).toBe('active');
 
-    // The relying service (a sign-in page) starts the session and shows its code.
-    const rp = new SessionClient(server.url);
-    const started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl, reason: 'Shaxsiy kabinetga kirish' });
+    // On the computer: the service's sign-in page starts the session and shows its code.
+    const signin = await context.newPage();
+    const signinErrors = collectPageErrors(signin);
+    await signin.goto(`${server.url}/auth/signin`);
+    await signin.getByLabel('Telefon raqami yoki JShShIR').fill(citizen.pinfl);
+    await signin.getByRole('button', { name: 'Kirish' }).click();
+    await expect.poll(() => signin.locator('#vc').textContent(), { timeout: 10_000 }).toMatch(/^\d{4}$/);
+    const shown = (await signin.locator('#vc').textContent())!;
+
+    // On the phone: the request, and the same code among three.
     await expect.poll(() => page.getByRole('heading', { name: "Yangi so'rov" }).isVisible(), { timeout: 10_000 }).toBe(true);
-    expect(await page.getByText("my.gov.uz kirishni tasdiqlashni so'ramoqda").isVisible()).toBe(true);
+    expect(await page.getByText("Tasdiq demo kirishni tasdiqlashni so'ramoqda").isVisible()).toBe(true);
     const choices = await page.getByRole('group', { name: 'Boshqa ekrandagi kodni tanlang' }).getByRole('button').allTextContents();
     expect(choices).toHaveLength(4); // three codes and "refuse"
-    expect(choices).toContain(started.verificationCode);
-    await page.getByRole('button', { name: started.verificationCode!, exact: true }).click();
+    expect(choices).toContain(shown);
+    await page.getByRole('button', { name: shown, exact: true }).click();
     await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 10_000 }).toBe('Tasdiqlandi');
-    expect(await rp.result(started, 5000)).toMatchObject({ result: 'OK', subject: { pinfl: citizen.pinfl } });
+    await expect.poll(() => signin.getByRole('status').textContent(), { timeout: 10_000 }).toBe('Kirdingiz (ishonch darajasi: high)');
     expect(await page.getByRole('list', { name: 'Tarix' }).textContent()).toContain('tasdiqlandi');
+    expect(signinErrors).toEqual([]);
+    await signin.close();
+    const rp = new SessionClient(server.url);
 
     // A wrong pick cancels the request, and the app says so.
     const second = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });

@@ -269,13 +269,15 @@ export class AuthService {
       assurance: null,
     };
     const hasSubject = input.pinfl !== undefined || input.phone !== undefined;
-    const history = citizenId ? await this.#recent(citizenId, now) : [];
+    // Independent reads, issued together: on PostgreSQL they run on separate connections.
+    const [history, binding, activeDevice] = citizenId
+      ? await Promise.all([this.#recent(citizenId, now), this.#deps.directory.activeBinding(this.#db, citizenId), this.#activeDevice(this.#db, citizenId)])
+      : [[], undefined, undefined];
     if (citizenId) await this.#checkCooldown(citizenId, now, history);
     // The active binding: none while the enrollment is suspended or revoked. A device counts
     // only under the binding it was activated with; one left over from a replaced binding is
     // revoked here, should the enrollment module not have done it.
-    const binding = citizenId ? await this.#deps.directory.activeBinding(this.#db, citizenId) : undefined;
-    let device = citizenId ? await this.#activeDevice(this.#db, citizenId) : undefined;
+    let device = activeDevice;
     if (device && device.binding_id !== binding?.bindingId && binding) {
       await this.#db.transaction().execute((tx) => revokeDevices(tx, { citizenId: device!.citizen_id, deviceId: device!.id }, 'binding_revoked', now));
       device = undefined;

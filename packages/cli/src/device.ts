@@ -13,6 +13,7 @@ a real app keeps them in the platform key store.
 
 Actions:
   activate --code CODE --server URL [--label TEXT]   activate with an operator's activation code
+  activate --code 'tasdiq://activate?code=...&server=...'   or with the URI in the operator's QR
   approve  [--code NNNN] [--refuse] [--wait SECONDS] confirm (or refuse) the pending request; without
                                                      --code the simulator picks the right code itself
   link     --qr TEXT [--refuse]                      scan a device-link QR and confirm it
@@ -83,9 +84,12 @@ export const deviceCommand: Command = {
     try {
       switch (action) {
         case 'activate': {
-          if (!values.code || !values.server) throw new UsageError('activate needs --code and --server');
-          const server = values.server.replace(/\/+$/, '');
-          const device = await DeviceClient.activate(server, values.code.replaceAll(/[\s-]/g, ''), { extractable: true, ...(values.label ? { label: values.label } : {}) });
+          // The operator's QR holds tasdiq://activate?code=...&server=...; either form is accepted.
+          const uri = values.code?.startsWith('tasdiq://') ? new URL(values.code) : undefined;
+          const code = uri?.searchParams.get('code') ?? values.code;
+          const server = (values.server ?? uri?.searchParams.get('server') ?? '').replace(/\/+$/, '');
+          if (!code || !server) throw new UsageError('activate needs --code and --server (or --code with the tasdiq://activate URI)');
+          const device = await DeviceClient.activate(server, code.replaceAll(/[\s-]/g, ''), { extractable: true, ...(values.label ? { label: values.label } : {}) });
           await save(statePath, device);
           console.log(`activated device ${device.deviceId}; state saved to ${statePath}`);
           return 0;

@@ -53,6 +53,12 @@ describe('tasdiq device (simulator)', () => {
     expect(wrong.stderr).toContain('auth_wrong_verification_code');
     expect((await rp.result(second)).result).toBe('WRONG_VC');
 
+    // the operator's QR carries a URI naming the code and the server
+    const other = await enrollCitizen(app.context.db, app.url, app.clock);
+    const uri = `tasdiq://activate?code=${encodeURIComponent(await other.activationCode())}&server=${encodeURIComponent(app.url)}`;
+    const byUri = await tasdiq('device', 'activate', '--code', uri, '--state', join(dir, 'second.json'));
+    expect(byUri.stdout).toMatch(/activated device dev_/);
+
     const status = await tasdiq('device', 'status', '--state', state);
     expect(JSON.parse(status.stdout)).toMatchObject({ status: 'active' });
     const usage = await tasdiq('device', 'approve', '--state', join(dir, 'missing.json'));

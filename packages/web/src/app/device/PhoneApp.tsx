@@ -9,6 +9,13 @@ const POLL_MS = 1500;
 
 type Phone = { readonly client: DeviceClient; readonly credentialId: string };
 
+/** The code as typed ("7KQM 2XPA ...") or as the operator's QR carries it (tasdiq://activate?code=...). */
+export function activationCodeOf(input: string): string {
+  const text = input.trim();
+  const fromUri = text.startsWith('tasdiq://') ? new URL(text).searchParams.get('code') : null;
+  return (fromUri ?? text).replaceAll(/[\s-]/g, '').toUpperCase();
+}
+
 function reasonOf(error: unknown): string {
   return error instanceof TasdiqApiError ? error.code : error instanceof Error ? error.message : String(error);
 }
@@ -65,7 +72,7 @@ export function PhoneApp() {
     setBusy(true);
     setNotice(null);
     try {
-      const client = await DeviceClient.activate(location.origin, code.replaceAll(/[\s-]/g, '').toUpperCase(), { label: navigator.userAgent.slice(0, 64) });
+      const client = await DeviceClient.activate(location.origin, activationCodeOf(code), { label: navigator.userAgent.slice(0, 64) });
       const credentialId = await createUserVerification(client.deviceId);
       const next = { client, credentialId };
       await persist(next);

@@ -79,6 +79,18 @@ describe.each(testDialects())('database key store on %s', (dialect) => {
     await expect(wrong.sign('ca', Buffer.from('x'))).rejects.toThrow(/master key .* is not the one it was stored with/);
   });
 
+  it("picks up another instance's rotation once its cached key is a minute old", async () => {
+    let clock = 1_000_000;
+    const a = new DbKeyStore(database.db, masterKey, () => clock);
+    const b = new DbKeyStore(database.db, masterKey, () => clock);
+    await a.getOrCreateSigningKey('tokens', 'ES256');
+    expect((await a.sign('tokens', Buffer.from('x'))).kid).toBe('tokens.v1');
+    await b.rotate('tokens');
+    expect((await a.sign('tokens', Buffer.from('x'))).kid).toBe('tokens.v1');
+    clock += 61_000;
+    expect((await a.sign('tokens', Buffer.from('x'))).kid).toBe('tokens.v2');
+  });
+
   it('rotates: the new key signs, old public keys stay listed until retired', async () => {
     const store = new DbKeyStore(database.db, masterKey);
     const v1 = await store.getOrCreateSigningKey('tokens', 'ES256');

@@ -5,8 +5,11 @@ import { KeyStoreError, type KeyAlgorithm, type KeyStore, type PublicJwk } from 
 import './schema.ts';
 
 const KEY_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** How long a current key is used before asking the database again (another instance may have rotated). */
+export const CURRENT_KEY_TTL_MS = 60_000;
 
 interface LoadedKey {
+  readonly loadedAt: number;
   readonly kid: string;
   readonly alg: KeyAlgorithm;
   readonly privateKey: KeyObject;
@@ -129,11 +132,16 @@ export class DbKeyStore implements KeyStore {
   async #load(name: string, refresh = false): Promise<LoadedKey | undefined> {
     if (!KEY_NAME.test(name)) throw new KeyStoreError(`bad key name ${JSON.stringify(name)}`);
     const cached = this.#current.get(name);
-    if (cached && !refresh) return cached;
+    if (cached && !refresh && this.#now() - cached.loadedAt < CURRENT_KEY_TTL_MS) return cached;
     const row = await this.#latestRow(name);
     if (!row) return undefined;
+    if (cached?.kid === row.kid) {
+      const renewed = { ...cached, loadedAt: this.#now() };
+      this.#current.set(name, renewed);
+      return renewed;
+    }
     const privateKey = createPrivateKey({ key: openPrivateKey(this.#masterKey, row.kid, row.private_key), format: 'der', type: 'pkcs8' });
-    const loaded: LoadedKey = { kid: row.kid, alg: row.alg as KeyAlgorithm, privateKey, jwk: JSON.parse(row.public_jwk) as PublicJwk };
+    const loaded: LoadedKey = { loadedAt: this.#now(), kid: row.kid, alg: row.alg as KeyAlgorithm, privateKey, jwk: JSON.parse(row.public_jwk) as PublicJwk };
     this.#current.set(name, loaded);
     return loaded;
   }

@@ -31,5 +31,10 @@ export function loadMasterKey(options: { env?: NodeJS.ProcessEnv; dataDir: strin
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  return decode(readFileSync(path, 'utf8'), path);
+  // Another process may have created the file an instant ago and not yet written it.
+  for (let attempt = 0; ; attempt++) {
+    const text = readFileSync(path, 'utf8');
+    if (text.trim() !== '' || attempt >= 20) return decode(text, path);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
 }

@@ -1,14 +1,16 @@
 import type { TasdiqModule } from '../platform/module.ts';
 import { clientMigrations } from './migrations.ts';
+import { clientRoutes } from './routes.ts';
 
-export { ClientRegistry } from './registry.ts';
+export { ClientRegistry, type RegistryActor } from './registry.ts';
 export { ClientErrors } from './errors.ts';
 export { validateRegistration, type ClientRegistration } from './validation.ts';
 export type { RelyingParty } from './repository.ts';
 export { SCOPES, ACR_VALUES, acrRank, type Scope, type AcrValue } from './vocabulary.ts';
 
-/** The relying-party registry. Admin routes come with the console; the CLI registers today. */
+/** The relying-party registry: `tasdiq client ...` and the admin console's API. */
 export const clientsModule: TasdiqModule = {
   name: 'clients',
   migrations: clientMigrations,
+  routes: clientRoutes,
 };

@@ -1,4 +1,4 @@
-import type { Db } from '../platform/db/index.ts';
+import type { Db, Tx } from '../platform/db/index.ts';
 import type { Translations } from '../platform/i18n.ts';
 import type { CibaMode, ClientStatus, RelyingPartyRow, SubjectType, TokenAuthMethod } from './schema.ts';
 import type { ClientRegistration } from './validation.ts';
@@ -53,8 +53,8 @@ function parse(row: RelyingPartyRow): RelyingParty {
 }
 
 export class RelyingPartyRepository {
-  readonly #db: Db;
-  constructor(db: Db) {
+  readonly #db: Db | Tx;
+  constructor(db: Db | Tx) {
     this.#db = db;
   }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig, openDatabase, migrateToLatest, allMigrations, ClientRegistry, type RelyingParty } from '@tasdiq/server';
+import { loadConfig, openDatabase, migrateToLatest, allMigrations, ClientRegistry, rotateProviderKeys, type RelyingParty } from '@tasdiq/server';
 import { UsageError, type Command } from './commands.ts';
 
 const USAGE = [
@@ -88,6 +88,26 @@ export const clientCommand: Command = {
         return 1;
       }
       throw error;
+    } finally {
+      await database.close();
+    }
+  },
+};
+
+export const oidcCommand: Command = {
+  name: 'oidc',
+  summary: 'OpenID provider upkeep: rotate the token signing keys',
+  usage: 'tasdiq oidc rotate-keys [--config FILE]',
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, options: { config: { type: 'string' } }, allowPositionals: true, strict: true });
+    if (positionals[0] !== 'rotate-keys' || positionals.length !== 1) throw new UsageError('Usage: tasdiq oidc rotate-keys [--config FILE]');
+    const config = loadConfig(process.env, {}, values.config);
+    const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      await migrateToLatest(database.db as never, database.dialect, allMigrations());
+      const kids = await rotateProviderKeys(database, config.dataDir);
+      console.log(`new signing keys: ${kids.join(', ')} (running services switch within a minute; old keys stay published until their tokens expire)`);
+      return 0;
     } finally {
       await database.close();
     }

@@ -3,12 +3,12 @@ import { UsageError, type Command } from './commands.ts';
 import { serveCommand } from './serve.ts';
 import { migrateCommand } from './migrate.ts';
 import { deviceCommand } from './device.ts';
-import { clientCommand } from './client.ts';
+import { clientCommand, oidcCommand } from './client.ts';
 import { workerCommand } from './worker.ts';
 import { operatorCommand } from './operator.ts';
 
 /** Every sub-command; admin commands of later modules are added here. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, clientCommand, workerCommand, operatorCommand, deviceCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, clientCommand, oidcCommand, workerCommand, operatorCommand, deviceCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -8,3 +8,4 @@ export { createLogger } from './platform/logger.ts';
 export { ClientRegistry, type RelyingParty } from './clients/index.ts';
 export { createNotifyRuntime, loadNotifyConfig } from './notify/index.ts';
 export { inviteOperator, OPERATOR_ROLES, type OperatorRole } from './enrollment/index.ts';
+export { rotateProviderKeys } from './oidc/index.ts';

@@ -2,6 +2,9 @@ import type { AppContext, TasdiqModule } from '../platform/module.ts';
 import { oidcMigrations } from './migrations.ts';
 import { OidcService, type OidcOptions } from './service.ts';
 import { providerRoutes } from './routes.ts';
+import { ProviderKeys } from './keys.ts';
+import { DbKeyStore, loadMasterKey } from '../platform/keys/index.ts';
+import type { DatabaseHandle } from '../platform/db/index.ts';
 import { authModule, createDeviceAuthenticator } from '../auth/index.ts';
 import { deviceServicesFor } from '../devices/index.ts';
 import { enrollmentDirectory } from '../devices/directory.ts';
@@ -12,6 +15,17 @@ export type { Authenticator, AuthenticationRequest, StartResult, PollResult } fr
 export type { CitizenDirectory, CitizenClaims } from './citizens.ts';
 export { ConsentRepository, type Consent } from './consents.ts';
 export { OIDC_ROUTES } from './provider.ts';
+
+/**
+ * Rotates the provider's signing keys from outside a running service (`tasdiq oidc
+ * rotate-keys`). Running instances pick the new keys up within a minute; old keys stay
+ * published until the tokens they signed have expired. Returns the new current key ids.
+ */
+export async function rotateProviderKeys(database: DatabaseHandle, dataDir: string): Promise<string[]> {
+  const keys = new ProviderKeys(new DbKeyStore(database.db, loadMasterKey({ dataDir })), database.db, Date.now);
+  await keys.rotate();
+  return (await keys.signingKeys()).filter((k) => k.current).map((k) => k.kid);
+}
 
 /** How often expired state is dropped, old keys retired and other instances' rotations picked up. */
 const MAINTENANCE_MS = 60_000;

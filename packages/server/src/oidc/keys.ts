@@ -28,6 +28,11 @@ class KeyStoreSigningKey extends ExternalSigningKey {
   readonly #store: KeyStore;
   readonly #name: string;
   readonly #current: boolean;
+
+  /** Whether this key signs now (older ones are only published). */
+  get current(): boolean {
+    return this.#current;
+  }
   readonly #publicKey: KeyObject;
 
   constructor(store: KeyStore, name: string, jwk: PublicJwk, current: boolean) {
@@ -65,9 +70,9 @@ export class ProviderKeys {
   }
 
   /** Current keys first (oidc-provider signs with the first key of an algorithm), then older ones. */
-  async signingKeys(): Promise<ExternalSigningKey[]> {
-    const current: ExternalSigningKey[] = [];
-    const older: ExternalSigningKey[] = [];
+  async signingKeys(): Promise<KeyStoreSigningKey[]> {
+    const current: KeyStoreSigningKey[] = [];
+    const older: KeyStoreSigningKey[] = [];
     for (const { name, alg } of SIGNING_KEYS) {
       const head = await this.#store.getOrCreateSigningKey(name, alg);
       for (const jwk of await this.#store.listPublicJwks(name)) {

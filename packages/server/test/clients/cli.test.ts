@@ -41,3 +41,13 @@ describe('tasdiq client', () => {
     expect(tasdiq('client', 'register').status).toBe(2);
   });
 });
+
+describe('tasdiq oidc rotate-keys', () => {
+  it('rotates both signing keys and says which are current', () => {
+    const first = tasdiq('oidc', 'rotate-keys');
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/new signing keys: oidc-es256\.v2, oidc-eddsa\.v2/);
+    expect(tasdiq('oidc', 'rotate-keys').stdout).toMatch(/oidc-es256\.v3, oidc-eddsa\.v3/);
+    expect(tasdiq('oidc', 'spin').status).toBe(2);
+  });
+});

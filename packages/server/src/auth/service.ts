@@ -3,7 +3,7 @@ import type { Db, Tx } from '../platform/db/index.ts';
 import { isUniqueViolation } from '../platform/db/index.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import type { Locale } from '../platform/i18n.ts';
-import { enqueueNotification, getNotificationsByCorrelation } from '../notify/outbox.ts';
+import { enqueueNotification } from '../notify/outbox.ts';
 import { normalizePhone } from '../identity/phone.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
 import type { DeviceDependencies } from '../devices/ports.ts';
@@ -365,10 +365,18 @@ export class AuthService {
       .orderBy('created_at')
       .limit(limit)
       .execute();
+    if (pending.length === 0) return 0;
+    // One read of the outbox for the whole batch (its correlation index), not one per session.
+    const messages = await this.#db
+      .selectFrom('notify_outbox')
+      .select(['correlation_id', 'status'])
+      .where('correlation_id', 'in', pending.map((p) => p.id))
+      .execute();
+    const statuses = Map.groupBy(messages, (m) => m.correlation_id!);
     let n = 0;
     for (const session of pending) {
-      const messages = await getNotificationsByCorrelation(this.#db, session.id);
-      if (messages.length > 0 && messages.every((m) => m.status === 'failed') && (await this.finish(session, 'DELIVERY_FAILED', { type: 'system', id: 'notify' }))) n++;
+      const mine = statuses.get(session.id) ?? [];
+      if (mine.length > 0 && mine.every((m) => m.status === 'failed') && (await this.finish(session, 'DELIVERY_FAILED', { type: 'system', id: 'notify' }))) n++;
     }
     return n;
   }

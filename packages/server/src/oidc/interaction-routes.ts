@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import QRCode from 'qrcode';
-import type { InteractionDetails } from 'oidc-provider';
+import { errors, type InteractionDetails } from 'oidc-provider';
 import { isLocale, type Locale } from '../platform/i18n.ts';
 import type { RelyingParty } from '../clients/index.ts';
 import { ApiError } from '../platform/errors.ts';
@@ -70,13 +70,16 @@ export async function interactionRoutes(app: FastifyInstance, oidc: OidcService)
   );
 
   async function details(request: FastifyRequest, reply: FastifyReply): Promise<InteractionDetails> {
+    let found: InteractionDetails;
     try {
-      const found = await oidc.provider.interactionDetails(request.raw, reply.raw);
-      if (found.uid !== (request.params as { uid: string }).uid) throw new Error('uid mismatch');
-      return found;
-    } catch {
-      throw new ApiError(OidcErrors.signin_not_found);
+      found = await oidc.provider.interactionDetails(request.raw, reply.raw);
+    } catch (error) {
+      // No interaction cookie, or it expired: the citizen must start again from the service.
+      if (error instanceof errors.OIDCProviderError) throw new ApiError(OidcErrors.signin_not_found);
+      throw error;
     }
+    if (found.uid !== (request.params as { uid: string }).uid) throw new ApiError(OidcErrors.signin_not_found);
+    return found;
   }
 
   async function finish(request: FastifyRequest, reply: FastifyReply, result: Record<string, unknown>): Promise<FastifyReply> {

@@ -178,7 +178,7 @@ describe.each(testDialects())('enrollment flow on %s', (dialect) => {
       call(app, operator, 'POST', `/api/v1/citizens/${b}/phone-binding/confirm`, { bindingId: startB.json().binding.id, code: codeB }),
     ]);
     const statuses = [confirmA.statusCode, confirmB.statusCode].sort();
-    expect(statuses).toEqual([200, 409]);
+    expect(statuses, JSON.stringify([confirmA.json(), confirmB.json()])).toEqual([200, 409]);
     expect([confirmA, confirmB].find((r) => r.statusCode === 409)!.json().code).toBe('phone_already_bound');
     const active = await app.context.db.selectFrom('phone_bindings').select('citizen_id').where('active_phone', '=', '+998888000008').execute();
     expect(active).toHaveLength(1);

@@ -97,7 +97,8 @@ export async function smsCodeFor(app: TestApp, notificationId: string): Promise<
   if (code) return code;
   for (let i = 0; i < 50; i++) {
     const inbox = await app.http.inject({ method: 'GET', url: `/api/v1/dev/messages?recipient=${encodeURIComponent(row.recipient)}` });
-    const text = (inbox.json().items as { kind: string; text: string }[] | undefined)?.find((m) => m.kind === 'enrollment.binding_code')?.text;
+    // Match this very message: two citizens' codes may be on their way to one phone.
+    const text = (inbox.json().items as { id: string; text: string }[] | undefined)?.find((m) => m.id === notificationId)?.text;
     const match = text?.match(/\b\d{6}\b/);
     if (match) return match[0];
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,3 +1,4 @@
+import { consoleBaseUrl } from './console-url.ts';
 import type { TasdiqModule } from '../platform/module.ts';
 import { registryFromEnvironment } from '../identity/registry/index.ts';
 import type { PopulationRegistry } from '../identity/registry/types.ts';
@@ -31,7 +32,9 @@ export function createEnrollmentModule(options: { registry?: PopulationRegistry 
       await enrollmentRoutes(app, context, registry);
     },
     links: (base) => [
-      { label: 'Operator console (create an admin: npx tasdiq operator create-admin --name "..." --office psc-tk-01)', url: `${base}/console/` },
+      // Passkeys need a domain name, not an IP address, so the console is opened at localhost.
+      { label: 'Operator console (passkeys)', url: `${consoleBaseUrl(base)}/console/` },
+      { label: 'First admin: npx tasdiq operator create-admin --name "Your Name" --office psc-tk-01', url: '(prints a one-time link)' },
     ],
   };
 }

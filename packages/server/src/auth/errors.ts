@@ -1,6 +1,15 @@
 import { defineErrors } from '../platform/errors.ts';
 
 export const AuthErrors = defineErrors({
+  auth_enrollment_suspended: {
+    status: 403,
+    title: {
+      'uz-Latn': "Ro'yxatdan o'tish to'xtatilgan: so'rovni tasdiqlab bo'lmaydi",
+      'uz-Cyrl': 'Рўйхатдан ўтиш тўхтатилган: сўровни тасдиқлаб бўлмайди',
+      ru: 'Регистрация приостановлена: запрос нельзя подтвердить',
+      en: 'The enrollment is suspended: the request cannot be confirmed',
+    },
+  },
   auth_subject_required: {
     status: 400,
     title: {

@@ -455,6 +455,9 @@ export class AuthService {
     }
     const key = this.#publicKey(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key);
     if (!verifyP256(key, session.signing_input!, input.signature)) throw new ApiError(AuthErrors.auth_signature_invalid);
+    // A suspension keeps the device (a resume brings it back) but no request may be confirmed
+    // meanwhile, including one that was already on the phone when the operator suspended.
+    if ((await this.#deps.directory.activeBinding(this.#db, device.citizen_id))?.bindingId !== device.binding_id) throw new ApiError(AuthErrors.auth_enrollment_suspended);
     const jws = `${session.signing_input}.${input.signature}`;
     const assurance: Assurance = device.assurance === 'in_person' ? 'high' : 'substantial';
     const completedAt = this.#now();

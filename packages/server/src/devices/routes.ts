@@ -6,6 +6,7 @@ import { installDeviceProtocol } from './protocol.ts';
 import { revokeDevices, type DeviceService } from './service.ts';
 import type { DeviceDependencies } from './ports.ts';
 import { registerPushTarget, type PushTargetInput } from '../notify/push-targets.ts';
+import { citizenOfficeHistory } from '../enrollment/citizen-offices.ts';
 
 const b64url = { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } as const;
 
@@ -47,6 +48,14 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
       const d = request.device!;
       return { deviceId: d.id, status: d.status, counter: d.counter, assurance: d.assurance, label: d.label, createdAt: d.created_at, certificatesNotAfter: d.cert_not_after };
     });
+
+    /**
+     * Which offices enrolled or changed the citizen (issue 3), for the app's history screen.
+     * Signed like every device call: the citizen is the device's, never a parameter.
+     */
+    app.get('/api/v1/me/offices', { preHandler: requireDevice }, async (request) => ({
+      items: await citizenOfficeHistory(context.db, request.device!.citizen_id, request.locale),
+    }));
 
     /** A device retiring itself (the citizen removed the app or reset it). */
     app.post('/api/v1/device/revoke', { preHandler: requireDevice }, async (request) => {

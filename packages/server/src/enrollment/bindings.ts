@@ -4,6 +4,7 @@ import { ApiError, CommonErrors } from '../platform/errors.ts';
 import type { Locale } from '../platform/i18n.ts';
 import { recordAudit } from '../audit/index.ts';
 import { enqueueNotification } from '../notify/index.ts';
+import { revokeDevicesForCitizen } from '../devices/service.ts';
 import { normalizePhone, maskPhone } from '../identity/phone.ts';
 import '../identity/errors.ts';
 import { EnrollmentErrors } from './errors.ts';
@@ -142,6 +143,8 @@ export async function confirmBinding(db: Db, input: { citizenId: string; binding
           .where('id', '=', current.id)
           .execute();
         await tx.updateTable('activation_codes').set({ voided_at: now }).where('binding_id', '=', current.id).where('used_at', 'is', null).where('voided_at', 'is', null).execute();
+        // The app on the old phone must stop signing at once: its certificates go on the CRL.
+        await revokeDevicesForCitizen(tx, input.citizenId, 'phone_rebound', now);
       }
       const done = await tx
         .updateTable('phone_bindings')

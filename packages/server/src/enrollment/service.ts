@@ -2,6 +2,7 @@ import type { Db } from '../platform/db/index.ts';
 import { isUniqueViolation } from '../platform/db/index.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import { recordAudit } from '../audit/index.ts';
+import { revokeDevicesForCitizen } from '../devices/service.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
 import { IdentityErrors } from '../identity/errors.ts';
 import { CitizenRepository } from '../identity/repository.ts';
@@ -145,6 +146,8 @@ export async function changeEnrollment(db: Db, citizenId: string, action: Lifecy
         .where('citizen_id', '=', citizenId)
         .where('status', 'in', ['active', 'pending'])
         .execute();
+      // Issue 4: the app's certificates go on the CRL with the enrollment, not at their expiry.
+      await revokeDevicesForCitizen(tx, citizenId, 'enrollment_revoked', now);
     }
     if (status !== 'active') {
       await tx.updateTable('activation_codes').set({ voided_at: now }).where('citizen_id', '=', citizenId).where('used_at', 'is', null).where('voided_at', 'is', null).execute();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig, openDatabase, migrateToLatest, allMigrations, ClientRegistry, rotateProviderKeys, type RelyingParty } from '@tasdiq/server';
+import { ClientRegistry, rotateProviderKeys, type RelyingParty } from '@tasdiq/server';
+import { withDatabase } from './database.ts';
 import { UsageError, type Command } from './commands.ts';
 
 const USAGE = [
@@ -21,21 +22,6 @@ function describe(client: RelyingParty): string {
   ].join(' ');
 }
 
-/** The registry's refusals (problem codes with field errors); imported by shape, not class. */
-interface RegistryRefusal {
-  readonly code: string;
-  readonly message: string;
-  readonly errors?: readonly { field: string; code: string; message: string }[] | undefined;
-}
-
-function isRefusal(error: unknown): error is RegistryRefusal {
-  return error instanceof Error && error.name === 'ApiError' && typeof (error as { code?: unknown }).code === 'string';
-}
-
-function printApiError(error: RegistryRefusal): void {
-  console.error(`tasdiq client: ${error.code}: ${error.message}`);
-  for (const problem of error.errors ?? []) console.error(`  ${problem.field || '(document)'}: ${problem.code}: ${problem.message}`);
-}
 
 export const clientCommand: Command = {
   name: 'client',
@@ -65,10 +51,7 @@ export const clientCommand: Command = {
         throw new UsageError(`cannot read ${values.file}: ${(error as Error).message}`);
       }
     }
-    const config = loadConfig(process.env, {}, values.config);
-    const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-    try {
-      await migrateToLatest(database.db as never, database.dialect, allMigrations());
+    return withDatabase('client', values.config, async (database) => {
       const registry = new ClientRegistry(database.db);
       if (action === 'register') {
         const client = await registry.register(document);
@@ -82,15 +65,7 @@ export const clientCommand: Command = {
         console.log(`${client.clientId} is ${client.status}`);
       }
       return 0;
-    } catch (error) {
-      if (isRefusal(error)) {
-        printApiError(error);
-        return 1;
-      }
-      throw error;
-    } finally {
-      await database.close();
-    }
+    });
   },
 };
 
@@ -101,15 +76,10 @@ export const oidcCommand: Command = {
   async run(args) {
     const { values, positionals } = parseArgs({ args, options: { config: { type: 'string' } }, allowPositionals: true, strict: true });
     if (positionals[0] !== 'rotate-keys' || positionals.length !== 1) throw new UsageError('Usage: tasdiq oidc rotate-keys [--config FILE]');
-    const config = loadConfig(process.env, {}, values.config);
-    const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-    try {
-      await migrateToLatest(database.db as never, database.dialect, allMigrations());
+    return withDatabase('oidc', values.config, async (database, config) => {
       const kids = await rotateProviderKeys(database, config.dataDir);
       console.log(`new signing keys: ${kids.join(', ')} (running services switch within a minute; old keys stay published until their tokens expire)`);
       return 0;
-    } finally {
-      await database.close();
-    }
+    });
   },
 };

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, openDatabase, migrateToLatest, allMigrations, inviteOperator, OPERATOR_ROLES, type OperatorRole } from '@tasdiq/server';
+import { inviteOperator, OPERATOR_ROLES, type OperatorRole } from '@tasdiq/server';
+import { withDatabase } from './database.ts';
 import { UsageError, type Command } from './commands.ts';
 
 const USAGE = [
@@ -8,10 +9,6 @@ const USAGE = [
   '       tasdiq operator list [--config FILE]',
 ].join('\n');
 
-/** Refusals from the server's services arrive as ApiError; matched by shape, not class. */
-function refusal(error: unknown): { code: string; message: string } | undefined {
-  return error instanceof Error && error.name === 'ApiError' ? { code: (error as Error & { code: string }).code, message: error.message } : undefined;
-}
 
 export const operatorCommand: Command = {
   name: 'operator',
@@ -37,10 +34,7 @@ export const operatorCommand: Command = {
         role = values.role as OperatorRole;
       }
     }
-    const config = loadConfig(process.env, {}, values.config);
-    const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-    try {
-      await migrateToLatest(database.db as never, database.dialect, allMigrations());
+    return withDatabase('operator', values.config, async (database, config) => {
       if (action === 'list') {
         const rows = await database.db.selectFrom('operators').selectAll().orderBy('office_id').orderBy('name').execute();
         for (const o of rows) console.log([o.id.padEnd(20), o.role.padEnd(10), o.status.padEnd(8), o.office_id.padEnd(20), o.name].join(' '));
@@ -61,13 +55,6 @@ export const operatorCommand: Command = {
       console.log(`Open this link within 24 hours to register a passkey; it works once:`);
       console.log(`  ${invitation.registrationUrl}`);
       return 0;
-    } catch (error) {
-      const refused = refusal(error);
-      if (!refused) throw error;
-      console.error(`tasdiq operator: ${refused.code}: ${refused.message}`);
-      return 1;
-    } finally {
-      await database.close();
-    }
+    });
   },
 };

@@ -5,6 +5,8 @@ export { openDatabase, redactDatabaseUrl, type DatabaseHandle } from './platform
 export { migrateToLatest, createMigrator } from './platform/db/migrations.ts';
 export { MODULES, allMigrations } from './modules.ts';
 export { createLogger } from './platform/logger.ts';
+export { ApiError } from './platform/errors.ts';
+export type { DatabaseHandle as Database } from './platform/db/index.ts';
 export { ClientRegistry, type RelyingParty } from './clients/index.ts';
 export { createNotifyRuntime, loadNotifyConfig } from './notify/index.ts';
 export { inviteOperator, OPERATOR_ROLES, type OperatorRole } from './enrollment/index.ts';

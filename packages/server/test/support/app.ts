@@ -1,5 +1,6 @@
 import { buildApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/platform/config.ts';
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/platform/logger.ts';
 import type { Dialect } from '../../src/platform/db/index.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
@@ -15,14 +16,20 @@ export interface TestApp extends App {
  */
 export async function createTestApp(
   dialect: Dialect,
-  options: { config?: Record<string, string | number | boolean>; demo?: boolean; now?: () => number } = {},
+  options: {
+    config?: Record<string, string | number | boolean>;
+    demo?: boolean;
+    now?: () => number;
+    /** Where logs go (tests that inspect what the service logs); silent otherwise. */
+    logDestination?: DestinationStream;
+  } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
   const config = loadConfig({}, { logLevel: process.env.TEST_LOG ?? 'silent', rateLimitPerMinute: 100_000, development: true, ...options.config });
   const app = await buildApp({
     config,
     database,
-    logger: createLogger(config.logLevel),
+    logger: options.logDestination ? createLogger(config.logLevel, options.logDestination) : createLogger(config.logLevel),
     demo: options.demo ?? true,
     ...(options.now ? { now: options.now } : {}),
   });

@@ -29,7 +29,7 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     await addVirtualAuthenticator(context, phone);
     await phone.goto(`${server.url}/app/`);
     await phone.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
-    await phone.getByRole('button', { name: 'Faollashtirish' }).click();
+    await phone.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
     await expect.poll(() => phone.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
     return { context, phone, pinfl: citizen.pinfl, phoneNumber: citizen.phone };
   }
@@ -43,7 +43,7 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     await page.goto(`${server.url}/app/`);
 
     await page.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
-    await page.getByRole('button', { name: 'Faollashtirish' }).click();
+    await page.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
     await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
     const device = await server.app.context.db.selectFrom('devices').selectAll().where('citizen_id', '=', citizen.citizenId).executeTakeFirstOrThrow();
     expect(device.status).toBe('active');
@@ -67,6 +67,11 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 10_000 }).toBe('Tasdiqlandi');
     await expect.poll(() => signin.getByRole('status').textContent(), { timeout: 10_000 }).toBe('Kirdingiz (ishonch darajasi: high)');
     expect(await page.getByRole('list', { name: 'Tarix' }).textContent()).toContain('tasdiqlandi');
+    // Issue 3: the citizen sees which office enrolled them (the office that issued the code here).
+    const office = await server.app.context.db.selectFrom('offices').select('name_uz_latn').where('id', '=', 'psc-su-boysun').executeTakeFirstOrThrow();
+    const offices = page.getByRole('list', { name: "Meni ro'yxatga olgan va o'zgartirgan idoralar" });
+    await expect.poll(() => offices.textContent(), { timeout: 10_000 }).toContain(office.name_uz_latn);
+    expect(await offices.textContent()).toContain('Faollashtirish kodi berildi');
     expect(signinErrors).toEqual([]);
     await signin.close();
     const rp = new SessionClient(server.url);

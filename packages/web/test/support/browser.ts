@@ -20,14 +20,22 @@ const ARGS = [
  */
 export const skipBrowser = process.env.TASDIQ_SKIP_BROWSER === '1';
 
-export async function launchChromium(): Promise<Browser> {
+export interface LaunchOptions {
+  /** A Y4M or MJPEG clip Chromium plays as the camera, with camera access granted without asking. */
+  readonly fakeCameraFile?: string;
+}
+
+export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Browser tests need Chromium at ${CHROMIUM_PATH}: install it (apt-get install -y chromium), ` +
         'point TASDIQ_CHROMIUM at another binary, or set TASDIQ_SKIP_BROWSER=1 to skip these tests on purpose.',
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS, headless: true, timeout: 30_000 });
+  const camera = options.fakeCameraFile
+    ? ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${options.fakeCameraFile}`]
+    : [];
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...ARGS, ...camera], headless: true, timeout: 30_000 });
 }
 
 /**

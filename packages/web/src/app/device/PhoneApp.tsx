@@ -3,6 +3,8 @@ import { DeviceClient, TasdiqApiError, type PendingRequest } from '@tasdiq/clien
 import { useTranslate } from '../../shared/i18n.tsx';
 import { phoneText } from './messages.ts';
 import { OfficeHistory } from './OfficeHistory.tsx';
+import { QrScanner } from './QrScanner.tsx';
+import { scannerText } from './scanner-messages.ts';
 import { addHistory, forgetDevice, loadDevice, loadHistory, saveDevice, type HistoryEntry } from './store.ts';
 import { createUserVerification, verifyUser } from './user-verification.ts';
 
@@ -17,6 +19,33 @@ export function activationCodeOf(input: string): string {
   return (fromUri ?? text).replaceAll(/[\s-]/g, '').toUpperCase();
 }
 
+/** The rotating device-link QR of a sign-in page: tasdiq.<sessionId>.<elapsedSeconds>.<hex HMAC>. */
+const LINK_QR = /^tasdiq\.[A-Za-z0-9_-]{1,100}\.\d{1,6}\.[0-9a-f]{64}$/;
+
+type ActivationQr = { readonly code: string } | { readonly problem: 'notActivationQr' } | { readonly problem: 'otherServer'; readonly server: string };
+
+/**
+ * The operator's QR: tasdiq://activate?code=...&server=.... The app talks to its own origin only,
+ * so a code issued by another server could never activate here: say so rather than fail later.
+ */
+export function readActivationQr(text: string, origin: string): ActivationQr {
+  if (!text.startsWith('tasdiq://activate?')) return { problem: 'notActivationQr' };
+  const params = new URL(text).searchParams;
+  const code = params.get('code');
+  if (!code) return { problem: 'notActivationQr' };
+  const server = params.get('server');
+  if (server) {
+    let serverOrigin: string | undefined;
+    try {
+      serverOrigin = new URL(server).origin;
+    } catch {
+      return { problem: 'notActivationQr' };
+    }
+    if (serverOrigin !== origin) return { problem: 'otherServer', server };
+  }
+  return { code: activationCodeOf(code) };
+}
+
 function reasonOf(error: unknown): string {
   return error instanceof TasdiqApiError ? error.code : error instanceof Error ? error.message : String(error);
 }
@@ -27,6 +56,7 @@ function reasonOf(error: unknown): string {
  */
 export function PhoneApp() {
   const t = useTranslate(phoneText);
+  const ts = useTranslate(scannerText);
   const [phone, setPhone] = useState<Phone | null | undefined>(undefined);
   const [request, setRequest] = useState<PendingRequest | null>(null);
   const [notice, setNotice] = useState<{ kind: 'success' | 'alert'; text: string } | null>(null);
@@ -70,10 +100,21 @@ export function PhoneApp() {
 
   async function activate(event: FormEvent) {
     event.preventDefault();
+    await activateWith(activationCodeOf(code));
+  }
+
+  function onActivationQr(text: string): string | undefined {
+    const read = readActivationQr(text, location.origin);
+    if ('problem' in read) return read.problem === 'otherServer' ? ts('otherServer', { server: read.server, here: location.origin }) : ts('notActivationQr');
+    void activateWith(read.code);
+    return undefined;
+  }
+
+  async function activateWith(activationCode: string) {
     setBusy(true);
     setNotice(null);
     try {
-      const client = await DeviceClient.activate(location.origin, activationCodeOf(code), { label: navigator.userAgent.slice(0, 64) });
+      const client = await DeviceClient.activate(location.origin, activationCode, { label: navigator.userAgent.slice(0, 64) });
       const credentialId = await createUserVerification(client.deviceId);
       const next = { client, credentialId };
       await persist(next);
@@ -120,11 +161,21 @@ export function PhoneApp() {
   /** Device link: the QR on the computer screen names the session; scanning claims it. */
   async function link(event: FormEvent) {
     event.preventDefault();
+    await linkWith(qr.trim());
+  }
+
+  function onLinkQr(text: string): string | undefined {
+    if (!LINK_QR.test(text)) return ts('notLinkQr');
+    void linkWith(text);
+    return undefined;
+  }
+
+  async function linkWith(text: string) {
     if (!phone) return;
     setBusy(true);
     setNotice(null);
     try {
-      setRequest(await phone.client.link(qr.trim()));
+      setRequest(await phone.client.link(text));
       setQr('');
     } catch (error) {
       setNotice({ kind: 'alert', text: t('failed', { reason: reasonOf(error) }) });
@@ -161,6 +212,8 @@ export function PhoneApp() {
       {phone === null && (
         <form onSubmit={activate}>
           <p>{t('activateIntro')}</p>
+          <QrScanner startLabel={ts('scanActivation')} onDecode={onActivationQr} disabled={busy} />
+          <p className="hint">{ts('typeInstead')}</p>
           <div className="row">
             <div className="field">
               <label htmlFor="activation-code">{t('codeLabel')}</label>
@@ -197,6 +250,7 @@ export function PhoneApp() {
               <p className="hint">{t('waiting')}</p>
               <form onSubmit={link}>
                 <p className="hint">{t('linkHint')}</p>
+                <QrScanner startLabel={ts('scanLink')} onDecode={onLinkQr} disabled={busy} />
                 <div className="row">
                   <div className="field">
                     <label htmlFor="link-qr">{t('qrLabel')}</label>

@@ -42,6 +42,11 @@ export const COMPONENT_SCHEMAS = {
         description: 'Bearer token for reading this session. Keep it on your server; it is shown once and stored only as a hash.',
       },
       mode: { type: 'string', enum: [...SESSION_MODES] },
+      interaction: {
+        type: 'string',
+        enum: ['verification_code_choice', 'confirmation_message'],
+        description: 'How the citizen confirms: pick the verification code, or read and confirm the `reason` text.',
+      },
       state: { type: 'string', enum: ['pending', 'complete'], description: '`complete` at once when the citizen has no active app (result NOT_ACTIVATED).' },
       result: { type: ['string', 'null'], enum: [...SESSION_RESULTS, null] },
       verificationCode: {

@@ -9,7 +9,8 @@ import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser
 import { FakeCamera } from './support/fake-camera.ts';
 import { startTestServer, type RunningTestServer } from './support/server.ts';
 
-const PHONE = { viewport: { width: 390, height: 844 } };
+/** A phone-sized browser whose user allowed the camera. */
+const PHONE = { viewport: { width: 390, height: 844 }, permissions: ['camera'] };
 const SCREENSHOTS = process.env.TASDIQ_SCREENSHOTS ?? '/tmp';
 
 describe.skipIf(skipBrowser)('citizen app reads QR codes through the camera (Chromium fake camera)', () => {
@@ -54,7 +55,7 @@ describe.skipIf(skipBrowser)('citizen app reads QR codes through the camera (Chr
     const errors = collectPageErrors(page);
     await page.goto(`${server.url}/app/`);
     // The typed-code path stays beside the camera.
-    expect(await page.getByLabel('Faollashtirish kodi').isVisible()).toBe(true);
+    await expect.poll(() => page.getByLabel('Faollashtirish kodi').isVisible()).toBe(true);
 
     camera.show('https://example.uz/menu');
     await page.getByRole('button', { name: 'Idoradagi QR-kodni kamera bilan skanerlash' }).click();
@@ -95,6 +96,23 @@ describe.skipIf(skipBrowser)('citizen app reads QR codes through the camera (Chr
     await page.evaluate("Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true }); document.dispatchEvent(new Event('visibilitychange'))");
     await expect.poll(() => cameraLive(page)).toBe(false);
     expect(await scannerStatus(page)).toBe("Kamera o'chirildi");
+    await context.close();
+  });
+
+  it('a refused camera says so, and the typed code still activates', async () => {
+    const citizen = await enrollCitizen(server.app.context.db, server.url);
+    const context = await browser.newContext({ viewport: PHONE.viewport });
+    const page = await context.newPage();
+    await addVirtualAuthenticator(context, page);
+    await page.goto(`${server.url}/app/`);
+    await page.getByRole('button', { name: 'Idoradagi QR-kodni kamera bilan skanerlash' }).click();
+    await expect
+      .poll(() => scannerStatus(page), { timeout: 15_000 })
+      .toBe("Kameraga ruxsat berilmadi. Brauzer sozlamalarida ruxsat bering yoki kodni qo'lda kiriting.");
+    expect(await page.getByLabel("Kamera ko'rinishi").isVisible()).toBe(false);
+    await page.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
+    await page.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
     await context.close();
   });
 

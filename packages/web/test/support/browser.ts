@@ -21,7 +21,11 @@ const ARGS = [
 export const skipBrowser = process.env.TASDIQ_SKIP_BROWSER === '1';
 
 export interface LaunchOptions {
-  /** A Y4M or MJPEG clip Chromium plays as the camera, with camera access granted without asking. */
+  /**
+   * A Y4M or MJPEG clip Chromium plays as the camera. Access stays a per-context permission:
+   * `newContext({ permissions: ['camera'] })` grants it; without it the request is refused, as
+   * when the citizen says no.
+   */
   readonly fakeCameraFile?: string;
 }
 
@@ -33,7 +37,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
     );
   }
   const camera = options.fakeCameraFile
-    ? ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${options.fakeCameraFile}`]
+    ? ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${options.fakeCameraFile}`]
     : [];
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...ARGS, ...camera], headless: true, timeout: 30_000 });
 }

@@ -111,6 +111,7 @@ describe.skipIf(skipBrowser).each(testDialects())('example relying party signs a
     expect(await claim('acr')).toBe('urn:tasdiq:acr:high');
     expect((await claim('amr'))!.split(', ')).toContain('hwk');
     expect(await claim('subject')).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    await page.screenshot({ path: `${process.env.TASDIQ_SCREENSHOTS ?? '/tmp'}/tasdiq-example-rp-${dialect}.png`, fullPage: true });
 
     // Tasdiq recorded the consent the citizen gave, which they can later withdraw in the app.
     const consents = await server.app.context.db
@@ -134,7 +135,6 @@ describe.skipIf(skipBrowser).each(testDialects())('example relying party signs a
     await expect.poll(() => page.getByLabel('Phone number or PINFL').isVisible(), { timeout: 10_000 }).toBe(true);
 
     expect(errors).toEqual([]);
-    await page.screenshot({ path: `${process.env.TASDIQ_SCREENSHOTS ?? '/tmp'}/tasdiq-example-rp-${dialect}.png`, fullPage: true });
     await computer.close();
     await phoneContext.close();
   });

@@ -1,5 +1,5 @@
-import { X509Certificate, createHash } from 'node:crypto';
-import { compactVerify, decodeProtectedHeader } from 'jose';
+import { X509Certificate, createHash, randomUUID } from 'node:crypto';
+import { SignJWT, compactVerify, decodeProtectedHeader, type CryptoKey, type KeyObject } from 'jose';
 import { TasdiqApiError } from './device-client.ts';
 
 /**
@@ -92,16 +92,41 @@ export interface MobileIdClientOptions {
    */
   readonly trustedCa?: string;
   readonly fetch?: typeof fetch;
+  /**
+   * Authenticates your service when starting sessions: returns a fresh RFC 7523 client
+   * assertion for the endpoint path (see `privateKeyJwt`).
+   */
+  readonly clientAssertion?: (path: string) => Promise<string>;
+}
+
+/**
+ * Client assertions signed with your registered private key: `iss` = `sub` = `clientId`,
+ * `aud` = Tasdiq's public URL + the endpoint path, valid 60 s, a random `jti` each time.
+ */
+export function privateKeyJwt(options: { clientId: string; privateKey: CryptoKey | KeyObject; alg?: 'ES256' | 'PS256' | 'EdDSA'; publicUrl: string; kid?: string }) {
+  const publicUrl = options.publicUrl.replace(/\/+$/, '');
+  return (path: string) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: options.alg ?? 'ES256', typ: 'JWT', ...(options.kid ? { kid: options.kid } : {}) })
+      .setIssuer(options.clientId)
+      .setSubject(options.clientId)
+      .setAudience(publicUrl + path)
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .setJti(randomUUID())
+      .sign(options.privateKey);
 }
 
 export class MobileIdClient {
   readonly #baseUrl: string;
   readonly #fetch: typeof fetch;
+  readonly #clientAssertion: ((path: string) => Promise<string>) | undefined;
   #ca: Promise<X509Certificate> | undefined;
 
   constructor(options: MobileIdClientOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#fetch = options.fetch ?? fetch;
+    this.#clientAssertion = options.clientAssertion;
     if (options.trustedCa) this.#ca = Promise.resolve(new X509Certificate(options.trustedCa));
   }
 
@@ -115,8 +140,9 @@ export class MobileIdClient {
     return body;
   }
 
-  #post<T>(path: string, body: unknown): Promise<T> {
-    return this.#call<T>(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+  async #post<T>(path: string, body: unknown): Promise<T> {
+    const authorization = this.#clientAssertion ? { authorization: `Bearer ${await this.#clientAssertion(path)}` } : {};
+    return this.#call<T>(path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...authorization }, body: JSON.stringify(body) });
   }
 
   /** Starts an authentication; Tasdiq makes the random challenge the phone signs. */

@@ -44,6 +44,14 @@ export const SECURITY_SCHEMES = {
     name: 'tasdiq-signature',
     description: 'Device requests carry `tasdiq-device`, `tasdiq-counter`, `tasdiq-timestamp` and an ES256 `tasdiq-signature` over the canonical request (docs/device-protocol.md).',
   },
+  clientAssertion: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'RFC 7523 client assertion (private_key_jwt) signed with a key the relying party registered: `iss` = `sub` = client id, `aud` = the endpoint URL, ' +
+      '`iat`, `exp` (at most 60 s old), unique `jti`; `serviceId` must be the same client id. Optional for now; without it the caller is anonymous.',
+  },
   operatorSession: {
     type: 'apiKey',
     in: 'cookie',
@@ -53,6 +61,8 @@ export const SECURITY_SCHEMES = {
 } as const;
 
 type SecurityName = keyof typeof SECURITY_SCHEMES;
+/** `optionalClientAssertion`: anonymous callers are still accepted (docs/api/mobile-id.md). */
+export type OperationSecurity = SecurityName | 'none' | 'optionalClientAssertion';
 
 /** Security by path for the routes without an entry of their own. */
 export function securityOf(path: string): SecurityName | 'none' {
@@ -69,14 +79,14 @@ export const COMMON_CODES = ['validation_failed', 'malformed_body', 'unsupported
 export interface OperationDocs {
   readonly summary: string;
   readonly description?: string;
-  readonly security?: SecurityName | 'none';
+  readonly security?: OperationSecurity;
   /** The success status and the component it answers with. */
   readonly success: { readonly status: number; readonly schema: ComponentName; readonly description: string };
   /** Stable error codes this operation answers with, beyond COMMON_CODES. */
   readonly errors: readonly string[];
 }
 
-const START_ERRORS = ['auth_subject_required', 'auth_session_already_pending', 'auth_cooldown'] as const;
+const START_ERRORS = ['auth_subject_required', 'auth_session_already_pending', 'auth_cooldown', 'client_assertion_invalid', 'client_service_mismatch'] as const;
 
 /** Keyed by `<method> <OpenAPI path>`. */
 export const OPERATIONS: Readonly<Record<string, OperationDocs>> = {
@@ -86,7 +96,7 @@ export const OPERATIONS: Readonly<Record<string, OperationDocs>> = {
       'Name the citizen by `pinfl` or `phone` (exactly one). Tasdiq makes a random challenge, pushes the request to the citizen\'s app and returns ' +
       'the session id, a bearer `sessionToken` and the four-digit `verificationCode` to show the citizen. A citizen without an active app gets ' +
       'an immediately complete session with result NOT_ACTIVATED (so the answer does not reveal who is enrolled).',
-    security: 'none',
+    security: 'optionalClientAssertion',
     success: { status: 201, schema: 'StartedSession', description: 'The session was started.' },
     errors: [...START_ERRORS, 'auth_otp_rate_limited'],
   },
@@ -95,7 +105,7 @@ export const OPERATIONS: Readonly<Record<string, OperationDocs>> = {
     description:
       '`documentHash` is the base64url SHA-256 of the document (43 characters); the citizen sees `documentName` and signs with their signing key. ' +
       'The result JWS payload carries the hash, so the signature is bound to the document.',
-    security: 'none',
+    security: 'optionalClientAssertion',
     success: { status: 201, schema: 'StartedSession', description: 'The session was started.' },
     errors: [...START_ERRORS],
   },

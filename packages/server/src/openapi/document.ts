@@ -109,7 +109,7 @@ export async function buildDocument(routes: readonly CapturedRoute[], options: {
         ...converted,
         operationId: `${method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
         tags: [tagOf(path)!],
-        security: security === 'none' ? [] : [{ [security]: [] }],
+        security: security === 'none' ? [] : security === 'optionalClientAssertion' ? [{}, { clientAssertion: [] }] : [{ [security]: [] }],
         responses: { ...responses, ...errorResponses([...(docs?.errors ?? []), ...COMMON_CODES]) },
       };
       if (docs) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TasdiqModule } from '../platform/module.ts';
 import { buildDocument, type CapturedRoute, type OpenApiDocument } from './document.ts';
 import { REFERENCE_CSS, renderReference } from './reference.ts';
+import { CLIENT_AUTH_ROUTES, clientAssertionCheck, clientAuthMigrations } from './client-auth.ts';
 
 export { buildDocument, type OpenApiDocument, type OperationDoc } from './document.ts';
 export { COMPONENT_SCHEMAS } from './schemas.ts';
@@ -24,14 +25,21 @@ function rootOf(scope: FastifyInstance): FastifyInstance {
 
 /**
  * Serves the API's OpenAPI 3.1 document at /openapi.json and a reference page at /docs/api.
- * Listed first in MODULES: it sees only the routes registered after it.
+ * Also authenticates relying parties that start sessions (client-auth.ts). Listed first in
+ * MODULES: it sees only the routes registered after it.
  */
 export const openapiModule: TasdiqModule = {
   name: 'openapi',
+  migrations: clientAuthMigrations,
   async routes(app, context) {
     const routes: CapturedRoute[] = [];
+    const checkClientAssertion = clientAssertionCheck({ db: context.db, publicUrl: context.config.publicUrl, now: context.now });
     rootOf(app).addHook('onRoute', (route) => {
       routes.push({ method: route.method, url: route.url, schema: route.schema as Record<string, unknown> | undefined });
+      // The auth routes are another module's: the caller check is added to them from here.
+      if (route.method === 'POST' && CLIENT_AUTH_ROUTES.has(route.url)) {
+        route.preHandler = [...[route.preHandler ?? []].flat(), checkClientAssertion];
+      }
     });
     let document: Promise<OpenApiDocument> | undefined;
     const current = () => (document ??= buildDocument(routes, { publicUrl: context.config.publicUrl }).catch((error: unknown) => {

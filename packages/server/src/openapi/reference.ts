@@ -48,7 +48,7 @@ function responses(operation: OperationDoc): string {
 
 function operationHtml(method: string, path: string, operation: OperationDoc): string {
   const body = Object.values(operation.requestBody?.content ?? {})[0]?.schema;
-  const security = operation.security.map((s) => Object.keys(s).join(' + ')).join(' or ') || 'none';
+  const security = operation.security.map((s) => Object.keys(s).join(' + ') || 'anonymous').join(' or ') || 'none';
   return `<section class="op" id="${escapeHtml(operation.operationId)}" aria-labelledby="${escapeHtml(operation.operationId)}-h">
 <h3 id="${escapeHtml(operation.operationId)}-h"><span class="method">${escapeHtml(method)}</span> <code>${escapeHtml(path)}</code></h3>
 ${operation.summary ? `<p><strong>${prose(operation.summary)}</strong></p>` : ''}${operation.description ? `<p>${prose(operation.description)}</p>` : ''}

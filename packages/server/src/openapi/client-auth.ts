@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { ModuleMigration } from '../platform/db/migrations.ts';
+import { isUniqueViolation, type Db } from '../platform/db/index.ts';
+import { ApiError, defineErrors } from '../platform/errors.ts';
+import { ClientRegistry, type RelyingParty } from '../clients/index.ts';
+
+/**
+ * Relying-party authentication for the Mobile-ID REST API: an RFC 7523 client assertion
+ * (private_key_jwt with the keys the client registered for OIDC) in `Authorization: Bearer`.
+ * Opt-in for now: a request without an Authorization header passes as before (see
+ * docs/api/mobile-id.md); one with it must carry a valid, unused assertion, and its
+ * `serviceId` must be the authenticated client.
+ */
+
+export const ClientAuthErrors = defineErrors({
+  client_assertion_invalid: {
+    status: 401,
+    title: {
+      'uz-Latn': "Mijoz tasdiqnomasi (client assertion) noto'g'ri yoki muddati o'tgan",
+      'uz-Cyrl': 'Мижоз тасдиқномаси (client assertion) нотўғри ёки муддати ўтган',
+      ru: 'Клиентское утверждение (client assertion) неверно или просрочено',
+      en: 'The client assertion is invalid or expired',
+    },
+  },
+  client_service_mismatch: {
+    status: 403,
+    title: {
+      'uz-Latn': "serviceId autentifikatsiyadan o'tgan mijozga mos emas",
+      'uz-Cyrl': 'serviceId аутентификациядан ўтган мижозга мос эмас',
+      ru: 'serviceId не совпадает с аутентифицированным клиентом',
+      en: 'serviceId is not the authenticated client',
+    },
+  },
+});
+
+/** Routes that start sessions; the assertion's audience is the endpoint's URL. */
+export const CLIENT_AUTH_ROUTES = new Set(['/api/v1/auth/sessions', '/api/v1/sign/sessions']);
+
+const MAX_ASSERTION_AGE_S = 60;
+const ALGORITHMS = ['ES256', 'PS256', 'EdDSA'];
+
+export interface UsedAssertionTable {
+  /** SHA-256 (hex) of `client_id` and `jti`: a used assertion, kept until it expires. */
+  id_hash: string;
+  expires_at: number;
+}
+
+declare module '../platform/db/types.ts' {
+  interface Database {
+    rest_used_assertions: UsedAssertionTable;
+  }
+}
+
+export const clientAuthMigrations: ModuleMigration[] = [
+  {
+    name: '202611250805_openapi_used_assertions',
+    async up(db, { types }) {
+      await db.schema
+        .createTable('rest_used_assertions')
+        .addColumn('id_hash', types.text, (c) => c.primaryKey())
+        .addColumn('expires_at', types.time, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('rest_used_assertions_expires_idx').on('rest_used_assertions').column('expires_at').execute();
+    },
+  },
+];
+
+const invalid = (detail: string) => new ApiError(ClientAuthErrors.client_assertion_invalid, { detail, headers: { 'www-authenticate': 'Bearer error="invalid_client"' } });
+
+export function clientAssertionCheck(options: { db: Db; publicUrl: string; now: () => number }) {
+  const registry = new ClientRegistry(options.db, options.now);
+  const remoteKeys = new Map<string, JWTVerifyGetKey>();
+  const keysOf = (client: RelyingParty): JWTVerifyGetKey | undefined => {
+    if (client.jwks) return createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0]);
+    if (!client.jwksUri) return undefined;
+    let keys = remoteKeys.get(client.jwksUri);
+    if (!keys) remoteKeys.set(client.jwksUri, (keys = createRemoteJWKSet(new URL(client.jwksUri), { timeoutDuration: 3000 })));
+    return keys;
+  };
+
+  return async function checkClientAssertion(request: FastifyRequest): Promise<void> {
+    const header = request.headers.authorization;
+    if (header === undefined) return;
+    const assertion = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header)?.[1];
+    if (!assertion || assertion.length > 8192) throw invalid('expected Authorization: Bearer <client assertion JWT>');
+    let clientId: unknown;
+    try {
+      clientId = decodeJwt(assertion).iss;
+    } catch {
+      throw invalid('not a JWT');
+    }
+    const client = typeof clientId === 'string' && clientId.length <= 100 ? await registry.findActive(clientId) : undefined;
+    const keys = client && keysOf(client);
+    if (!client || !keys) throw invalid('unknown or disabled client, or no registered keys');
+    const now = options.now();
+    const audience = `${options.publicUrl}${request.routeOptions.url}`;
+    const { payload } = await jwtVerify(assertion, keys, {
+      issuer: client.clientId,
+      subject: client.clientId,
+      audience,
+      algorithms: ALGORITHMS,
+      requiredClaims: ['exp', 'iat', 'jti'],
+      maxTokenAge: MAX_ASSERTION_AGE_S,
+      currentDate: new Date(now),
+      clockTolerance: 5,
+    }).catch(() => {
+      throw invalid(`signature, iss/sub, aud (${audience}), exp or age (at most ${MAX_ASSERTION_AGE_S} s) do not check`);
+    });
+    if (typeof payload.jti !== 'string' || payload.jti.length < 16 || payload.jti.length > 200) throw invalid('jti must be 16 to 200 characters');
+    const serviceId = (request.body as { serviceId?: unknown } | undefined)?.serviceId;
+    if (serviceId !== client.clientId) throw new ApiError(ClientAuthErrors.client_service_mismatch);
+    const idHash = createHash('sha256').update(`${client.clientId}\n${payload.jti}`).digest('hex');
+    await options.db.deleteFrom('rest_used_assertions').where('expires_at', '<', now).execute();
+    try {
+      await options.db.insertInto('rest_used_assertions').values({ id_hash: idHash, expires_at: (Math.min(payload.exp!, payload.iat! + MAX_ASSERTION_AGE_S) + 5) * 1000 }).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw invalid('this assertion was already used');
+      throw error;
+    }
+    request.log.info({ clientId: client.clientId }, 'REST API caller authenticated');
+  };
+}

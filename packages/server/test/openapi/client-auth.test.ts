@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { MobileIdClient, privateKeyJwt } from '../../../client/src/mobile-id-client.ts';
+import { ClientRegistry } from '../../src/clients/index.ts';
+import { testDialects } from '../support/databases.ts';
+import { enrollCitizen, listeningApp, type ListeningApp } from '../devices/fixtures.ts';
+import { sampleRegistration } from '../clients/fixtures.ts';
+
+const CLIENT_ID = 'soliq-portal';
+const SERVICE = { serviceId: CLIENT_ID, serviceName: 'Soliq portali' };
+
+describe.each(testDialects())('REST API caller authentication (client assertions) on %s', (dialect) => {
+  let app: ListeningApp;
+  let privateKey: KeyObject;
+  let otherKey: KeyObject;
+
+  const assertion = (claims: { iss?: string; aud?: string; iat?: number; jti?: string } = {}, key: KeyObject = privateKey) => {
+    const now = Math.floor(Date.now() / 1000);
+    const iat = claims.iat ?? now;
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(claims.iss ?? CLIENT_ID)
+      .setSubject(claims.iss ?? CLIENT_ID)
+      .setAudience(claims.aud ?? `${app.config.publicUrl}/api/v1/auth/sessions`)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + 60)
+      .setJti(claims.jti ?? randomUUID())
+      .sign(key);
+  };
+  const start = async (token: string | undefined, body: Record<string, unknown>, path = '/api/v1/auth/sessions') => {
+    const response = await fetch(app.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as { code?: string; sessionId?: string } };
+  };
+  const citizen = async () => (await enrollCitizen(app.context.db, app.url, app.clock)).pinfl;
+
+  beforeAll(async () => {
+    app = await listeningApp(dialect);
+    ({ privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+    ({ privateKey: otherKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+    const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
+    await new ClientRegistry(app.context.db, app.clock).register(sampleRegistration({ client_id: CLIENT_ID, jwks: { keys: [{ ...jwk, use: 'sig', alg: 'ES256', kid: 'k1' }] } }));
+  });
+  afterAll(async () => app.close());
+
+  it('accepts a valid assertion once; a replay is refused', async () => {
+    const token = await assertion();
+    const first = await start(token, { ...SERVICE, pinfl: await citizen() });
+    expect(first.status).toBe(201);
+    const replay = await start(token, { ...SERVICE, pinfl: await citizen() });
+    expect(replay).toMatchObject({ status: 401, body: { code: 'client_assertion_invalid' } });
+  });
+
+  it('refuses a serviceId other than the authenticated client, without starting a session', async () => {
+    const pinfl = await citizen();
+    const answer = await start(await assertion(), { serviceId: 'my.gov.uz', serviceName: 'Boshqa', pinfl });
+    expect(answer).toMatchObject({ status: 403, body: { code: 'client_service_mismatch' } });
+    const rows = await app.context.db.selectFrom('auth_sessions').select('id').where('client_id', '=', 'my.gov.uz').execute();
+    expect(rows).toHaveLength(0);
+  });
+
+  it('refuses assertions with the wrong audience, key, issuer or age, and malformed headers', async () => {
+    const body = async () => ({ ...SERVICE, pinfl: await citizen() });
+    const refusals = [
+      await start(await assertion({ aud: `${app.config.publicUrl}/api/v1/sign/sessions` }), await body()),
+      await start(await assertion({}, otherKey), await body()),
+      await start(await assertion({ iss: 'unknown-client' }), await body()),
+      await start(await assertion({ iat: Math.floor(Date.now() / 1000) - 600 }), await body()),
+      await start(await assertion({ jti: 'short' }), await body()),
+      await start('not-a-jwt', await body()),
+    ];
+    expect(refusals.map((r) => [r.status, r.body.code])).toEqual(Array(6).fill([401, 'client_assertion_invalid']));
+  });
+
+  it('binds a signing session to its endpoint, and the typed client signs assertions itself', async () => {
+    const client = new MobileIdClient({ baseUrl: app.url, clientAssertion: privateKeyJwt({ clientId: CLIENT_ID, privateKey, publicUrl: app.config.publicUrl }) });
+    const pinfl = await citizen();
+    const used = async () => (await app.context.db.selectFrom('rest_used_assertions').select('id_hash').execute()).length;
+    const before = await used();
+    const started = await client.startAuthentication({ ...SERVICE, pinfl });
+    expect(started.sessionId).toMatch(/^as_/);
+    // the client's assertion was checked and spent, not skipped as anonymous
+    expect(await used()).toBe(before + 1);
+    const signing = await start(await assertion({ aud: `${app.config.publicUrl}/api/v1/sign/sessions` }), { ...SERVICE, pinfl: await citizen(), documentHash: 'A'.repeat(43), documentName: 'x.pdf' }, '/api/v1/sign/sessions');
+    expect(signing.status).toBe(201);
+  });
+
+  it('still accepts anonymous callers (opt-in until enforcement is switched on)', async () => {
+    expect((await start(undefined, { ...SERVICE, pinfl: await citizen() })).status).toBe(201);
+  });
+});

@@ -16,6 +16,9 @@ Actions:
   activate --code 'tasdiq://activate?code=...&server=...'   or with the URI in the operator's QR
   approve  [--code NNNN] [--refuse] [--wait SECONDS] confirm (or refuse) the pending request; without
                                                      --code the simulator picks the right code itself
+           [--message TEXT]                          for a confirmation-message request (CIBA): confirm
+                                                     only if the phone shows TEXT, as a citizen compares
+                                                     it with what the clerk says; refuse otherwise
   link     --qr TEXT [--refuse]                      scan a device-link QR and confirm it
   status                                             show the device as the service sees it
   revoke                                             retire this device
@@ -42,15 +45,19 @@ function describe(request: PendingRequest): string {
   return `${request.service} asks you to ${what}${request.reason ? ` — ${request.reason}` : ''}`;
 }
 
-async function decide(device: DeviceClient, request: PendingRequest, options: { code?: string | undefined; refuse: boolean }): Promise<number> {
+async function decide(device: DeviceClient, request: PendingRequest, options: { code?: string | undefined; message?: string | undefined; refuse: boolean }): Promise<number> {
   console.log(describe(request));
-  if (options.refuse) {
+  const mismatch = request.interaction === 'confirmation_message' && options.message !== undefined && options.message !== request.confirmationMessage;
+  if (request.interaction === 'confirmation_message') console.log(`message to confirm: ${request.confirmationMessage}`);
+  if (mismatch) console.log('the message differs from the one expected: refusing');
+  if (options.refuse || mismatch) {
     const result = await device.refuse(request);
     console.log(`refused: ${result.result}`);
     return 0;
   }
   let code = options.code;
-  if (request.verificationCodeChoices) {
+  if (request.interaction === 'confirmation_message') code = undefined;
+  else if (request.verificationCodeChoices) {
     console.log(`codes offered: ${request.verificationCodeChoices.join('  ')}`);
     // A person compares with the code on the other screen; the simulator can compute it.
     code ??= await verificationCode(request.signingInput);
@@ -75,6 +82,7 @@ export const deviceCommand: Command = {
         server: { type: 'string' },
         label: { type: 'string' },
         qr: { type: 'string' },
+        message: { type: 'string' },
         refuse: { type: 'boolean', default: false },
         wait: { type: 'string', default: '30' },
       },
@@ -103,7 +111,7 @@ export const deviceCommand: Command = {
             const deadline = Date.now() + wait * 1000;
             for (;;) {
               const request = await device.pending();
-              if (request) return await decide(device, request, { code: values.code, refuse: values.refuse });
+              if (request) return await decide(device, request, { code: values.code, message: values.message, refuse: values.refuse });
               if (Date.now() >= deadline) {
                 console.error('no pending request');
                 return 1;

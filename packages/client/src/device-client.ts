@@ -8,6 +8,9 @@ export interface PendingRequest {
   readonly mode: 'app' | 'device_link' | 'sms_otp';
   readonly service: string;
   readonly reason: string | null;
+  /** `confirmation_message`: show `confirmationMessage` to confirm instead of the code choice. */
+  readonly interaction: 'verification_code_choice' | 'confirmation_message';
+  readonly confirmationMessage: string | null;
   readonly signingInput: string;
   readonly verificationCodeChoices: string[] | null;
   readonly documentName: string | null;

@@ -34,7 +34,7 @@ export class SessionClient {
     this.#server = server;
   }
 
-  start(body: { pinfl?: string; phone?: string; serviceId: string; serviceName: string; reason?: string; mode?: 'app' | 'device_link' | 'sms_otp'; origin?: string }): Promise<StartedSession> {
+  start(body: { pinfl?: string; phone?: string; serviceId: string; serviceName: string; reason?: string; mode?: 'app' | 'device_link' | 'sms_otp'; interaction?: 'verification_code_choice' | 'confirmation_message'; origin?: string }): Promise<StartedSession> {
     return call(`${this.#server}/api/v1/auth/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 

@@ -83,6 +83,13 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     await page.getByRole('button', { name: wrong, exact: true }).click();
     await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toBe("Noto'g'ri kod tanlandi: so'rov bekor qilindi");
     expect((await rp.result(second)).result).toBe('WRONG_VC');
+
+    // CIBA at a counter: no code on a second screen; the phone shows the clerk's message to confirm.
+    const counter = await rp.start({ ...SERVICE, pinfl: citizen.pinfl, interaction: 'confirmation_message', reason: 'Navbat A-17, 3-oyna' });
+    await expect.poll(() => page.locator('#confirmation-message').textContent(), { timeout: 10_000 }).toBe('Navbat A-17, 3-oyna');
+    expect(await page.getByText("Xabar xodim aytgan bilan bir xil bo'lsagina tasdiqlang").isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Tasdiqlash', exact: true }).click();
+    await expect.poll(async () => (await rp.result(counter)).result, { timeout: 10_000 }).toBe('OK');
     await page.screenshot({ path: `${process.env.TASDIQ_SCREENSHOTS ?? '/tmp'}/tasdiq-phone-app.png`, fullPage: true });
     expect(errors.filter((e) => !/status of 409/.test(e))).toEqual([]);
     await context.close();

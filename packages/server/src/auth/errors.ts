@@ -1,6 +1,15 @@
 import { defineErrors } from '../platform/errors.ts';
 
 export const AuthErrors = defineErrors({
+  auth_confirmation_message_required: {
+    status: 400,
+    title: {
+      'uz-Latn': "Tasdiqlash xabari rejimi uchun ilovada ko'rsatiladigan matn (reason) kerak",
+      'uz-Cyrl': 'Тасдиқлаш хабари режими учун иловада кўрсатиладиган матн (reason) керак',
+      ru: 'Для режима подтверждения сообщения нужен текст для телефона (reason)',
+      en: 'The confirmation_message interaction needs the text to show on the phone (reason)',
+    },
+  },
   auth_enrollment_suspended: {
     status: 403,
     title: {

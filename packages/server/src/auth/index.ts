@@ -13,7 +13,8 @@ export { AuthService, DEFAULT_POLICY, type AuthPolicy, type SessionView, type St
 export { verificationCode, verificationChoices, qrAuthCode, qrPayload } from './codes.ts';
 export { AuthErrors } from './errors.ts';
 export { createDeviceAuthenticator } from './oidc-authenticator.ts';
-export type { SessionResult, SessionMode, SessionKind } from './schema.ts';
+export type { SessionResult, SessionMode, SessionKind, Interaction } from './schema.ts';
+export { INTERACTIONS } from './schema.ts';
 
 const SWEEP_INTERVAL_MS = 1000;
 

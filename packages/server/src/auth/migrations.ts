@@ -39,4 +39,13 @@ export const authMigrations: ModuleMigration[] = [
       await db.schema.createIndex('auth_sessions_client_idx').on('auth_sessions').columns(['client_id', 'created_at']).execute();
     },
   },
+  {
+    name: '202611251000_auth_session_interaction',
+    async up(db, { types }) {
+      await db.schema
+        .alterTable('auth_sessions')
+        .addColumn('interaction', types.text, (c) => c.notNull().defaultTo('verification_code_choice'))
+        .execute();
+    },
+  },
 ];

@@ -1,31 +1,45 @@
 import { ApiError } from '../platform/errors.ts';
-import type { Authenticator, AuthenticationRequest, PollResult, StartResult } from '../oidc/authenticator.ts';
+import type { Authenticator, AuthenticationRequest, PollResult, SmsCheck, StartResult } from '../oidc/authenticator.ts';
 import { acrRank } from '../clients/vocabulary.ts';
 import type { AuthService } from './service.ts';
 
 const PINFL = /^\d{14}$/;
+const ACR_LOW = 'urn:tasdiq:acr:low';
 
 /**
  * The OpenID provider's sign-in pages and CIBA, served by device sessions: the citizen named
- * by the login hint confirms on their phone. The attempt id is the session id; it stays on
- * the server (the provider keeps it in its interaction).
+ * by the login hint confirms on their phone, with an SMS code where the client accepts the
+ * low level, or with the app through the device-link QR. The attempt id is the session id; it
+ * stays on the server (the provider keeps it in its interaction).
  */
 export function createDeviceAuthenticator(auth: AuthService): Authenticator {
   // The weakest acceptable acr of each attempt, to hold the result to it. Kept in memory: an
   // attempt polled on another instance is held to the client's registered minimum only.
   const required = new Map<string, string>();
+  // An SMS code proves only the low level: offered when the weakest acceptable acr allows it
+  // (no acr_values means the client's registered minimum, which poll enforces anyway).
+  const allowsLow = (request: AuthenticationRequest) => request.acrValues.length === 0 || acrRank(request.acrValues[0]!) <= acrRank(ACR_LOW);
+
   return {
     async start(request: AuthenticationRequest): Promise<StartResult> {
+      const method = request.method ?? 'app';
+      if (method === 'sms_otp' && (!allowsLow(request) || !request.origin)) return { status: 'refused', reason: 'unavailable' };
       const hint = request.loginHint.trim();
-      const subject = PINFL.test(hint) ? { pinfl: hint } : { phone: hint };
+      const subject = method === 'device_link' && hint === '' ? {} : PINFL.test(hint) ? { pinfl: hint } : { phone: hint };
+      // CIBA: no second screen shows a code, so the phone shows the relying party's message.
+      const interaction = method === 'app' ? (request.interaction ?? (request.bindingMessage !== undefined ? 'confirmation_message' : 'verification_code_choice')) : 'verification_code_choice';
+      const serviceName = request.client.name['uz-Latn'];
       try {
         const started = await auth.start({
           kind: 'auth',
-          mode: 'app',
+          mode: method,
+          interaction,
           ...subject,
           clientId: request.client.clientId,
-          serviceName: request.client.name['uz-Latn'],
-          reason: request.bindingMessage,
+          serviceName,
+          // Without a binding message the phone still names the service the citizen is at.
+          reason: request.bindingMessage ?? (interaction === 'confirmation_message' ? serviceName : undefined),
+          origin: request.origin,
           locale: 'uz-Latn',
         });
         if (started.state === 'complete') return { status: 'refused', reason: 'no_device' };
@@ -33,10 +47,18 @@ export function createDeviceAuthenticator(auth: AuthService): Authenticator {
           if (required.size > 100_000) required.clear();
           required.set(started.sessionId, request.acrValues[0]);
         }
-        return { status: 'pending', attemptId: started.sessionId, verificationCode: started.verificationCode!, deviceLink: null, smsFallback: false, expiresAt: started.expiresAt };
+        return {
+          status: 'pending',
+          attemptId: started.sessionId,
+          verificationCode: started.verificationCode ?? '',
+          // The device-link QR changes every second: the page reads it from deviceLinkQr.
+          deviceLink: null,
+          smsFallback: method === 'app' && allowsLow(request),
+          expiresAt: started.expiresAt,
+        };
       } catch (error) {
         if (error instanceof ApiError) {
-          if (error.code === 'auth_cooldown' || error.code === 'auth_session_already_pending') return { status: 'refused', reason: 'rate_limited' };
+          if (error.code === 'auth_cooldown' || error.code === 'auth_session_already_pending' || error.code === 'auth_otp_rate_limited') return { status: 'refused', reason: 'rate_limited' };
           if (error.code === 'validation_failed' || error.code === 'auth_subject_required') return { status: 'refused', reason: 'unknown_citizen' };
         }
         throw error;
@@ -49,6 +71,7 @@ export function createDeviceAuthenticator(auth: AuthService): Authenticator {
       if (session.state === 'pending') return { status: 'pending' };
       switch (session.result) {
         case 'OK': {
+          // SMS sessions complete at `low` only (verifyOtp records it); the app at substantial or high.
           const acr = `urn:tasdiq:acr:${session.assurance ?? 'low'}`;
           // Signed with a device key after a PIN or biometric check on the phone.
           const amr = session.mode === 'sms_otp' ? ['sms', 'otp'] : ['hwk', 'user', 'mfa'];
@@ -64,6 +87,30 @@ export function createDeviceAuthenticator(auth: AuthService): Authenticator {
           return { status: 'expired' };
         default:
           return { status: 'failed' };
+      }
+    },
+
+    async verifySmsCode(attemptId: string, code: string): Promise<SmsCheck> {
+      // A typo costs no attempt: only well-formed codes reach the counted check.
+      if (!/^[0-9]{6}$/.test(code)) return { status: 'malformed' };
+      try {
+        const view = await auth.verifyOtpById(attemptId, code);
+        return view.result === 'OK' ? { status: 'accepted' } : { status: 'failed' };
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error.code === 'auth_otp_wrong') return { status: 'wrong', attemptsLeft: Number(error.params.attemptsLeft ?? 0) };
+        if (error.code === 'auth_otp_attempts_exhausted') return { status: 'exhausted' };
+        if (error.code === 'auth_session_expired') return { status: 'expired' };
+        return { status: 'failed' };
+      }
+    },
+
+    async deviceLinkQr(attemptId: string) {
+      try {
+        return await auth.currentQrById(attemptId);
+      } catch (error) {
+        if (error instanceof ApiError) return null;
+        throw error;
       }
     },
   };

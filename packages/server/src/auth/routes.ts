@@ -6,7 +6,7 @@ import { installDeviceProtocol, type DeviceAuthenticator } from '../devices/prot
 import { AuthErrors } from './errors.ts';
 import { sessionEvents } from './store.ts';
 import type { AuthService, SessionView } from './service.ts';
-import { SESSION_MODES } from './schema.ts';
+import { INTERACTIONS, SESSION_MODES, type Interaction } from './schema.ts';
 import QRCode from 'qrcode';
 import { signinPageRoutes } from './signin/routes.ts';
 
@@ -16,6 +16,8 @@ const subject = {
   serviceId: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
   serviceName: { type: 'string', minLength: 1, maxLength: 100 },
   reason: { type: 'string', minLength: 1, maxLength: 200 },
+  // confirmation_message: the phone shows `reason` to confirm instead of the code choice.
+  interaction: { type: 'string', enum: INTERACTIONS },
 } as const;
 const sessionParams = { type: 'object', properties: { id: { type: 'string', pattern: '^as_[A-Za-z0-9_-]{22}$' } }, required: ['id'] } as const;
 const MAX_WAIT_MS = 30_000;
@@ -33,6 +35,7 @@ interface StartBody {
   serviceId: string;
   serviceName: string;
   reason?: string;
+  interaction?: Interaction;
   mode: (typeof SESSION_MODES)[number];
   origin?: string;
 }
@@ -63,7 +66,7 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
         if (b.mode === 'sms_otp' && !b.origin) {
           throw new ApiError('validation_failed', { errors: [{ field: 'body.origin', code: 'required', message: 'sms_otp needs the origin the code is for' }] });
         }
-        const started = await auth.start({ kind: 'auth', mode: b.mode, pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, origin: b.origin, locale: request.locale, requestId: request.id });
+        const started = await auth.start({ kind: 'auth', mode: b.mode, interaction: b.interaction, pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, origin: b.origin, locale: request.locale, requestId: request.id });
         return reply.code(201).send(started);
       },
     );
@@ -86,7 +89,7 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
       },
       async (request, reply) => {
         const b = request.body;
-        const started = await auth.start({ kind: 'sign', mode: 'app', pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, documentHash: b.documentHash, documentName: b.documentName, locale: request.locale, requestId: request.id });
+        const started = await auth.start({ kind: 'sign', mode: 'app', interaction: b.interaction, pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, documentHash: b.documentHash, documentName: b.documentName, locale: request.locale, requestId: request.id });
         return reply.code(201).send(started);
       },
     );

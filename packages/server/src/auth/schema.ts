@@ -4,6 +4,14 @@ export const SESSION_KINDS = ['auth', 'sign'] as const;
 export type SessionKind = (typeof SESSION_KINDS)[number];
 export const SESSION_MODES = ['app', 'device_link', 'sms_otp'] as const;
 export type SessionMode = (typeof SESSION_MODES)[number];
+/**
+ * What the phone asks the citizen to check. `verification_code_choice`: pick the code shown on
+ * the other screen (sign-in pages). `confirmation_message`: read the relying party's message
+ * and confirm it matches what they are told (CIBA at a counter, where no second screen shows a
+ * code), as Smart-ID's displayText flows do. The message is part of what the device signs.
+ */
+export const INTERACTIONS = ['verification_code_choice', 'confirmation_message'] as const;
+export type Interaction = (typeof INTERACTIONS)[number];
 /** Final results; a session has exactly one, recorded once, and audited. */
 export const SESSION_RESULTS = ['OK', 'USER_REFUSED', 'TIMEOUT', 'WRONG_VC', 'NOT_ACTIVATED', 'DEVICE_REVOKED', 'DELIVERY_FAILED'] as const;
 export type SessionResult = (typeof SESSION_RESULTS)[number];
@@ -13,6 +21,7 @@ export interface AuthSessionTable {
   id: string;
   kind: SessionKind;
   mode: SessionMode;
+  interaction: Interaction;
   state: 'pending' | 'complete';
   result: SessionResult | null;
   /** Null only for a device-link session started without naming the citizen, until claimed. */

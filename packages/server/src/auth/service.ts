@@ -15,7 +15,7 @@ import { DeviceErrors } from '../devices/errors.ts';
 import { revokeDevices } from '../devices/service.ts';
 import { hashOtp, newOtp, qrAuthCode, qrPayload, safeEqualHex, sha256, verificationChoices, verificationCode } from './codes.ts';
 import { finishSession, sessionEvents } from './store.ts';
-import type { Assurance, AuthSession, SessionKind, SessionMode, SessionResult } from './schema.ts';
+import type { Assurance, AuthSession, Interaction, SessionKind, SessionMode, SessionResult } from './schema.ts';
 
 export interface AuthPolicy {
   readonly appTtlMs: number;
@@ -43,6 +43,8 @@ export const DEFAULT_POLICY: AuthPolicy = {
 export interface StartInput {
   readonly kind: SessionKind;
   readonly mode: SessionMode;
+  /** For `app` sessions; `verification_code_choice` unless given. */
+  readonly interaction?: Interaction | undefined;
   readonly pinfl?: string | undefined;
   readonly phone?: string | undefined;
   readonly clientId: string;
@@ -60,6 +62,7 @@ export interface StartedSession {
   readonly sessionId: string;
   readonly sessionToken: string;
   readonly mode: SessionMode;
+  readonly interaction: Interaction;
   readonly state: 'pending' | 'complete';
   readonly result: SessionResult | null;
   readonly verificationCode: string | null;
@@ -71,8 +74,11 @@ export interface PendingRequest {
   readonly sessionId: string;
   readonly kind: SessionKind;
   readonly mode: SessionMode;
+  readonly interaction: Interaction;
   readonly service: string;
   readonly reason: string | null;
+  /** The message the citizen confirms (`confirmation_message`); it is in the signed payload. */
+  readonly confirmationMessage: string | null;
   readonly signingInput: string;
   readonly verificationCodeChoices: string[] | null;
   readonly documentName: string | null;
@@ -202,7 +208,7 @@ export class AuthService {
 
   /** The JWS signing input the device signs: its header names the certificate chain. */
   async #signingInput(
-    session: { id: string; kind: SessionKind; client_id: string; service_name: string; document_hash: string | null; document_name: string | null },
+    session: { id: string; kind: SessionKind; interaction: Interaction; client_id: string; service_name: string; reason: string | null; document_hash: string | null; document_name: string | null },
     device: Device,
     now: number,
     knownPinfl?: string,
@@ -210,10 +216,12 @@ export class AuthService {
     const certs = await this.#certificates(device.id);
     const pinfl = knownPinfl ?? (await this.#deps.directory.pinflOf(this.#db, device.citizen_id)) ?? '';
     const header = { alg: 'ES256', typ: session.kind === 'sign' ? 'tasdiq-signature+jws' : 'tasdiq-auth+jws', x5c: [Buffer.from(session.kind === 'sign' ? certs.sign : certs.auth).toString('base64'), Buffer.from(certs.ca).toString('base64')] };
+    // The message the citizen compared is signed with the rest: a result proves what was shown.
+    const shown = session.interaction === 'confirmation_message' ? { msg: session.reason } : {};
     const payload =
       session.kind === 'sign'
-        ? { sid: session.id, sub: pinflSerialNumber(pinfl), aud: session.client_id, svc: session.service_name, hash: session.document_hash, hashAlg: 'SHA-256', doc: session.document_name, iat: Math.floor(now / 1000) }
-        : { sid: session.id, sub: pinflSerialNumber(pinfl), aud: session.client_id, svc: session.service_name, nonce: b64url(randomBytes(16)), iat: Math.floor(now / 1000) };
+        ? { sid: session.id, sub: pinflSerialNumber(pinfl), aud: session.client_id, svc: session.service_name, hash: session.document_hash, hashAlg: 'SHA-256', doc: session.document_name, ...shown, iat: Math.floor(now / 1000) }
+        : { sid: session.id, sub: pinflSerialNumber(pinfl), aud: session.client_id, svc: session.service_name, ...shown, nonce: b64url(randomBytes(16)), iat: Math.floor(now / 1000) };
     return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
   }
 
@@ -248,6 +256,9 @@ export class AuthService {
     if (input.pinfl !== undefined && input.phone !== undefined) throw new ApiError(AuthErrors.auth_subject_required);
     if (input.mode !== 'device_link' && input.pinfl === undefined && input.phone === undefined) throw new ApiError(AuthErrors.auth_subject_required);
     if (input.mode === 'sms_otp' && input.kind === 'sign') throw new ApiError(AuthErrors.auth_mode_mismatch);
+    const interaction = input.interaction ?? 'verification_code_choice';
+    if (interaction === 'confirmation_message' && input.mode !== 'app') throw new ApiError(AuthErrors.auth_mode_mismatch);
+    if (interaction === 'confirmation_message' && !input.reason?.trim()) throw new ApiError(AuthErrors.auth_confirmation_message_required);
     const { citizenId, pinfl } = await this.#resolveCitizen(input);
     const sessionId = `as_${randomBytes(16).toString('base64url')}`;
     const sessionToken = randomBytes(32).toString('base64url');
@@ -255,6 +266,7 @@ export class AuthService {
       id: sessionId,
       kind: input.kind,
       mode: input.mode,
+      interaction,
       client_id: input.clientId,
       service_name: input.serviceName,
       reason: input.reason ?? null,
@@ -290,7 +302,7 @@ export class AuthService {
         const row = { ...base, state: 'complete' as const, result: 'NOT_ACTIVATED' as const, citizen_id: citizenId ?? null, pending_citizen_id: null, device_id: null, signing_input: null, verification_code: null, qr_secret: null, otp_hash: null, notification_id: null, expires_at: now, completed_at: now };
         await tx.insertInto('auth_sessions').values(row).execute();
         await this.#audit(tx, row, 'auth.session_completed', { result: 'NOT_ACTIVATED' }, now);
-        return { sessionId, sessionToken, mode: input.mode, state: 'complete', result: 'NOT_ACTIVATED', verificationCode: null, qrStartSecret: null, expiresAt: now };
+        return { sessionId, sessionToken, mode: input.mode, interaction, state: 'complete', result: 'NOT_ACTIVATED', verificationCode: null, qrStartSecret: null, expiresAt: now };
       });
     }
     if (input.mode === 'sms_otp') await this.#checkOtpLimits(citizenId!, input.clientId, now);
@@ -339,7 +351,7 @@ export class AuthService {
       if (isUniqueViolation(error)) throw new ApiError(AuthErrors.auth_session_already_pending);
       throw error;
     }
-    return { sessionId, sessionToken, mode: input.mode, state: 'pending', result: null, verificationCode: vc, qrStartSecret: qrSecret, expiresAt };
+    return { sessionId, sessionToken, mode: input.mode, interaction, state: 'pending', result: null, verificationCode: vc, qrStartSecret: qrSecret, expiresAt };
   }
 
   async expireDue(limit = 500): Promise<number> {
@@ -413,10 +425,12 @@ export class AuthService {
       sessionId: session.id,
       kind: session.kind,
       mode: session.mode,
+      interaction: session.interaction,
       service: session.service_name,
       reason: session.reason,
+      confirmationMessage: session.interaction === 'confirmation_message' ? session.reason : null,
       signingInput: session.signing_input!,
-      verificationCodeChoices: session.mode === 'app' ? verificationChoices(challengeHash, session.verification_code!) : null,
+      verificationCodeChoices: session.mode === 'app' && session.interaction === 'verification_code_choice' ? verificationChoices(challengeHash, session.verification_code!) : null,
       documentName: session.document_name,
       documentHash: session.document_hash,
       expiresAt: session.expires_at,
@@ -448,7 +462,7 @@ export class AuthService {
   async confirm(sessionId: string, device: Device, input: { verificationCode?: string | undefined; signature: string }): Promise<SessionView> {
     const session = await this.#forDevice(sessionId, device);
     const actor = { type: 'device' as const, id: device.id };
-    if (session.mode === 'app' && !(input.verificationCode !== undefined && safeEqualHex(input.verificationCode, session.verification_code!))) {
+    if (session.mode === 'app' && session.interaction === 'verification_code_choice' && !(input.verificationCode !== undefined && safeEqualHex(input.verificationCode, session.verification_code!))) {
       await this.#db.updateTable('auth_sessions').set((eb) => ({ vc_attempts: eb('vc_attempts', '+', 1) })).where('id', '=', session.id).execute();
       await this.finish(session, 'WRONG_VC', actor);
       throw new ApiError(AuthErrors.auth_wrong_verification_code);
@@ -473,7 +487,16 @@ export class AuthService {
 
   /** The animated QR's current content, for the sign-in page. */
   async currentQr(sessionId: string, token: string): Promise<{ qr: string; elapsedSeconds: number }> {
-    const session = await this.#live(await this.forStarter(sessionId, token));
+    return this.#currentQr(await this.forStarter(sessionId, token));
+  }
+
+  /** For server-side callers that hold the session id (the OpenID provider's sign-in page). */
+  async currentQrById(sessionId: string): Promise<{ qr: string; elapsedSeconds: number }> {
+    return this.#currentQr(await this.#session(sessionId));
+  }
+
+  async #currentQr(found: AuthSession): Promise<{ qr: string; elapsedSeconds: number }> {
+    const session = await this.#live(found);
     if (session.mode !== 'device_link' || !session.qr_secret) throw new ApiError(AuthErrors.auth_mode_mismatch);
     const elapsed = Math.floor((this.#now() - session.created_at) / 1000);
     return { qr: qrPayload(session.id, elapsed, qrAuthCode(session.qr_secret, session.id, elapsed)), elapsedSeconds: elapsed };
@@ -519,7 +542,16 @@ export class AuthService {
    * UPDATE, so parallel guesses cannot exceed the limit.
    */
   async verifyOtp(sessionId: string, token: string, code: string): Promise<SessionView> {
-    const session = await this.#live(await this.forStarter(sessionId, token));
+    return this.#verifyOtp(await this.forStarter(sessionId, token), code);
+  }
+
+  /** For server-side callers that hold the session id (the OpenID provider's sign-in page). */
+  async verifyOtpById(sessionId: string, code: string): Promise<SessionView> {
+    return this.#verifyOtp(await this.#session(sessionId), code);
+  }
+
+  async #verifyOtp(found: AuthSession, code: string): Promise<SessionView> {
+    const session = await this.#live(found);
     if (session.mode !== 'sms_otp' || !session.otp_hash) throw new ApiError(AuthErrors.auth_mode_mismatch);
     const counted = await this.#db
       .updateTable('auth_sessions')
@@ -532,7 +564,7 @@ export class AuthService {
     if (!counted) throw new ApiError(AuthErrors.auth_otp_attempts_exhausted);
     if (safeEqualHex(hashOtp(this.#otpPepper, session.id, code), session.otp_hash)) {
       if (!(await this.finish(session, 'OK', { type: 'client', id: session.client_id }, { assurance: 'low' }))) throw new ApiError(AuthErrors.auth_session_not_pending);
-      return this.view(await this.#session(sessionId));
+      return this.view(await this.#session(session.id));
     }
     const left = this.#policy.otpMaxAttempts - counted.otp_attempts;
     if (left <= 0) {

@@ -1,5 +1,19 @@
 import type { Translations } from '../platform/i18n.ts';
 
+/*
+ * Extensions (backwards compatible: every addition is optional; an Authenticator that ignores
+ * them, or a caller that never sets them, behaves as before):
+ * - AuthenticationRequest.interaction: 'confirmation_message' makes the phone show the
+ *   binding message to confirm instead of the 3-code choice (CIBA: nobody sees a code on a
+ *   second screen). The device authenticator picks it by itself when a bindingMessage is
+ *   given and interaction is not; the sign-in pages never give a bindingMessage.
+ * - AuthenticationRequest.method: 'sms_otp' (SMS one-time code, assurance low only) or
+ *   'device_link' (no login hint; the page shows the rotating QR from deviceLinkQr).
+ *   StartResult.smsFallback says whether the page may offer SMS for this client and citizen.
+ * - AuthenticationRequest.origin: the host the SMS code is bound to (WebOTP `@origin #code`).
+ * - Authenticator.verifySmsCode / deviceLinkQr, for those two methods.
+ */
+
 /** What the sign-in pages and CIBA hand to the device flow. */
 export interface AuthenticationRequest {
   /** A phone number (+998...) or a 14-digit PINFL, as the citizen or the counter typed it. */
@@ -9,13 +23,24 @@ export interface AuthenticationRequest {
   readonly client: { readonly clientId: string; readonly name: Translations };
   /** Shown on the phone (CIBA binding_message); already validated. */
   readonly bindingMessage?: string | undefined;
+  /** What the phone asks the citizen to check; see the note at the top. */
+  readonly interaction?: 'verification_code_choice' | 'confirmation_message' | undefined;
+  /** How the citizen confirms: the app (default), an SMS code, or the app via a QR. */
+  readonly method?: 'app' | 'sms_otp' | 'device_link' | undefined;
+  /** Host name the SMS code is bound to (e.g. id.tasdiq.uz); required for sms_otp. */
+  readonly origin?: string | undefined;
 }
+
+export type SmsCheck =
+  | { readonly status: 'accepted' }
+  | { readonly status: 'wrong'; readonly attemptsLeft: number }
+  | { readonly status: 'malformed' | 'exhausted' | 'expired' | 'failed' };
 
 export type StartResult =
   | {
       readonly status: 'pending';
       readonly attemptId: string;
-      /** Shown on the sign-in page and on the phone; the citizen checks they match. */
+      /** Shown on the sign-in page and on the phone; the citizen checks they match. Empty for sms_otp and device_link. */
       readonly verificationCode: string;
       /** Opens the app on this device (same-device sign-in), shown as a link and a QR code. */
       readonly deviceLink: string | null;
@@ -37,6 +62,10 @@ export type PollResult =
 export interface Authenticator {
   start(request: AuthenticationRequest): Promise<StartResult>;
   poll(attemptId: string): Promise<PollResult>;
+  /** sms_otp attempts: checks the code the citizen typed; poll then reports the result. */
+  verifySmsCode?(attemptId: string, code: string): Promise<SmsCheck>;
+  /** device_link attempts: the QR to show now (it changes every second); null once over. */
+  deviceLinkQr?(attemptId: string): Promise<{ readonly qr: string; readonly elapsedSeconds: number } | null>;
 }
 
 /**

@@ -53,6 +53,21 @@ describe('tasdiq device (simulator)', () => {
     expect(wrong.stderr).toContain('auth_wrong_verification_code');
     expect((await rp.result(second)).result).toBe('WRONG_VC');
 
+    // CIBA at a counter: the phone shows the relying party's message; the simulator confirms
+    // only the message it was told to expect, as the citizen compares it with the clerk's words.
+    const counter = await rp.start({ serviceId: 'my.gov.uz', serviceName: 'my.gov.uz', pinfl: citizen.pinfl, interaction: 'confirmation_message', reason: 'Navbat A-17' });
+    const told = await tasdiq('device', 'approve', '--state', state, '--message', 'Navbat A-17');
+    expect(told.stdout).toContain('message to confirm: Navbat A-17');
+    expect(told.stdout).not.toContain('picked:');
+    expect(told.status).toBe(0);
+    expect((await rp.result(counter)).result).toBe('OK');
+    const spoofed = await rp.start({ serviceId: 'my.gov.uz', serviceName: 'my.gov.uz', pinfl: citizen.pinfl, interaction: 'confirmation_message', reason: 'Navbat B-03' });
+    const mismatch = await tasdiq('device', 'approve', '--state', state, '--message', 'Navbat A-17');
+    expect(mismatch.stdout).toContain('refused: USER_REFUSED');
+    expect((await rp.result(spoofed)).result).toBe('USER_REFUSED');
+    const noMessage = await fetch(`${app.url}/api/v1/auth/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ serviceId: 'my.gov.uz', serviceName: 'my.gov.uz', pinfl: citizen.pinfl, interaction: 'confirmation_message' }) });
+    expect([noMessage.status, ((await noMessage.json()) as { code: string }).code]).toEqual([400, 'auth_confirmation_message_required']);
+
     // the operator's QR carries a URI naming the code and the server
     const other = await enrollCitizen(app.context.db, app.url, app.clock);
     const uri = `tasdiq://activate?code=${encodeURIComponent(await other.activationCode())}&server=${encodeURIComponent(app.url)}`;

@@ -5,7 +5,7 @@ export type PhoneKey =
   | 'waiting' | 'asksSignIn' | 'asksSign' | 'document' | 'pickCode' | 'refuse' | 'confirmed' | 'refused'
   | 'wrongCode' | 'failed' | 'historyTitle' | 'historyEmpty' | 'deviceTitle' | 'deviceId' | 'removeDevice' | 'removed'
   | 'result_OK' | 'result_USER_REFUSED' | 'result_WRONG_VC' | 'result_OTHER' | 'requestTitle' | 'verifyFailed'
-  | 'confirm' | 'qrLabel' | 'link' | 'linkHint';
+  | 'confirm' | 'qrLabel' | 'link' | 'linkHint' | 'compareMessage';
 
 export const phoneText: Catalog<PhoneKey> = {
   'uz-Latn': {
@@ -26,6 +26,7 @@ export const phoneText: Catalog<PhoneKey> = {
     asksSign: "{service} hujjatni imzolashni so'ramoqda",
     document: 'Hujjat: {name}',
     pickCode: 'Boshqa ekrandagi kodni tanlang',
+    compareMessage: "Xabar xodim aytgan bilan bir xil bo'lsagina tasdiqlang",
     refuse: 'Rad etish',
     confirmed: 'Tasdiqlandi',
     refused: 'Rad etildi',
@@ -61,6 +62,7 @@ export const phoneText: Catalog<PhoneKey> = {
     asksSign: '{service} ҳужжатни имзолашни сўрамоқда',
     document: 'Ҳужжат: {name}',
     pickCode: 'Бошқа экрандаги кодни танланг',
+    compareMessage: 'Хабар ходим айтган билан бир хил бўлсагина тасдиқланг',
     refuse: 'Рад этиш',
     confirmed: 'Тасдиқланди',
     refused: 'Рад этилди',
@@ -96,6 +98,7 @@ export const phoneText: Catalog<PhoneKey> = {
     asksSign: '{service} просит подписать документ',
     document: 'Документ: {name}',
     pickCode: 'Выберите код, показанный на другом экране',
+    compareMessage: 'Подтверждайте, только если сообщение совпадает с тем, что назвал сотрудник',
     refuse: 'Отклонить',
     confirmed: 'Подтверждено',
     refused: 'Отклонено',
@@ -131,6 +134,7 @@ export const phoneText: Catalog<PhoneKey> = {
     asksSign: '{service} asks you to sign a document',
     document: 'Document: {name}',
     pickCode: 'Pick the code shown on the other screen',
+    compareMessage: 'Confirm only if the message matches what the clerk tells you',
     refuse: 'Refuse',
     confirmed: 'Confirmed',
     refused: 'Refused',

@@ -4,6 +4,7 @@ import { useTranslate } from '../../shared/i18n.tsx';
 import { phoneText } from './messages.ts';
 import { OfficeHistory } from './OfficeHistory.tsx';
 import { QrScanner } from './QrScanner.tsx';
+import { activationCodeOf, isLinkQr, readActivationQr } from './qr-payloads.ts';
 import { scannerText } from './scanner-messages.ts';
 import { addHistory, forgetDevice, loadDevice, loadHistory, saveDevice, type HistoryEntry } from './store.ts';
 import { createUserVerification, verifyUser } from './user-verification.ts';
@@ -11,40 +12,6 @@ import { createUserVerification, verifyUser } from './user-verification.ts';
 const POLL_MS = 1500;
 
 type Phone = { readonly client: DeviceClient; readonly credentialId: string };
-
-/** The code as typed ("7KQM 2XPA ...") or as the operator's QR carries it (tasdiq://activate?code=...). */
-export function activationCodeOf(input: string): string {
-  const text = input.trim();
-  const fromUri = text.startsWith('tasdiq://') ? new URL(text).searchParams.get('code') : null;
-  return (fromUri ?? text).replaceAll(/[\s-]/g, '').toUpperCase();
-}
-
-/** The rotating device-link QR of a sign-in page: tasdiq.<sessionId>.<elapsedSeconds>.<hex HMAC>. */
-const LINK_QR = /^tasdiq\.[A-Za-z0-9_-]{1,100}\.\d{1,6}\.[0-9a-f]{64}$/;
-
-type ActivationQr = { readonly code: string } | { readonly problem: 'notActivationQr' } | { readonly problem: 'otherServer'; readonly server: string };
-
-/**
- * The operator's QR: tasdiq://activate?code=...&server=.... The app talks to its own origin only,
- * so a code issued by another server could never activate here: say so rather than fail later.
- */
-export function readActivationQr(text: string, origin: string): ActivationQr {
-  if (!text.startsWith('tasdiq://activate?')) return { problem: 'notActivationQr' };
-  const params = new URL(text).searchParams;
-  const code = params.get('code');
-  if (!code) return { problem: 'notActivationQr' };
-  const server = params.get('server');
-  if (server) {
-    let serverOrigin: string | undefined;
-    try {
-      serverOrigin = new URL(server).origin;
-    } catch {
-      return { problem: 'notActivationQr' };
-    }
-    if (serverOrigin !== origin) return { problem: 'otherServer', server };
-  }
-  return { code: activationCodeOf(code) };
-}
 
 function reasonOf(error: unknown): string {
   return error instanceof TasdiqApiError ? error.code : error instanceof Error ? error.message : String(error);
@@ -165,7 +132,7 @@ export function PhoneApp() {
   }
 
   function onLinkQr(text: string): string | undefined {
-    if (!LINK_QR.test(text)) return ts('notLinkQr');
+    if (!isLinkQr(text)) return ts('notLinkQr');
     void linkWith(text);
     return undefined;
   }

@@ -1,5 +1,4 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import jsQR from 'jsqr';
 import { useTranslate } from '../../shared/i18n.tsx';
 import { scannerText, type ScannerKey } from './scanner-messages.ts';
 import './scanner.css';
@@ -80,6 +79,11 @@ export function QrScanner({ startLabel, onDecode, disabled = false }: QrScannerP
     };
     setActive(true);
     setStatus({ kind: 'info', key: 'starting' });
+    // The decoder is most of the app's script weight and most visits never scan: fetched on demand,
+    // while the camera starts. A failure is reported by the await below, not as unhandled.
+    const decoder = import('jsqr').then((module) => module.default);
+    decoder.catch(() => undefined);
+    let jsQR: Awaited<typeof decoder>;
     try {
       const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: 'environment' } }, audio: false });
       session.stream = stream;
@@ -88,6 +92,7 @@ export function QrScanner({ startLabel, onDecode, disabled = false }: QrScannerP
       const video = videoRef.current!;
       video.srcObject = stream;
       await video.play();
+      jsQR = await decoder;
     } catch (error) {
       if (session.cancelled) return;
       const problem = cameraProblem(error);

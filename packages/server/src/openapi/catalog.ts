@@ -50,7 +50,7 @@ export const SECURITY_SCHEMES = {
     bearerFormat: 'JWT',
     description:
       'RFC 7523 client assertion (private_key_jwt) signed with a key the relying party registered: `iss` = `sub` = client id, `aud` = the endpoint URL, ' +
-      '`iat`, `exp` (at most 60 s old), unique `jti`; `serviceId` must be the same client id. Optional for now; without it the caller is anonymous.',
+      '`iat`, `exp` (at most 60 s old), unique `jti`; `serviceId` must be the same client id. Required when `serviceId` names a registered client; otherwise still optional (anonymous callers).',
   },
   operatorSession: {
     type: 'apiKey',
@@ -86,7 +86,7 @@ export interface OperationDocs {
   readonly errors: readonly string[];
 }
 
-const START_ERRORS = ['auth_subject_required', 'auth_session_already_pending', 'auth_cooldown', 'client_assertion_invalid', 'client_service_mismatch'] as const;
+const START_ERRORS = ['auth_subject_required', 'auth_session_already_pending', 'auth_cooldown', 'client_assertion_invalid', 'client_assertion_required', 'client_service_mismatch'] as const;
 
 /** Keyed by `<method> <OpenAPI path>`. */
 export const OPERATIONS: Readonly<Record<string, OperationDocs>> = {

@@ -9,9 +9,11 @@ import { ClientRegistry, type RelyingParty } from '../clients/index.ts';
 /**
  * Relying-party authentication for the Mobile-ID REST API: an RFC 7523 client assertion
  * (private_key_jwt with the keys the client registered for OIDC) in `Authorization: Bearer`.
- * Opt-in for now: a request without an Authorization header passes as before (see
- * docs/api/mobile-id.md); one with it must carry a valid, unused assertion, and its
- * `serviceId` must be the authenticated client.
+ * A request naming a registered client's `serviceId` must carry that client's valid, unused
+ * assertion, so nobody can start sessions in a registered service's name. Requests without
+ * an Authorization header that name an unregistered `serviceId` still pass, because the
+ * existing anonymous callers do so; closing that needs a configuration switch
+ * (docs/api/mobile-id.md).
  */
 
 export const ClientAuthErrors = defineErrors({
@@ -22,6 +24,15 @@ export const ClientAuthErrors = defineErrors({
       'uz-Cyrl': 'Мижоз тасдиқномаси (client assertion) нотўғри ёки муддати ўтган',
       ru: 'Клиентское утверждение (client assertion) неверно или просрочено',
       en: 'The client assertion is invalid or expired',
+    },
+  },
+  client_assertion_required: {
+    status: 401,
+    title: {
+      'uz-Latn': "Bu serviceId ro'yxatdan o'tgan mijozniki: mijoz tasdiqnomasi (client assertion) kerak",
+      'uz-Cyrl': 'Бу serviceId рўйхатдан ўтган мижозники: мижоз тасдиқномаси (client assertion) керак',
+      ru: 'Этот serviceId принадлежит зарегистрированному клиенту: нужно клиентское утверждение (client assertion)',
+      en: 'This serviceId belongs to a registered client: a client assertion is required',
     },
   },
   client_service_mismatch: {
@@ -82,7 +93,13 @@ export function clientAssertionCheck(options: { db: Db; publicUrl: string; now: 
 
   return async function checkClientAssertion(request: FastifyRequest): Promise<void> {
     const header = request.headers.authorization;
-    if (header === undefined) return;
+    if (header === undefined) {
+      const serviceId = (request.body as { serviceId?: unknown } | undefined)?.serviceId;
+      if (typeof serviceId === 'string' && (await registry.findActive(serviceId))) {
+        throw new ApiError(ClientAuthErrors.client_assertion_required, { headers: { 'www-authenticate': 'Bearer error="invalid_client"' } });
+      }
+      return;
+    }
     const assertion = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header)?.[1];
     if (!assertion || assertion.length > 8192) throw invalid('expected Authorization: Bearer <client assertion JWT>');
     let clientId: unknown;

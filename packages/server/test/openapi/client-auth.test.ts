@@ -89,7 +89,12 @@ describe.each(testDialects())('REST API caller authentication (client assertions
     expect(signing.status).toBe(201);
   });
 
-  it('still accepts anonymous callers (opt-in until enforcement is switched on)', async () => {
-    expect((await start(undefined, { ...SERVICE, pinfl: await citizen() })).status).toBe(201);
+  it('a registered serviceId needs its assertion; an unregistered one is still accepted anonymously', async () => {
+    expect(await start(undefined, { ...SERVICE, pinfl: await citizen() })).toMatchObject({ status: 401, body: { code: 'client_assertion_required' } });
+    expect(await start(undefined, { ...SERVICE, pinfl: await citizen(), documentHash: 'A'.repeat(43), documentName: 'x.pdf' }, '/api/v1/sign/sessions')).toMatchObject({
+      status: 401,
+      body: { code: 'client_assertion_required' },
+    });
+    expect((await start(undefined, { serviceId: 'unregistered.uz', serviceName: 'Unregistered', pinfl: await citizen() })).status).toBe(201);
   });
 });

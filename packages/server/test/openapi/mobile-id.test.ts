@@ -125,7 +125,7 @@ describe.each(testDialects())('Mobile-ID REST API and its OpenAPI document on %s
   it('names the stable error codes of the Mobile-ID operations', () => {
     const start = operation('post', '/api/v1/auth/sessions');
     expect(start.security).toEqual([{}, { clientAssertion: [] }]);
-    expect(start.responses['401']!['x-error-codes']!.map((e) => e.code)).toEqual(['client_assertion_invalid']);
+    expect(start.responses['401']!['x-error-codes']!.map((e) => e.code)).toEqual(['client_assertion_invalid', 'client_assertion_required']);
     expect(start.responses['201']).toBeDefined();
     expect(start.responses['409']!['x-error-codes']!.map((e) => e.code)).toContain('auth_session_already_pending');
     expect(start.responses['429']!['x-error-codes']!.map((e) => e.code)).toEqual(expect.arrayContaining(['auth_cooldown', 'rate_limited']));

@@ -25,15 +25,63 @@ const prose = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1
 
 const json = (value: unknown) => `<pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre>`;
 
+interface Schema {
+  $ref?: string;
+  type?: string | string[];
+  enum?: unknown[];
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  default?: unknown;
+  description?: string;
+  required?: string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
+}
+
+const componentName = (ref: string) => ref.replace('#/components/schemas/', '');
+
+function typeText(schema: Schema): string {
+  if (schema.$ref) return componentName(schema.$ref);
+  const type = [schema.type ?? 'any'].flat().join(' | ');
+  return schema.items ? `${type} of ${typeText(schema.items)}` : type;
+}
+
+function constraints(schema: Schema): string {
+  const parts: string[] = [];
+  if (schema.enum) parts.push(`one of ${schema.enum.map((v) => `<code>${escapeHtml(JSON.stringify(v))}</code>`).join(', ')}`);
+  if (schema.pattern) parts.push(`pattern <code>${escapeHtml(schema.pattern)}</code>`);
+  if (schema.minLength !== undefined || schema.maxLength !== undefined) parts.push(`length ${schema.minLength ?? 0} to ${schema.maxLength ?? '∞'}`);
+  if (schema.minimum !== undefined || schema.maximum !== undefined) parts.push(`from ${schema.minimum ?? '−∞'} to ${schema.maximum ?? '∞'}`);
+  if (schema.default !== undefined) parts.push(`default <code>${escapeHtml(JSON.stringify(schema.default))}</code>`);
+  if (schema.description) parts.push(prose(schema.description));
+  return parts.join('; ');
+}
+
+/** An object schema as a table of its fields (a $ref is followed once), the raw JSON folded below. */
+function schemaHtml(raw: unknown, document: OpenApiDocument): string {
+  const ref = (raw as Schema).$ref;
+  const schema = (ref ? document.components.schemas[componentName(ref)] : raw) as Schema;
+  const title = ref ? `<p>Schema <a href="#schema-${escapeHtml(componentName(ref))}">${escapeHtml(componentName(ref))}</a></p>` : '';
+  if (!schema.properties) return `${title}${json(schema)}`;
+  const required = new Set(schema.required ?? []);
+  const rows = Object.entries(schema.properties)
+    .map(([name, field]) => `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(typeText(field))}</td><td>${required.has(name) ? 'yes' : 'no'}</td><td>${constraints(field)}</td></tr>`)
+    .join('');
+  return `${title}<table><thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Rules</th></tr></thead><tbody>${rows}</tbody></table><details><summary>JSON Schema</summary>${json(schema)}</details>`;
+}
+
 function parameters(operation: OperationDoc): string {
   if (!operation.parameters?.length) return '';
   const rows = operation.parameters
-    .map((p) => `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${escapeHtml(p.in)}</td><td>${p.required ? 'yes' : 'no'}</td><td><code>${escapeHtml(JSON.stringify(p.schema ?? {}))}</code></td></tr>`)
+    .map((p) => `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${escapeHtml(p.in)}</td><td>${p.required ? 'yes' : 'no'}</td><td>${escapeHtml(typeText((p.schema ?? {}) as Schema))}${constraints({ ...((p.schema ?? {}) as Schema), ...(p.description ? { description: p.description } : {}) }).replace(/^(?=.)/, '; ')}</td></tr>`)
     .join('');
-  return `<h4>Parameters</h4><table><thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Required</th><th scope="col">Schema</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<h4>Parameters</h4><table><thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Required</th><th scope="col">Type and rules</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-function responses(operation: OperationDoc): string {
+function responses(operation: OperationDoc, document: OpenApiDocument): string {
   const parts = Object.entries(operation.responses).map(([status, response]) => {
     const codes = response['x-error-codes'];
     if (codes) {
@@ -41,19 +89,19 @@ function responses(operation: OperationDoc): string {
       return `<h5>${escapeHtml(status)} <span class="muted">problem+json</span></h5><ul>${items}</ul>`;
     }
     const schema = Object.values(response.content ?? {})[0]?.schema;
-    return `<h5>${escapeHtml(status)} <span class="muted">${prose(response.description)}</span></h5>${schema ? json(schema) : ''}`;
+    return `<h5>${escapeHtml(status)} <span class="muted">${prose(response.description)}</span></h5>${schema ? schemaHtml(schema, document) : ''}`;
   });
   return `<h4>Responses</h4>${parts.join('')}`;
 }
 
-function operationHtml(method: string, path: string, operation: OperationDoc): string {
+function operationHtml(method: string, path: string, operation: OperationDoc, document: OpenApiDocument): string {
   const body = Object.values(operation.requestBody?.content ?? {})[0]?.schema;
   const security = operation.security.map((s) => Object.keys(s).join(' + ') || 'anonymous').join(' or ') || 'none';
   return `<section class="op" id="${escapeHtml(operation.operationId)}" aria-labelledby="${escapeHtml(operation.operationId)}-h">
 <h3 id="${escapeHtml(operation.operationId)}-h"><span class="method">${escapeHtml(method)}</span> <code>${escapeHtml(path)}</code></h3>
 ${operation.summary ? `<p><strong>${prose(operation.summary)}</strong></p>` : ''}${operation.description ? `<p>${prose(operation.description)}</p>` : ''}
 <p>Authentication: <code>${escapeHtml(security)}</code></p>
-${parameters(operation)}${body ? `<h4>Request body</h4>${json(body)}` : ''}${responses(operation)}
+${parameters(operation)}${body ? `<h4>Request body</h4>${schemaHtml(body, document)}` : ''}${responses(operation, document)}
 </section>`;
 }
 
@@ -71,7 +119,7 @@ export function renderReference(document: OpenApiDocument): string {
       const operations = byTag.get(t.name) ?? [];
       return `<section aria-labelledby="tag-${escapeHtml(t.name.replace(/[^A-Za-z0-9]+/g, '-'))}">
 <h2 id="tag-${escapeHtml(t.name.replace(/[^A-Za-z0-9]+/g, '-'))}">${escapeHtml(t.name)}</h2><p>${prose(t.description)}</p>
-${operations.map(([method, path, operation]) => operationHtml(method, path, operation)).join('\n')}
+${operations.map(([method, path, operation]) => operationHtml(method, path, operation, document)).join('\n')}
 </section>`;
     })
     .join('\n');
@@ -94,10 +142,10 @@ ${operations.map(([method, path, operation]) => operationHtml(method, path, oper
 <nav aria-label="Sections"><h2>Contents</h2><ul>${toc}</ul></nav>
 <main id="main">
 <section aria-labelledby="auth-h"><h2 id="auth-h">Authentication schemes</h2><dl>${schemes}</dl></section>
-<section aria-labelledby="problem-h"><h2 id="problem-h">Errors</h2><p>Every error is <code>application/problem+json</code>:</p>${json(document.components.schemas.Problem)}</section>
+<section aria-labelledby="problem-h"><h2 id="problem-h">Errors</h2><p>Every error is <code>application/problem+json</code> (schema <a href="#schema-Problem">Problem</a>) with a stable <code>code</code>; each operation lists its codes by status.</p></section>
 ${sections}
 <section aria-labelledby="schemas-h"><h2 id="schemas-h">Schemas</h2>
-${Object.entries(document.components.schemas).map(([name, schema]) => `<h3 id="schema-${escapeHtml(name)}">${escapeHtml(name)}</h3>${json(schema)}`).join('\n')}
+${Object.entries(document.components.schemas).map(([name, schema]) => `<h3 id="schema-${escapeHtml(name)}">${escapeHtml(name)}</h3>${schemaHtml(schema, document)}`).join('\n')}
 </section>
 </main>
 </body>

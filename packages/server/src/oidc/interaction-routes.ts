@@ -13,9 +13,15 @@ import { html, raw, type RawHtml } from './pages/html.ts';
 import { layout, SIGNIN_CSS, SIGNIN_JS } from './pages/layout.ts';
 import { t, TEXTS, type TextKey } from './pages/texts.ts';
 
+type Method = 'app' | 'sms_otp' | 'device_link';
+const METHODS: readonly Method[] = ['app', 'device_link', 'sms_otp'];
+const ACR_LOW = 'urn:tasdiq:acr:low';
+
 /** The pending device authentication of an interaction, kept in the interaction itself. */
 interface PendingAttempt {
   readonly attemptId: string;
+  /** Absent in attempts saved before methods existed: those are app attempts. */
+  readonly method?: Method;
   readonly verificationCode: string;
   readonly deviceLink: string | null;
   readonly smsFallback: boolean;
@@ -91,24 +97,80 @@ export async function interactionRoutes(app: FastifyInstance, oidc: OidcService)
     return oidc.registry.findActive(String(found.params.client_id ?? ''));
   }
 
-  function entryPage(request: FastifyRequest, found: InteractionDetails, rp: RelyingParty | undefined, problem?: TextKey, value = ''): string {
+  /** The ways this client and this service let a citizen confirm; the app always. */
+  function methodsFor(found: InteractionDetails, rp: RelyingParty | undefined): Method[] {
+    let acceptable: string[] = [];
+    try {
+      acceptable = rp ? acceptableAcr(found.params.acr_values, rp.acrValues) : [];
+    } catch {
+      // Refused when the page is shown; here it only means no SMS.
+    }
+    return METHODS.filter(
+      (m) =>
+        m === 'app' ||
+        (m === 'device_link' && typeof oidc.authenticator.deviceLinkQr === 'function') ||
+        // An SMS code proves only the low level: offered when the service accepts that.
+        (m === 'sms_otp' && typeof oidc.authenticator.verifySmsCode === 'function' && meetsAcr(ACR_LOW, acceptable)),
+    );
+  }
+
+  function entryPage(request: FastifyRequest, found: InteractionDetails, rp: RelyingParty | undefined, problem?: TextKey, value = '', chosen: Method = 'app'): string {
     const l = request.locale;
     const path = `/signin/${found.uid}`;
+    const methods = methodsFor(found, rp);
+    const label: Record<Method, TextKey> = { app: 'methodApp', device_link: 'methodQr', sms_otp: 'methodSms' };
     const body = html`
 <p>${t(l, 'signingInto', { service: serviceName(rp, l) })}</p>
 ${problem ? html`<p class="error" role="alert" id="hint-error">${t(l, problem)}</p>` : ''}
 <form method="post" action="${path}/start?lang=${l}" novalidate>
 <label for="hint">${t(l, 'hintLabel')}</label>
 <p class="help" id="hint-help">${t(l, 'hintHelp')}</p>
-<input id="hint" name="hint" type="text" inputmode="tel" autocomplete="tel" required maxlength="32" value="${value}"
+<input id="hint" name="hint" type="text" inputmode="tel" autocomplete="tel" maxlength="32" value="${value}"
  aria-describedby="hint-help${problem ? ' hint-error' : ''}"${problem ? raw(' aria-invalid="true" autofocus') : ''}>
+${methods.length > 1
+  ? html`<fieldset><legend>${t(l, 'methodLegend')}</legend>${methods.map(
+      (m) => html`<div><input type="radio" id="method-${m}" name="method" value="${m}"${m === chosen ? raw(' checked') : ''}><label class="inline" for="method-${m}">${t(l, label[m])}</label></div>`,
+    )}</fieldset>`
+  : ''}
 <button type="submit">${t(l, 'continue')}</button>
 </form>
 <form method="post" action="${path}/abort"><button type="submit" class="secondary">${t(l, 'cancel')}</button></form>`;
     return layout(l, t(l, 'title'), body, { path });
   }
 
+  async function qrPage(request: FastifyRequest, found: InteractionDetails, attempt: PendingAttempt): Promise<string> {
+    const l = request.locale;
+    const path = `/signin/${found.uid}`;
+    const current = await oidc.authenticator.deviceLinkQr?.(attempt.attemptId);
+    const svg = current ? await QRCode.toString(current.qr, { type: 'svg', margin: 1 }) : '';
+    const body: RawHtml = html`
+<p>${t(l, 'qrHelp')}</p>
+<div class="qr" id="qr" role="img" aria-label="${t(l, 'qrAlt')}" data-qr="${current?.qr ?? ''}" data-refresh="${path}/qr">${raw(svg)}</div>
+<p class="waiting" role="status" data-poll="${path}/status" data-next="${path}/complete?lang=${l}">${t(l, 'waiting')}</p>
+<form method="get" action="${path}/complete"><input type="hidden" name="lang" value="${l}"><button type="submit">${t(l, 'checkNow')}</button></form>
+<form method="post" action="${path}/abort"><button type="submit" class="secondary">${t(l, 'cancel')}</button></form>`;
+    return layout(l, t(l, 'qrTitle'), body, { path, script: true });
+  }
+
+  function smsPage(request: FastifyRequest, found: InteractionDetails, problem?: string): string {
+    const l = request.locale;
+    const path = `/signin/${found.uid}`;
+    const body: RawHtml = html`
+<p id="otp-help">${t(l, 'smsHelp')}</p>
+${problem ? html`<p class="error" role="alert" id="otp-error">${problem}</p>` : ''}
+<form method="post" action="${path}/otp?lang=${l}" novalidate>
+<label for="otp">${t(l, 'smsLabel')}</label>
+<input id="otp" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6" pattern="[0-9]{6}" required
+ aria-describedby="otp-help${problem ? ' otp-error' : ''}"${problem ? raw(' aria-invalid="true" autofocus') : ''}>
+<button type="submit">${t(l, 'smsConfirm')}</button>
+</form>
+<form method="post" action="${path}/abort"><button type="submit" class="secondary">${t(l, 'cancel')}</button></form>`;
+    return layout(l, t(l, 'smsTitle'), body, { path });
+  }
+
   async function confirmPage(request: FastifyRequest, found: InteractionDetails, attempt: PendingAttempt): Promise<string> {
+    if (attempt.method === 'device_link') return qrPage(request, found, attempt);
+    if (attempt.method === 'sms_otp') return smsPage(request, found);
     const l = request.locale;
     const path = `/signin/${found.uid}`;
     const qr = attempt.deviceLink ? await QRCode.toString(attempt.deviceLink, { type: 'svg', margin: 1 }) : '';
@@ -121,7 +183,11 @@ ${attempt.deviceLink
   : ''}
 <p class="waiting" role="status" data-poll="${path}/status" data-next="${path}/complete?lang=${l}">${t(l, 'waiting')}</p>
 <form method="get" action="${path}/complete"><input type="hidden" name="lang" value="${l}"><button type="submit">${t(l, 'checkNow')}</button></form>
-${attempt.smsFallback ? html`<p class="help">${t(l, 'smsFallback')}</p>` : ''}
+${attempt.smsFallback && typeof oidc.authenticator.verifySmsCode === 'function'
+  ? html`<form method="post" action="${path}/start?lang=${l}" novalidate><p class="help">${t(l, 'smsFallback')}</p>
+<input type="hidden" name="method" value="sms_otp"><label for="sms-hint">${t(l, 'hintLabel')}</label>
+<input id="sms-hint" name="hint" type="text" inputmode="tel" autocomplete="tel" maxlength="32"><button type="submit" class="secondary">${t(l, 'smsInstead')}</button></form>`
+  : ''}
 <form method="post" action="${path}/abort"><button type="submit" class="secondary">${t(l, 'cancel')}</button></form>`;
     return layout(l, t(l, 'confirmTitle'), body, { path, script: true });
   }
@@ -154,32 +220,43 @@ ${attempt.smsFallback ? html`<p class="help">${t(l, 'smsFallback')}</p>` : ''}
     return page(reply, 200, entryPage(request, found, rp));
   });
 
-  app.post<{ Params: { uid: string }; Body: { hint?: string } }>(
+  app.post<{ Params: { uid: string }; Body: { hint?: string; method?: string } }>(
     '/signin/:uid/start',
     {
-      schema: { params: UID, body: { type: 'object', properties: { hint: { type: 'string', maxLength: 64 } }, additionalProperties: false } },
+      schema: {
+        params: UID,
+        body: { type: 'object', properties: { hint: { type: 'string', maxLength: 64 }, method: { type: 'string', maxLength: 16 } }, additionalProperties: false },
+      },
       config: strict,
     },
     async (request, reply) => {
       const found = await details(request, reply);
       const rp = await client(found);
       const typed = request.body?.hint ?? '';
-      const hint = parseLoginHint(typed);
-      if (!hint || !rp) return page(reply, 400, entryPage(request, found, rp, 'hintInvalid', typed));
+      const asked = request.body?.method ?? 'app';
+      const method = methodsFor(found, rp).find((m) => m === asked);
+      if (!method || !rp) return page(reply, 400, entryPage(request, found, rp, 'hintInvalid', typed));
+      // The QR names nobody: the citizen is whoever's app scans it.
+      const hint = method === 'device_link' ? undefined : parseLoginHint(typed);
+      if (method !== 'device_link' && !hint) return page(reply, 400, entryPage(request, found, rp, 'hintInvalid', typed, method));
       const acceptable = acceptableAcr(found.params.acr_values, rp.acrValues);
       const started = await oidc.authenticator.start({
-        loginHint: 'phone' in hint ? hint.phone : hint.pinfl,
+        loginHint: !hint ? '' : 'phone' in hint ? hint.phone : hint.pinfl,
         acrValues: acceptable,
         client: { clientId: rp.clientId, name: rp.name },
+        method,
+        // The SMS names the site it is for (WebOTP `@host #code`), so a look-alike page cannot reuse it.
+        ...(method === 'sms_otp' ? { origin: new URL(oidc.context.config.publicUrl).host } : {}),
       });
       if (started.status === 'refused') {
         const problem: TextKey = { unknown_citizen: 'unknownCitizen', no_device: 'unknownCitizen', rate_limited: 'tooMany', unavailable: 'unavailable' }[
           started.reason
         ] as TextKey;
-        return page(reply, started.reason === 'unavailable' ? 503 : started.reason === 'rate_limited' ? 429 : 400, entryPage(request, found, rp, problem, typed));
+        return page(reply, started.reason === 'unavailable' ? 503 : started.reason === 'rate_limited' ? 429 : 400, entryPage(request, found, rp, problem, typed, method));
       }
       const attempt: PendingAttempt = {
         attemptId: started.attemptId,
+        method,
         verificationCode: started.verificationCode,
         deviceLink: started.deviceLink,
         smsFallback: started.smsFallback,
@@ -221,6 +298,38 @@ ${attempt.smsFallback ? html`<p class="help">${t(l, 'smsFallback')}</p>` : ''}
       login: { accountId: result.citizenId, acr: result.acr, amr: [...result.amr], ts: Math.floor(result.authTime / 1000) },
     });
   });
+
+  // The QR changes every second; the page's script asks for the current one.
+  app.get<{ Params: { uid: string } }>('/signin/:uid/qr', { schema: { params: UID }, config: perSignin(300) }, async (request, reply) => {
+    const found = await details(request, reply);
+    const attempt = pending(found);
+    const current = attempt?.method === 'device_link' ? await oidc.authenticator.deviceLinkQr?.(attempt.attemptId) : null;
+    if (!current) return reply.code(404).header('cache-control', 'no-store').send({ status: 'none' });
+    const svg = await QRCode.toString(current.qr, { type: 'svg', margin: 1 });
+    return reply.header('cache-control', 'no-store').send({ qr: current.qr, svg });
+  });
+
+  app.post<{ Params: { uid: string }; Body: { code?: string } }>(
+    '/signin/:uid/otp',
+    {
+      schema: { params: UID, body: { type: 'object', properties: { code: { type: 'string', maxLength: 16 } }, additionalProperties: false } },
+      config: strict,
+    },
+    async (request, reply) => {
+      const found = await details(request, reply);
+      const attempt = pending(found);
+      if (attempt?.method !== 'sms_otp' || !oidc.authenticator.verifySmsCode) return reply.redirect(`/signin/${found.uid}?lang=${request.locale}`, 303);
+      const l = request.locale;
+      const checked = await oidc.authenticator.verifySmsCode(attempt.attemptId, (request.body?.code ?? '').trim());
+      if (checked.status === 'accepted') return reply.redirect(`/signin/${found.uid}/complete?lang=${l}`, 303);
+      if (checked.status === 'malformed') return page(reply, 400, smsPage(request, found, t(l, 'smsMalformed')));
+      if (checked.status === 'wrong') return page(reply, 400, smsPage(request, found, t(l, 'smsWrong', { left: String(checked.attemptsLeft) })));
+      // Out of attempts, expired or failed: this attempt is over; the citizen starts again.
+      found.result = {};
+      await found.save(Math.max(1, found.exp - Math.floor(Date.now() / 1000)));
+      return page(reply, 400, entryPage(request, found, await client(found), 'denied', '', 'sms_otp'));
+    },
+  );
 
   app.post<{ Params: { uid: string }; Body: { decision?: string } }>(
     '/signin/:uid/consent',

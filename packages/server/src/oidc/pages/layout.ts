@@ -40,6 +40,8 @@ body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-
 main{max-width:28rem;margin:0 auto;padding:1.5rem 1rem;background:#fff;min-height:70vh}
 h1{font-size:1.5rem;margin:0 0 1rem}
 label{display:block;font-weight:600;margin:1rem 0 .25rem}
+label.inline{display:inline;font-weight:400;margin:0 0 0 .4rem}
+fieldset{border:0;padding:0;margin:1rem 0 0}legend{font-weight:600}fieldset div{margin:.4rem 0}
 input[type=text],input[type=tel]{width:100%;font-size:1.25rem;padding:.6rem;border:2px solid #4a4f57;border-radius:.4rem}
 button,.button{display:inline-block;font-size:1.0625rem;padding:.7rem 1.2rem;margin:.75rem .5rem 0 0;border-radius:.4rem;border:2px solid #0b4f9c;background:#0b4f9c;color:#fff;text-decoration:none;cursor:pointer}
 button.secondary{background:#fff;color:#0b4f9c}
@@ -62,5 +64,9 @@ var url=el.getAttribute('data-poll'),next=el.getAttribute('data-next');
 function tick(){fetch(url,{headers:{accept:'application/json'},credentials:'same-origin'}).then(function(r){return r.json()}).then(function(s){
 if(s.status==='pending'){setTimeout(tick,2000);return}
 window.location.assign(next)}).catch(function(){setTimeout(tick,4000)})}
-setTimeout(tick,2000)})();
+setTimeout(tick,2000);
+var qr=document.querySelector('[data-refresh]');if(!qr)return;
+function refresh(){fetch(qr.getAttribute('data-refresh'),{credentials:'same-origin'}).then(function(r){return r.ok?r.json():null}).then(function(q){
+if(!q)return;qr.innerHTML=q.svg;qr.setAttribute('data-qr',q.qr);setTimeout(refresh,1000)}).catch(function(){setTimeout(refresh,3000)})}
+setTimeout(refresh,1000)})();
 `;

@@ -139,6 +139,39 @@ describe.skipIf(skipBrowser).each(testDialects())('example relying party signs a
     await phoneContext.close();
   });
 
+  it('device link: no number typed, the app scans the QR the Tasdiq page keeps fresh, and the citizen lands back signed in', async () => {
+    const citizen = await enrollCitizen(server.app.context.db, server.url);
+    const { context: phoneContext, phone } = await activatedPhone(citizen);
+    const computer = await browser.newContext({ locale: 'en-US' });
+    const page = await computer.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(rpUrl);
+    await page.getByRole('button', { name: 'Sign in with Tasdiq' }).click();
+    await page.getByLabel('By scanning a QR code with the Tasdiq app (no number needed)').check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+
+    const qr = page.getByRole('img', { name: 'QR code for the Tasdiq app' });
+    await expect.poll(() => qr.getAttribute('data-qr'), { timeout: 10_000 }).toMatch(/^tasdiq\.as_/);
+    expect(await qr.locator('svg').count()).toBe(1);
+    const first = await qr.getAttribute('data-qr');
+    await expect.poll(() => qr.getAttribute('data-qr'), { timeout: 5000 }).not.toBe(first); // the page's script refreshes it
+
+    // The camera sees what the page shows now (the test types it into the app's QR field).
+    await phone.getByLabel('QR-kod matni').fill((await qr.getAttribute('data-qr'))!);
+    await phone.getByRole('button', { name: 'Ulash' }).click();
+    await expect.poll(() => phone.getByRole('heading', { name: "Yangi so'rov" }).isVisible(), { timeout: 10_000 }).toBe(true);
+    await phone.getByRole('button', { name: 'Tasdiqlash', exact: true }).click();
+
+    await expect.poll(() => page.getByRole('button', { name: 'Allow' }).isVisible(), { timeout: 15_000 }).toBe(true);
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await expect.poll(() => page.url(), { timeout: 10_000 }).toBe(`${rpUrl}/?lang=en`);
+    expect(await page.locator('dd[data-claim="pinfl"]').textContent()).toBe(`${'•'.repeat(10)}${citizen.pinfl.slice(-4)}`);
+    expect(await page.locator('dd[data-claim="acr"]').textContent()).toBe('urn:tasdiq:acr:high');
+    expect(errors).toEqual([]);
+    await computer.close();
+    await phoneContext.close();
+  });
+
   it('a callback without a sign-in in progress, or with a forged state, is refused with a page, not a session', async () => {
     const page = await browser.newPage({ locale: 'en-US' });
     const response = await page.goto(`${rpUrl}/callback?code=forged&state=forged&iss=${encodeURIComponent(server.url)}`);

@@ -33,7 +33,7 @@ export interface StartedMobileIdSession {
   readonly sessionId: string;
   readonly sessionToken: string;
   readonly mode: MobileIdMode;
-  readonly interaction?: MobileIdInteraction;
+  readonly interaction: MobileIdInteraction;
   readonly state: 'pending' | 'complete';
   readonly result: MobileIdResult | null;
   /** Show these four digits to the citizen; they pick the same code on the phone. */
@@ -194,9 +194,10 @@ export class MobileIdClient {
   /**
    * Checks an OK result: the JWS signature with the certificate in x5c, that certificate's
    * issue by the trusted CA and its validity at signing time, and that the payload names this
-   * session, this service and (for signing) this document hash.
+   * session, this service, (for signing) this document hash and (for `confirmation_message`,
+   * when `message` is given) the text the citizen confirmed.
    */
-  async verifyResult(view: MobileIdSessionView, expected: { readonly serviceId: string; readonly documentHash?: string }): Promise<VerifiedMobileIdResult> {
+  async verifyResult(view: MobileIdSessionView, expected: { readonly serviceId: string; readonly documentHash?: string; readonly message?: string }): Promise<VerifiedMobileIdResult> {
     if (view.result !== 'OK' || !view.jws || !view.subject) throw new MobileIdVerificationError(`result is ${view.result ?? 'pending'}`);
     const jws = view.jws;
     const header = decodeProtectedHeader(jws);
@@ -216,6 +217,7 @@ export class MobileIdClient {
     if (payload.sid !== view.sessionId) throw new MobileIdVerificationError('another session');
     if (payload.aud !== expected.serviceId) throw new MobileIdVerificationError('another service');
     if (payload.sub !== `PNOUZ-${view.subject.pinfl}`) throw new MobileIdVerificationError('another subject');
+    if (expected.message !== undefined && payload.msg !== expected.message) throw new MobileIdVerificationError('another confirmation message');
     if (view.kind === 'sign' && (payload.hashAlg !== 'SHA-256' || payload.hash !== expected.documentHash)) throw new MobileIdVerificationError('another document');
     return { pinfl: view.subject.pinfl, certificate, payload, jws };
   }

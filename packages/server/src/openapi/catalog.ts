@@ -86,7 +86,7 @@ export interface OperationDocs {
   readonly errors: readonly string[];
 }
 
-const START_ERRORS = ['auth_subject_required', 'auth_session_already_pending', 'auth_cooldown', 'client_assertion_invalid', 'client_assertion_required', 'client_service_mismatch'] as const;
+const START_ERRORS = ['auth_subject_required', 'auth_confirmation_message_required', 'auth_mode_mismatch', 'auth_session_already_pending', 'auth_cooldown', 'client_assertion_invalid', 'client_assertion_required', 'client_service_mismatch'] as const;
 
 /** Keyed by `<method> <OpenAPI path>`. */
 export const OPERATIONS: Readonly<Record<string, OperationDocs>> = {

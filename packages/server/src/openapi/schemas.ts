@@ -1,4 +1,4 @@
-import { SESSION_MODES, SESSION_RESULTS, SESSION_KINDS } from '../auth/schema.ts';
+import { INTERACTIONS, SESSION_MODES, SESSION_RESULTS, SESSION_KINDS } from '../auth/schema.ts';
 
 /**
  * Shapes the auth routes answer with. The routes declare no response schemas, so these are
@@ -33,7 +33,7 @@ export const COMPONENT_SCHEMAS = {
   StartedSession: {
     type: 'object',
     additionalProperties: false,
-    required: ['sessionId', 'sessionToken', 'mode', 'state', 'result', 'verificationCode', 'qrStartSecret', 'expiresAt'],
+    required: ['sessionId', 'sessionToken', 'mode', 'interaction', 'state', 'result', 'verificationCode', 'qrStartSecret', 'expiresAt'],
     properties: {
       sessionId,
       sessionToken: {
@@ -44,7 +44,7 @@ export const COMPONENT_SCHEMAS = {
       mode: { type: 'string', enum: [...SESSION_MODES] },
       interaction: {
         type: 'string',
-        enum: ['verification_code_choice', 'confirmation_message'],
+        enum: [...INTERACTIONS],
         description: 'How the citizen confirms: pick the verification code, or read and confirm the `reason` text.',
       },
       state: { type: 'string', enum: ['pending', 'complete'], description: '`complete` at once when the citizen has no active app (result NOT_ACTIVATED).' },
@@ -79,7 +79,7 @@ export const COMPONENT_SCHEMAS = {
         type: ['string', 'null'],
         description:
           'Only when result is OK: a compact ES256 JWS signed by the citizen\'s device key, with `x5c` = [device certificate, Tasdiq CA]. ' +
-          'Payload: `sid`, `sub` (PNOUZ-<pinfl>), `aud` (serviceId), `svc`, `iat`, and `nonce` (authentication) or `hash`, `hashAlg`, `doc` (signing).',
+          'Payload: `sid`, `sub` (PNOUZ-<pinfl>), `aud` (serviceId), `svc`, `iat`, and `nonce` (authentication) or `hash`, `hashAlg`, `doc` (signing); `msg` with the confirmed text for `confirmation_message`.',
       },
       expiresAt: { type: 'integer' },
       completedAt: { type: ['integer', 'null'] },

@@ -210,6 +210,21 @@ describe.each(testDialects())('Mobile-ID REST API and its OpenAPI document on %s
     await expect(client.verifyResult(view, { serviceId: SERVICE.serviceId, documentHash: documentHash(new TextEncoder().encode('other')) })).rejects.toThrow(/another document/);
   });
 
+  it('confirmation_message: the citizen confirms the text, which the JWS carries', async () => {
+    const { citizen, device } = await activated();
+    const request = { ...SERVICE, pinfl: citizen.pinfl, reason: 'Navbat A-17', interaction: 'confirmation_message' as const };
+    expectValid(requestSchema('post', '/api/v1/auth/sessions'), authenticationBody(request));
+    const started = await client.startAuthentication(request);
+    expectValid(component('StartedSession'), started);
+    expect(started.interaction).toBe('confirmation_message');
+    const pending = (await device.pending())! as Awaited<ReturnType<DeviceClient['pending']>> & { confirmationMessage?: string };
+    expect(pending.confirmationMessage).toBe('Navbat A-17');
+    await device.confirm(pending);
+    const view = await client.waitForResult(started, { timeoutMs: 10_000 });
+    expect((await client.verifyResult(view, { serviceId: SERVICE.serviceId, message: 'Navbat A-17' })).payload).toMatchObject({ msg: 'Navbat A-17' });
+    await expect(client.verifyResult(view, { serviceId: SERVICE.serviceId, message: 'Navbat B-03' })).rejects.toThrow(/another confirmation message/);
+  });
+
   it('waitForResult gives up after its timeout and stops when aborted', async () => {
     const { citizen } = await activated();
     const started = await client.startAuthentication({ ...SERVICE, pinfl: citizen.pinfl });

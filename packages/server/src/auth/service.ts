@@ -6,7 +6,7 @@ import type { Locale } from '../platform/i18n.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
 import { normalizePhone } from '../identity/phone.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
-import type { DeviceDependencies } from '../devices/ports.ts';
+import type { DeviceDependencies, SignInSubject } from '../devices/ports.ts';
 import type { Device } from '../devices/schema.ts';
 import { importP256, verifyP256 } from '../devices/protocol.ts';
 import { pinflSerialNumber } from '../devices/ca.ts';
@@ -99,6 +99,9 @@ export interface SessionView {
   readonly completedAt: number | null;
 }
 
+const COMPLETED_CACHE_SIZE = 20_000;
+const COMPLETED_CACHE_MS = 60_000;
+
 const b64url = (data: Uint8Array | string) => Buffer.from(data).toString('base64url');
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -117,6 +120,11 @@ export class AuthService {
   readonly #policy: AuthPolicy;
   readonly #otpPepper: Buffer;
   readonly #keys = new Map<string, KeyObject>();
+  /**
+   * Sessions this process completed, for the relying party's result read that follows: a
+   * completed session never changes again, so the copy cannot go stale. Bounded in size and age.
+   */
+  readonly #completed = new Map<string, { session: AuthSession; until: number }>();
   readonly #certificates: (deviceId: string) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
 
   constructor(options: {
@@ -135,17 +143,27 @@ export class AuthService {
     this.#certificates = options.certificates;
   }
 
-  async #resolveCitizen(input: StartInput): Promise<{ citizenId: string | undefined; pinfl?: string }> {
+  /** The named citizen; with the directory's fast path, their binding and device come along. */
+  async #resolveCitizen(input: StartInput): Promise<{ citizenId: string | undefined; pinfl?: string; found?: SignInSubject }> {
+    const { directory } = this.#deps;
     if (input.pinfl !== undefined) {
       const valid = validatePinfl(input.pinfl);
       if (!valid.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.pinfl', code: valid.code, message: valid.message }] });
       const pinfl = input.pinfl.trim();
-      return { citizenId: await this.#deps.directory.citizenByPinfl(this.#db, pinfl), pinfl };
+      if (directory.signInSubject) {
+        const found = await directory.signInSubject(this.#db, { pinfl });
+        return found ? { citizenId: found.citizenId, pinfl, found } : { citizenId: undefined, pinfl };
+      }
+      return { citizenId: await directory.citizenByPinfl(this.#db, pinfl), pinfl };
     }
     if (input.phone !== undefined) {
       const phone = normalizePhone(input.phone);
       if (!phone.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.phone', code: phone.code, message: phone.message }] });
-      return { citizenId: await this.#deps.directory.citizenByPhone(this.#db, phone.e164) };
+      if (directory.signInSubject) {
+        const found = await directory.signInSubject(this.#db, { phone: phone.e164 });
+        return found ? { citizenId: found.citizenId, found } : { citizenId: undefined };
+      }
+      return { citizenId: await directory.citizenByPhone(this.#db, phone.e164) };
     }
     return { citizenId: undefined };
   }
@@ -240,14 +258,31 @@ export class AuthService {
   }
 
   /** Finishes a session with a final result and its audit record, in one transaction. */
-  async finish(session: AuthSession, result: SessionResult, actor?: { type: 'device' | 'client' | 'system'; id: string }, extra: { jws?: string; assurance?: Assurance } = {}): Promise<boolean> {
+  async finish(
+    session: AuthSession,
+    result: SessionResult,
+    actor?: { type: 'device' | 'client' | 'system'; id: string },
+    extra: { jws?: string; assurance?: Assurance; whileBound?: { citizenId: string; bindingId: string } } = {},
+  ): Promise<boolean> {
     const now = this.#now();
     const done = await this.#db.transaction().execute(async (tx) => {
       const finished = await finishSession(tx, session.id, result, now, extra);
       if (finished) await this.#audit(tx, session, 'auth.session_completed', { result }, now, actor);
       return finished;
     });
-    if (done) sessionEvents.emit(session.id);
+    if (done) {
+      this.#remember({
+        ...session,
+        state: 'complete',
+        result,
+        completed_at: now,
+        pending_citizen_id: null,
+        qr_secret: null,
+        jws: extra.jws ?? session.jws,
+        assurance: extra.assurance ?? session.assurance,
+      });
+      sessionEvents.emit(session.id);
+    }
     return done;
   }
 
@@ -259,7 +294,7 @@ export class AuthService {
     const interaction = input.interaction ?? 'verification_code_choice';
     if (interaction === 'confirmation_message' && input.mode !== 'app') throw new ApiError(AuthErrors.auth_mode_mismatch);
     if (interaction === 'confirmation_message' && !input.reason?.trim()) throw new ApiError(AuthErrors.auth_confirmation_message_required);
-    const { citizenId, pinfl } = await this.#resolveCitizen(input);
+    const { citizenId, pinfl, found } = await this.#resolveCitizen(input);
     const sessionId = `as_${randomBytes(16).toString('base64url')}`;
     const sessionToken = randomBytes(32).toString('base64url');
     const base = {
@@ -282,9 +317,11 @@ export class AuthService {
     };
     const hasSubject = input.pinfl !== undefined || input.phone !== undefined;
     // Independent reads, issued together: on PostgreSQL they run on separate connections.
-    const [history, binding, activeDevice] = citizenId
-      ? await Promise.all([this.#recent(citizenId, now), this.#deps.directory.activeBinding(this.#db, citizenId), this.#activeDevice(this.#db, citizenId)])
-      : [[], undefined, undefined];
+    const [history, binding, activeDevice] = !citizenId
+      ? [[], undefined, undefined]
+      : found
+        ? [await this.#recent(citizenId, now), found.binding, found.device]
+        : await Promise.all([this.#recent(citizenId, now), this.#deps.directory.activeBinding(this.#db, citizenId), this.#activeDevice(this.#db, citizenId)]);
     if (citizenId) await this.#checkCooldown(citizenId, now, history);
     // The active binding: none while the enrollment is suspended or revoked. A device counts
     // only under the binding it was activated with; one left over from a replaced binding is
@@ -469,13 +506,15 @@ export class AuthService {
     }
     const key = this.#publicKey(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key);
     if (!verifyP256(key, session.signing_input!, input.signature)) throw new ApiError(AuthErrors.auth_signature_invalid);
-    // A suspension keeps the device (a resume brings it back) but no request may be confirmed
-    // meanwhile, including one that was already on the phone when the operator suspended.
-    if ((await this.#deps.directory.activeBinding(this.#db, device.citizen_id))?.bindingId !== device.binding_id) throw new ApiError(AuthErrors.auth_enrollment_suspended);
     const jws = `${session.signing_input}.${input.signature}`;
     const assurance: Assurance = device.assurance === 'in_person' ? 'high' : 'substantial';
     const completedAt = this.#now();
-    if (!(await this.finish(session, 'OK', actor, { jws, assurance }))) throw new ApiError(AuthErrors.auth_session_not_pending);
+    // A suspension keeps the device (a resume brings it back) but no request may be confirmed
+    // meanwhile, including one already on the phone when the operator suspended: `whileBound`.
+    if (!(await this.finish(session, 'OK', actor, { jws, assurance, whileBound: { citizenId: device.citizen_id, bindingId: device.binding_id } }))) {
+      if ((await this.#deps.directory.activeBinding(this.#db, device.citizen_id))?.bindingId !== device.binding_id) throw new ApiError(AuthErrors.auth_enrollment_suspended);
+      throw new ApiError(AuthErrors.auth_session_not_pending);
+    }
     return this.view({ ...session, state: 'complete', result: 'OK', jws, assurance, completed_at: completedAt, pending_citizen_id: null });
   }
 
@@ -579,9 +618,22 @@ export class AuthService {
     return this.#db.selectFrom('auth_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
   }
 
+  #remember(session: AuthSession): void {
+    if (this.#completed.size >= COMPLETED_CACHE_SIZE) {
+      // Oldest first (insertion order): drop the first tenth at once rather than one per insert.
+      let drop = Math.ceil(COMPLETED_CACHE_SIZE / 10);
+      for (const id of this.#completed.keys()) {
+        this.#completed.delete(id);
+        if (--drop === 0) break;
+      }
+    }
+    this.#completed.set(session.id, { session, until: this.#now() + COMPLETED_CACHE_MS });
+  }
+
   /** The session, for the party that started it (holder of the session token). */
   async forStarter(sessionId: string, token: string): Promise<AuthSession> {
-    const session = await this.#session(sessionId);
+    const cached = this.#completed.get(sessionId);
+    const session = cached && cached.until > this.#now() ? cached.session : await this.#session(sessionId);
     if (!safeEqualHex(hashToken(token), session.token_hash)) throw new ApiError(AuthErrors.auth_session_not_found);
     return session;
   }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Db, Tx } from '../platform/db/index.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Assurance, AuthSession, SessionResult } from './schema.ts';
+import '../enrollment/schema.ts';
 
 /**
  * Wakes long-polls in this process once a completion has committed (emitting earlier would
@@ -19,9 +20,9 @@ export async function finishSession(
   sessionId: string,
   result: SessionResult,
   now: number,
-  extra: { jws?: string; assurance?: Assurance } = {},
+  extra: { jws?: string; assurance?: Assurance; whileBound?: { citizenId: string; bindingId: string } } = {},
 ): Promise<boolean> {
-  const updated = await tx
+  let update = tx
     .updateTable('auth_sessions')
     .set({
       state: 'complete',
@@ -33,8 +34,24 @@ export async function finishSession(
       ...(extra.assurance ? { assurance: extra.assurance } : {}),
     })
     .where('id', '=', sessionId)
-    .where('state', '=', 'pending')
-    .executeTakeFirst();
+    .where('state', '=', 'pending');
+  // A confirmation counts only while the device's binding is active and its enrollment not
+  // suspended: checked in the same statement, so the check costs no round trip of its own and
+  // a suspension committed a moment earlier is seen (getActiveBinding's rule).
+  const bound = extra.whileBound;
+  if (bound) {
+    update = update.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('phone_bindings')
+          .innerJoin('enrollments', 'enrollments.id', 'phone_bindings.enrollment_id')
+          .select('phone_bindings.id')
+          .where('phone_bindings.id', '=', bound.bindingId)
+          .where('phone_bindings.active_citizen_id', '=', bound.citizenId)
+          .where('enrollments.status', '=', 'active'),
+      ),
+    );
+  }
+  const updated = await update.executeTakeFirst();
   return Number(updated.numUpdatedRows) === 1;
 }
 

@@ -1,6 +1,7 @@
 import type { Db, Tx } from '../platform/db/index.ts';
 import { consumeActivationCode, getActiveBinding } from '../enrollment/activation.ts';
-import type { CitizenDirectory } from './ports.ts';
+import type { CitizenDirectory, SignInSubject } from './ports.ts';
+import type { Device } from './schema.ts';
 import '../identity/schema.ts';
 import '../enrollment/schema.ts';
 
@@ -20,6 +21,34 @@ export const enrollmentDirectory: CitizenDirectory = {
     const row = await db.selectFrom('phone_bindings').select('active_citizen_id').where('active_phone', '=', e164).executeTakeFirst();
     if (!row?.active_citizen_id) return undefined;
     return (await getActiveBinding(db, row.active_citizen_id)) ? row.active_citizen_id : undefined;
+  },
+  /**
+   * One round trip instead of four: the same rules as citizenByPinfl/citizenByPhone,
+   * getActiveBinding (the enrollment must be active) and the newest active device.
+   */
+  async signInSubject(db: Db | Tx, subject: { pinfl: string } | { phone: string }): Promise<SignInSubject | undefined> {
+    const base =
+      'pinfl' in subject
+        ? db.selectFrom('citizens').leftJoin('phone_bindings', 'phone_bindings.active_citizen_id', 'citizens.id').where('citizens.pinfl', '=', subject.pinfl)
+        : db.selectFrom('phone_bindings').innerJoin('citizens', 'citizens.id', 'phone_bindings.active_citizen_id').where('phone_bindings.active_phone', '=', subject.phone);
+    const row = await base
+      .leftJoin('enrollments', 'enrollments.id', 'phone_bindings.enrollment_id')
+      .leftJoin('devices', (join) => join.onRef('devices.citizen_id', '=', 'citizens.id').on('devices.status', '=', 'active'))
+      .selectAll('devices')
+      .select(['citizens.id as subject_citizen_id', 'phone_bindings.id as subject_binding_id', 'phone_bindings.phone as subject_phone', 'enrollments.status as subject_enrollment_status'])
+      .orderBy('devices.created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { subject_citizen_id, subject_binding_id, subject_phone, subject_enrollment_status, ...device } = row;
+    const bound = subject_binding_id !== null && subject_phone !== null && subject_enrollment_status === 'active';
+    // By phone, a citizen whose enrollment is not active is not found, as citizenByPhone answers.
+    if (!bound && 'phone' in subject) return undefined;
+    return {
+      citizenId: subject_citizen_id,
+      binding: bound ? { bindingId: subject_binding_id, phone: subject_phone } : undefined,
+      device: device.id === null ? undefined : (device as Device),
+    };
   },
   async activeBinding(db: Db | Tx, citizenId: string) {
     const binding = await getActiveBinding(db, citizenId);

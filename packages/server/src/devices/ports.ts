@@ -1,4 +1,5 @@
 import type { Db, Tx } from '../platform/db/index.ts';
+import type { Device } from './schema.ts';
 
 /** What an activation code grants, as the enrollment module's `consumeActivationCode` returns it. */
 export interface ActivationGrant {
@@ -22,6 +23,18 @@ export interface CitizenDirectory {
   citizenByPhone(db: Db | Tx, e164: string): Promise<string | undefined>;
   /** The citizen's active binding; none while the enrollment is suspended or revoked. */
   activeBinding(db: Db | Tx, citizenId: string): Promise<{ bindingId: string; phone: string } | undefined>;
+  /**
+   * Optional fast path for starting a sign-in: the citizen named by PINFL or phone, their
+   * active binding (none while suspended or revoked) and newest active device, in one query.
+   * Without it the auth module asks citizenByPinfl/citizenByPhone, activeBinding and devices.
+   */
+  signInSubject?(db: Db | Tx, subject: { pinfl: string } | { phone: string }): Promise<SignInSubject | undefined>;
+}
+
+export interface SignInSubject {
+  readonly citizenId: string;
+  readonly binding: { readonly bindingId: string; readonly phone: string } | undefined;
+  readonly device: Device | undefined;
 }
 
 /** The audit module's `recordAudit`, as agreed in the cross-module contract. */

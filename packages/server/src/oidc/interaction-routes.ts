@@ -183,11 +183,6 @@ ${attempt.deviceLink
   : ''}
 <p class="waiting" role="status" data-poll="${path}/status" data-next="${path}/complete?lang=${l}">${t(l, 'waiting')}</p>
 <form method="get" action="${path}/complete"><input type="hidden" name="lang" value="${l}"><button type="submit">${t(l, 'checkNow')}</button></form>
-${attempt.smsFallback && typeof oidc.authenticator.verifySmsCode === 'function'
-  ? html`<form method="post" action="${path}/start?lang=${l}" novalidate><p class="help">${t(l, 'smsFallback')}</p>
-<input type="hidden" name="method" value="sms_otp"><label for="sms-hint">${t(l, 'hintLabel')}</label>
-<input id="sms-hint" name="hint" type="text" inputmode="tel" autocomplete="tel" maxlength="32"><button type="submit" class="secondary">${t(l, 'smsInstead')}</button></form>`
-  : ''}
 <form method="post" action="${path}/abort"><button type="submit" class="secondary">${t(l, 'cancel')}</button></form>`;
     return layout(l, t(l, 'confirmTitle'), body, { path, script: true });
   }

@@ -70,6 +70,8 @@ describe.each(testDialects())('sign-in pages: SMS code, device-link QR and CIBA 
 
   it('SMS code: offered only where the service accepts the low level; a wrong code costs an attempt; the right one signs in at low', async () => {
     const citizen = await enrollCitizen(app.context.db, baseUrl);
+    // The citizen has the app too, but left the phone with it at home.
+    await DeviceClient.activate(baseUrl, await citizen.activationCode());
     const config = await relyingParty('pochta-sms', ['urn:tasdiq:acr:low', 'urn:tasdiq:acr:substantial']);
 
     // Asking for substantial: no SMS choice, and a forged SMS start is refused with the form.

@@ -92,7 +92,6 @@ export const TEXTS = {
     en: 'Wrong code. Attempts left: {left}',
   },
   smsMalformed: { 'uz-Latn': '6 ta raqamni kiriting', 'uz-Cyrl': '6 та рақамни киритинг', ru: 'Введите 6 цифр', en: 'Enter the 6 digits' },
-  smsInstead: { 'uz-Latn': 'SMS-kod olish', 'uz-Cyrl': 'SMS-код олиш', ru: 'Получить код по SMS', en: 'Get an SMS code' },
   waiting: { 'uz-Latn': 'Tasdiqlash kutilmoqda…', 'uz-Cyrl': 'Тасдиқлаш кутилмоқда…', ru: 'Ожидаем подтверждения…', en: 'Waiting for confirmation…' },
   checkNow: { 'uz-Latn': 'Tekshirish', 'uz-Cyrl': 'Текшириш', ru: 'Проверить', en: 'Check now' },
   consentTitle: {

@@ -123,7 +123,14 @@ export async function createRelyingParty(options: RelyingPartyOptions): Promise<
   app.get('/signed-out', async (request, reply) => html(reply, 200, homePage(locale(request), undefined, 'signedOut')));
 
   app.post('/login', async (request, reply) => {
-    const configured = await config();
+    let configured: oidc.Configuration;
+    try {
+      configured = await config();
+    } catch (error) {
+      // Tasdiq down, or TASDIQ_ISSUER not exactly its PUBLIC_URL (the issuer must match).
+      request.log.error({ code: errorCode(error) }, 'OpenID discovery failed');
+      return html(reply, 502, errorPage(locale(request), 'issuer_unavailable'));
+    }
     const dpopKeys = await oidc.randomDPoPKeyPair('ES256');
     const tx: Transaction = {
       state: oidc.randomState(),

@@ -5,7 +5,7 @@ import { createRelyingParty, registration } from './app.ts';
 const port = Number(process.env.PORT ?? 4000);
 const publicUrl = process.env.RP_PUBLIC_URL ?? `http://localhost:${port}`;
 const clientId = process.env.RP_CLIENT_ID ?? 'example-relying-party';
-const issuer = process.env.TASDIQ_ISSUER ?? 'http://localhost:3000';
+const issuer = process.env.TASDIQ_ISSUER ?? 'http://127.0.0.1:3000';
 const key = await loadClientKey({ jwk: process.env.RP_PRIVATE_JWK, file: process.env.RP_KEY_FILE ?? join(import.meta.dirname, '..', '.data', 'client-key.json') });
 
 if (process.argv.includes('--print-registration')) {

@@ -88,6 +88,11 @@ describe.each(testDialects())('operator actions and devices on %s', (dialect) =>
     expect([refused.status, refused.code]).toEqual([403, 'auth_enrollment_suspended']);
     const session = await app.context.db.selectFrom('auth_sessions').select(['state', 'result']).where('id', '=', request.sessionId).executeTakeFirstOrThrow();
     expect(session).toEqual({ state: 'pending', result: null });
+    // Nor can a new sign-in start while suspended, named by PINFL or by phone.
+    for (const subject of [{ pinfl: person.pinfl }, { phone: '+998905550021' }]) {
+      const refusedStart = await app.http.inject({ method: 'POST', url: '/api/v1/auth/sessions', payload: { ...subject, serviceId: 'other.uz', serviceName: 'Other' } });
+      expect(refusedStart.json()).toMatchObject({ state: 'complete', result: 'NOT_ACTIVATED' });
+    }
     // Suspension keeps the device and its certificates: a resume brings the same app back.
     expect(await crlSerials()).not.toContain(serialsOf(device)[0]);
     expect((await call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/resume`, { reason: 'Phone found' })).statusCode).toBe(200);

@@ -15,7 +15,7 @@ export const migrateCommand: Command = {
     const config = loadConfig(process.env, {}, values.config);
     const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     try {
-      const migrator = createMigrator(database.db as never, database.dialect, allMigrations());
+      const migrator = await createMigrator(database.db as never, database.dialect, allMigrations());
       if (values.status) {
         for (const m of await migrator.getMigrations()) {
           console.log(`${m.executedAt ? 'applied' : 'pending'}  ${m.name}`);

@@ -45,7 +45,16 @@ export async function createTestDatabase(dialect: Dialect, options: { migrate?: 
     handle = openDatabase({ sqlitePath: join(dir, 'test.sqlite') });
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   }
-  if (options.migrate ?? true) await migrateToLatest(handle.db as never, handle.dialect, allMigrations());
+  if (options.migrate ?? true) {
+    try {
+      await migrateToLatest(handle.db as never, handle.dialect, allMigrations());
+    } catch (error) {
+      // A failed migration must not leave a schema behind for later runs to trip over.
+      await handle.close();
+      await cleanup();
+      throw error;
+    }
+  }
   let disposed = false;
   return {
     ...handle,

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
 import type { Dialect } from './types.ts';
 import { columnTypes, type ColumnTypes } from './columns.ts';
@@ -27,7 +27,21 @@ export class MigrationError extends Error {
   }
 }
 
-export function createMigrator(db: Kysely<unknown>, dialect: Dialect, migrations: readonly ModuleMigration[]): Migrator {
+/**
+ * Kysely looks for its bookkeeping tables in every schema it can see; with several schemas in
+ * one PostgreSQL database (tests, or tenants) it would find another schema's tables and skip
+ * creating its own. Pinning the migrator to the connection's current schema keeps each
+ * schema's migrations its own.
+ */
+async function migrationSchema(db: Kysely<unknown>, dialect: Dialect): Promise<string | undefined> {
+  if (dialect !== 'postgres') return undefined;
+  const result = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = result.rows[0]?.schema;
+  if (!schema) throw new MigrationError('PostgreSQL has no current schema: check search_path');
+  return schema;
+}
+
+export async function createMigrator(db: Kysely<unknown>, dialect: Dialect, migrations: readonly ModuleMigration[]): Promise<Migrator> {
   const context: MigrationContext = { dialect, types: columnTypes(dialect) };
   const portable = new PortableSchemaPlugin();
   const seen = new Set<string>();
@@ -36,8 +50,10 @@ export function createMigrator(db: Kysely<unknown>, dialect: Dialect, migrations
     if (seen.has(migration.name)) throw new MigrationError(`duplicate migration ${migration.name}`);
     seen.add(migration.name);
   }
+  const schema = await migrationSchema(db, dialect);
   return new Migrator({
     db,
+    ...(schema ? { migrationTableSchema: schema } : {}),
     provider: {
       getMigrations: async () =>
         Object.fromEntries(
@@ -59,7 +75,7 @@ export async function migrateToLatest(
   dialect: Dialect,
   migrations: readonly ModuleMigration[],
 ): Promise<string[]> {
-  const result: MigrationResultSet = await createMigrator(db, dialect, migrations).migrateToLatest();
+  const result: MigrationResultSet = await (await createMigrator(db, dialect, migrations)).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     throw new MigrationError(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${String(result.error)}`, {

@@ -36,7 +36,12 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const ownsDatabase = !options.database;
   const database =
-    options.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    options.database ??
+    openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      onIdleConnectionError: (error) => logger.warn({ err: { message: error.message } }, 'PostgreSQL closed an idle connection'),
+    });
   const tasks: BackgroundTask[] = [];
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false }) : undefined;
   try {

@@ -1,4 +1,4 @@
-import { consoleBaseUrl } from './console-url.ts';
+import { browserBaseUrl } from '../platform/browser-url.ts';
 import type { TasdiqModule } from '../platform/module.ts';
 import { registryFromEnvironment } from '../identity/registry/index.ts';
 import type { PopulationRegistry } from '../identity/registry/types.ts';
@@ -33,7 +33,7 @@ export function createEnrollmentModule(options: { registry?: PopulationRegistry 
     },
     links: (base) => [
       // Passkeys need a domain name, not an IP address, so the console is opened at localhost.
-      { label: 'Operator console (passkeys)', url: `${consoleBaseUrl(base)}/console/` },
+      { label: 'Operator console (passkeys)', url: `${browserBaseUrl(base)}/console/` },
       { label: 'First admin: npx tasdiq operator create-admin --name "Your Name" --office psc-tk-01', url: '(prints a one-time link)' },
     ],
   };

@@ -5,7 +5,7 @@ import { recordAudit } from '../audit/index.ts';
 import { EnrollmentErrors } from './errors.ts';
 import type { Operator, OperatorRole } from './schema.ts';
 import { newId, randomToken, sha256 } from './secrets.ts';
-import { consoleBaseUrl } from './console-url.ts';
+import { browserBaseUrl } from '../platform/browser-url.ts';
 
 export const INVITATION_LIFETIME_MS = 24 * 60 * 60_000;
 
@@ -71,7 +71,7 @@ export async function inviteOperator(
       now,
     );
   });
-  return { operator, token, registrationUrl: `${consoleBaseUrl(input.publicUrl)}/console/register?token=${token}`, expiresAt };
+  return { operator, token, registrationUrl: `${browserBaseUrl(input.publicUrl)}/console/register?token=${token}`, expiresAt };
 }
 
 /** The live invitation for a token and its operator, or `invitation_invalid`. */

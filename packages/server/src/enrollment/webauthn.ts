@@ -14,7 +14,7 @@ import { EnrollmentErrors } from './errors.ts';
 import { findInvitation, presentOperator, type OperatorJson } from './operators.ts';
 import type { Operator } from './schema.ts';
 import { newId } from './secrets.ts';
-import { consoleBaseUrl } from './console-url.ts';
+import { browserBaseUrl } from '../platform/browser-url.ts';
 
 export const CHALLENGE_LIFETIME_MS = 5 * 60_000;
 
@@ -25,7 +25,7 @@ export interface RelyingParty {
 }
 
 export function relyingPartyFor(publicUrl: string): RelyingParty {
-  const url = new URL(consoleBaseUrl(publicUrl));
+  const url = new URL(browserBaseUrl(publicUrl));
   return { id: url.hostname, origin: url.origin, name: 'Tasdiq operator console' };
 }
 

@@ -1,3 +1,4 @@
+import { browserBaseUrl } from '../platform/browser-url.ts';
 import { fileURLToPath } from 'node:url';
 import type { TasdiqModule } from '../platform/module.ts';
 import { BuiltFiles } from './files.ts';
@@ -13,7 +14,7 @@ export function createWebModule(distDir: string = WEB_DIST): TasdiqModule {
     // The enrollment module prints the console's link, with how to create the first admin.
     links: (base) => [
       { label: 'Start page', url: `${base}/` },
-      { label: 'Citizen app (office finder, installable)', url: `${base}/app/` },
+      { label: 'Citizen app (PWA: activation, sign-in, offices)', url: `${browserBaseUrl(base)}/app/` },
     ],
   };
 }

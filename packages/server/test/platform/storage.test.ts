@@ -43,3 +43,26 @@ describe.each(testDialects())('storage on %s', (dialect) => {
     expect(row.row_version).toBe(1);
   });
 });
+
+describe.skipIf(!testDialects().includes('postgres'))('PostgreSQL connection loss', () => {
+  it('survives the server terminating idle pooled connections, and reconnects', async () => {
+    const { sql } = await import('kysely');
+    const database = await createTestDatabase('postgres');
+    try {
+      await database.ping();
+      // What a PostgreSQL restart or failover does to a pool: kill its idle connections.
+      const admin = await createTestDatabase('postgres', { migrate: false });
+      try {
+        const mine = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(database.db);
+        await sql`select pg_terminate_backend(${mine.rows[0]!.pid})`.execute(admin.db);
+      } finally {
+        await admin.dispose();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await database.ping();
+      expect((await database.db.selectFrom('offices').select('id').execute()).length).toBeGreaterThanOrEqual(0);
+    } finally {
+      await database.dispose();
+    }
+  });
+});

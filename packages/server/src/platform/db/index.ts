@@ -27,6 +27,8 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL schema to use instead of `public` (tests isolate themselves this way). */
   readonly schema?: string;
   readonly poolSize?: number;
+  /** Told when PostgreSQL drops an idle pooled connection (restart, failover, admin kill). */
+  readonly onIdleConnectionError?: (error: Error) => void;
 }
 
 /** Removes the password from a connection string so it can be printed. */
@@ -65,6 +67,10 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
   if (options.databaseUrl) {
     if (options.schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error('bad schema name');
     const pool = postgresPool(options.databaseUrl, options.schema, options.poolSize ?? 10);
+    // Without a listener, an idle connection the server terminates is an unhandled 'error'
+    // event that kills the process. The pool already discards that client and the next query
+    // opens a fresh one; /readyz reports a database that stays away.
+    pool.on('error', (error) => options.onIdleConnectionError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { testDialects } from '../support/databases.ts';
 import { createOidcTestApp, CITIZEN, type OidcTestApp } from './support.ts';
-import { Browser, REDIRECT_URI, registerRp, signIn } from './rp.ts';
+import { codeFlowTokens, registerRp } from './rp.ts';
 import { KEY_RETENTION_MS } from '../../src/oidc/provider.ts';
 import { isValidBindingMessage } from '../../src/oidc/binding-message.ts';
 
@@ -30,15 +30,7 @@ describe.each(testDialects())('keys and CIBA on %s', (dialect) => {
   afterAll(() => t.close());
 
   async function idToken(rp: Awaited<ReturnType<typeof registerRp>>): Promise<string> {
-    const config = await rp.config();
-    const verifier = client.randomPKCECodeVerifier();
-    const url = await client.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    const tokens = await client.authorizationCodeGrant(config, await signIn(t, new Browser(), url), { pkceCodeVerifier: verifier });
+    const tokens = await codeFlowTokens(t, await rp.config());
     return tokens.id_token!;
   }
 

@@ -7,18 +7,11 @@ import { Redis } from 'ioredis';
 import { testDialects } from '../support/databases.ts';
 import { RING_TABLES } from '../../src/oidc/schema.ts';
 import { createOidcTestApp, type OidcTestApp } from './support.ts';
-import { Browser, REDIRECT_URI, registerRp, signIn } from './rp.ts';
+import { Browser, codeFlowTokens, registerRp } from './rp.ts';
 
 async function signedIn(t: OidcTestApp, rp: Awaited<ReturnType<typeof registerRp>>, browser: Browser) {
   const config = await rp.config();
-  const verifier = client.randomPKCECodeVerifier();
-  const url = await client.buildAuthorizationUrlWithPAR(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  });
-  const tokens = await client.authorizationCodeGrant(config, await signIn(t, browser, url), { pkceCodeVerifier: verifier });
+  const tokens = await codeFlowTokens(t, config, { browser });
   return { config, tokens };
 }
 

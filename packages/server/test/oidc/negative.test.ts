@@ -3,18 +3,10 @@ import * as client from 'openid-client';
 import { SignJWT } from 'jose';
 import { testDialects } from '../support/databases.ts';
 import { createOidcTestApp, type OidcTestApp } from './support.ts';
-import { Browser, REDIRECT_URI, registerRp, signIn, type TestRp } from './rp.ts';
+import { authorizeWithPar, Browser, REDIRECT_URI, registerRp, signIn, type TestRp } from './rp.ts';
 
-async function codeFor(t: OidcTestApp, config: client.Configuration, extra: Record<string, string> = {}, answer: { acr?: string } = {}) {
-  const verifier = client.randomPKCECodeVerifier();
-  const url = await client.buildAuthorizationUrlWithPAR(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    ...extra,
-  });
-  return { verifier, callback: await signIn(t, new Browser(), url, answer) };
+function codeFor(t: OidcTestApp, config: client.Configuration, params: Record<string, string> = {}, answer: { acr?: string } = {}) {
+  return authorizeWithPar(t, config, { params, answer });
 }
 
 function describeError(error: unknown): string {

@@ -116,3 +116,33 @@ export async function signIn(
   expect(page.status).toBe(303);
   return new URL(page.headers.get('location')!);
 }
+
+/**
+ * A PAR + PKCE (S256) authorization driven through the sign-in pages: returns the redirect back
+ * to the relying party and the PKCE verifier that redeems its code.
+ */
+export async function authorizeWithPar(
+  t: OidcTestApp,
+  config: client.Configuration,
+  options: { browser?: Browser; params?: Record<string, string>; answer?: Parameters<typeof signIn>[3] } = {},
+): Promise<{ verifier: string; callback: URL }> {
+  const verifier = client.randomPKCECodeVerifier();
+  const url = await client.buildAuthorizationUrlWithPAR(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    ...options.params,
+  });
+  return { verifier, callback: await signIn(t, options.browser ?? new Browser(), url, options.answer) };
+}
+
+/** The whole code flow: authorize with PAR and PKCE, sign in, redeem the code. */
+export async function codeFlowTokens(
+  t: OidcTestApp,
+  config: client.Configuration,
+  options: Parameters<typeof authorizeWithPar>[2] = {},
+): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+  const { verifier, callback } = await authorizeWithPar(t, config, options);
+  return client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier });
+}

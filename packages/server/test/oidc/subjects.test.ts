@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as client from 'openid-client';
 import { createOidcTestApp, CITIZEN, type OidcTestApp } from './support.ts';
-import { Browser, REDIRECT_URI, registerRp, signIn } from './rp.ts';
+import { codeFlowTokens, registerRp } from './rp.ts';
 
 describe('subject identifiers', () => {
   let t: OidcTestApp;
@@ -11,15 +10,7 @@ describe('subject identifiers', () => {
   afterAll(() => t.close());
 
   async function subjectAt(rp: Awaited<ReturnType<typeof registerRp>>): Promise<string> {
-    const config = await rp.config();
-    const verifier = client.randomPKCECodeVerifier();
-    const url = await client.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    const tokens = await client.authorizationCodeGrant(config, await signIn(t, new Browser(), url), { pkceCodeVerifier: verifier });
+    const tokens = await codeFlowTokens(t, await rp.config());
     return tokens.claims()!.sub;
   }
 

@@ -155,7 +155,8 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
       { preHandler: requireDevice, schema: { body: { type: 'object', additionalProperties: false, required: ['qr'], properties: { qr: { type: 'string', maxLength: 200 } } } } },
       async (request) => ({ request: await auth.link(request.body.qr, request.device!) }),
     );
-    await signinPageRoutes(app);
-    void context;
+    // The demo sign-in page starts sessions as an anonymous caller, which only development
+    // allows (production requires a relying party's client assertion): it is not served there.
+    if (context.config.development) await signinPageRoutes(app);
   };
 }

@@ -10,10 +10,9 @@ import { ClientRegistry, type RelyingParty } from '../clients/index.ts';
  * Relying-party authentication for the Mobile-ID REST API: an RFC 7523 client assertion
  * (private_key_jwt with the keys the client registered for OIDC) in `Authorization: Bearer`.
  * A request naming a registered client's `serviceId` must carry that client's valid, unused
- * assertion, so nobody can start sessions in a registered service's name. Requests without
- * an Authorization header that name an unregistered `serviceId` still pass, because the
- * existing anonymous callers do so; closing that needs a configuration switch
- * (docs/api/mobile-id.md).
+ * assertion, so nobody can start sessions in a registered service's name. Outside
+ * development every caller needs one; in development (demo page, simulator, tests) a caller
+ * without an Authorization header may still name an unregistered `serviceId`.
  */
 
 export const ClientAuthErrors = defineErrors({
@@ -33,6 +32,15 @@ export const ClientAuthErrors = defineErrors({
       'uz-Cyrl': 'Бу serviceId рўйхатдан ўтган мижозники: мижоз тасдиқномаси (client assertion) керак',
       ru: 'Этот serviceId принадлежит зарегистрированному клиенту: нужно клиентское утверждение (client assertion)',
       en: 'This serviceId belongs to a registered client: a client assertion is required',
+    },
+  },
+  client_authentication_required: {
+    status: 401,
+    title: {
+      'uz-Latn': "Xizmat o'zini mijoz tasdiqnomasi (client assertion) bilan tanitishi kerak",
+      'uz-Cyrl': 'Хизмат ўзини мижоз тасдиқномаси (client assertion) билан танитиши керак',
+      ru: 'Сервис должен представиться клиентским утверждением (client assertion)',
+      en: 'The calling service must authenticate with a client assertion',
     },
   },
   client_service_mismatch: {
@@ -80,7 +88,17 @@ export const clientAuthMigrations: ModuleMigration[] = [
 
 const invalid = (detail: string) => new ApiError(ClientAuthErrors.client_assertion_invalid, { detail, headers: { 'www-authenticate': 'Bearer error="invalid_client"' } });
 
-export function clientAssertionCheck(options: { db: Db; publicUrl: string; now: () => number }) {
+export function clientAssertionCheck(options: {
+  db: Db;
+  publicUrl: string;
+  now: () => number;
+  /**
+   * Whether a caller without an assertion may start sessions for an unregistered serviceId.
+   * Only in development (demo page, simulator, tests): in production every session start
+   * names a registered relying party, or strangers could push requests to any citizen.
+   */
+  anonymousAllowed: boolean;
+}) {
   const registry = new ClientRegistry(options.db, options.now);
   const remoteKeys = new Map<string, JWTVerifyGetKey>();
   const keysOf = (client: RelyingParty): JWTVerifyGetKey | undefined => {
@@ -94,6 +112,9 @@ export function clientAssertionCheck(options: { db: Db; publicUrl: string; now: 
   return async function checkClientAssertion(request: FastifyRequest): Promise<void> {
     const header = request.headers.authorization;
     if (header === undefined) {
+      if (!options.anonymousAllowed) {
+        throw new ApiError(ClientAuthErrors.client_authentication_required, { headers: { 'www-authenticate': 'Bearer error="invalid_client"' } });
+      }
       const serviceId = (request.body as { serviceId?: unknown } | undefined)?.serviceId;
       if (typeof serviceId === 'string' && (await registry.findActive(serviceId))) {
         throw new ApiError(ClientAuthErrors.client_assertion_required, { headers: { 'www-authenticate': 'Bearer error="invalid_client"' } });

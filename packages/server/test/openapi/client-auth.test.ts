@@ -98,3 +98,31 @@ describe.each(testDialects())('REST API caller authentication (client assertions
     expect((await start(undefined, { serviceId: 'unregistered.uz', serviceName: 'Unregistered', pinfl: await citizen() })).status).toBe(201);
   });
 });
+
+describe('REST API caller authentication outside development', () => {
+  let app: ListeningApp;
+  beforeAll(async () => {
+    app = await listeningApp('sqlite', { config: { development: false } });
+  });
+  afterAll(async () => app.close());
+
+  it('refuses every anonymous session start, registered serviceId or not, and writes nothing', async () => {
+    const pinfl = (await enrollCitizen(app.context.db, app.url, app.clock)).pinfl;
+    const before = await app.context.db.selectFrom('auth_sessions').select('id').execute();
+    const service = { serviceId: 'unregistered.uz', serviceName: 'Unregistered', pinfl };
+    for (const [path, body] of [
+      ['/api/v1/auth/sessions', service],
+      ['/api/v1/sign/sessions', { ...service, documentHash: 'A'.repeat(43), documentName: 'x.pdf' }],
+    ] as const) {
+      const response = await fetch(app.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { code: string }).code).toBe('client_authentication_required');
+      expect(response.headers.get('www-authenticate')).toMatch(/invalid_client/);
+    }
+    expect(await app.context.db.selectFrom('auth_sessions').select('id').execute()).toEqual(before);
+  });
+
+  it('does not serve the demo sign-in page, which starts sessions anonymously', async () => {
+    expect((await fetch(`${app.url}/auth/signin`)).status).toBe(404);
+  });
+});

@@ -157,6 +157,9 @@ export function clientAssertionCheck(options: {
       if (isUniqueViolation(error)) throw invalid('this assertion was already used');
       throw error;
     }
+    // The phone shows the service's name; for an authenticated caller it is the name the admin
+    // registered, not whatever text the request carries (a phishing service could claim any).
+    (request.body as { serviceName: string }).serviceName = client.name['uz-Latn'].slice(0, 100);
     request.log.info({ clientId: client.clientId }, 'REST API caller authenticated');
   };
 }

@@ -55,6 +55,14 @@ describe.each(testDialects())('REST API caller authentication (client assertions
     expect(replay).toMatchObject({ status: 401, body: { code: 'client_assertion_invalid' } });
   });
 
+  it('shows the phone the registered name of an authenticated service, not the name it sent', async () => {
+    const started = await start(await assertion(), { ...SERVICE, serviceName: 'Bank of Phishing', pinfl: await citizen() });
+    expect(started.status).toBe(201);
+    const row = await app.context.db.selectFrom('auth_sessions').selectAll().where('id', '=', started.body.sessionId!).executeTakeFirstOrThrow();
+    expect(JSON.stringify(row)).toContain('Soliq portali');
+    expect(JSON.stringify(row)).not.toContain('Phishing');
+  });
+
   it('refuses a serviceId other than the authenticated client, without starting a session', async () => {
     const pinfl = await citizen();
     const answer = await start(await assertion(), { serviceId: 'my.gov.uz', serviceName: 'Boshqa', pinfl });

@@ -34,7 +34,10 @@ export const serveCommand: Command = {
       `  Tasdiq is running on ${service.app.context.dialect === 'sqlite' ? 'embedded SQLite' : 'PostgreSQL'} (${service.app.context.database.location})`,
       values.demo ? '  Demo data loaded: every person, phone and document in it is synthetic.' : '',
       '',
-      ...MODULES.flatMap((m) => m.links?.(base) ?? []).map((l) => (l.label.length > 40 ? `  ${l.label}\n  ${''.padEnd(40)} ${l.url}` : `  ${l.label.padEnd(40)} ${l.url}`)),
+      ...MODULES.flatMap((m) => m.links?.(base) ?? [])
+        // A newcomer starts at the start page; the rest follow in module order.
+        .sort((a, b) => Number(b.label === 'Start page') - Number(a.label === 'Start page'))
+        .map((l) => (l.label.length > 40 ? `  ${l.label}\n  ${''.padEnd(40)} ${l.url}` : `  ${l.label.padEnd(40)} ${l.url}`)),
       '',
       '  Stop with Ctrl+C.',
       '',

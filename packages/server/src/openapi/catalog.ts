@@ -50,7 +50,7 @@ export const SECURITY_SCHEMES = {
     bearerFormat: 'JWT',
     description:
       'RFC 7523 client assertion (private_key_jwt) signed with a key the relying party registered: `iss` = `sub` = client id, `aud` = the endpoint URL, ' +
-      '`iat`, `exp` (at most 60 s old), unique `jti`; `serviceId` must be the same client id. Required when `serviceId` names a registered client; otherwise still optional (anonymous callers).',
+      '`iat`, `exp` (at most 60 s old), unique `jti`; `serviceId` must be the same client id. Required for every session start outside development mode; in development only when `serviceId` names a registered client.',
   },
   operatorSession: {
     type: 'apiKey',

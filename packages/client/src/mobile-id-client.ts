@@ -25,6 +25,12 @@ export type AuthenticationRequest = MobileIdSubject & {
   readonly interaction?: MobileIdInteraction;
 };
 
+/**
+ * An authentication may carry your own challenge (base64url SHA-256 of random bytes you keep),
+ * as Smart-ID's authentication hash: the citizen's signature then covers it.
+ */
+export type AuthenticationStart = AuthenticationRequest & { readonly challengeHash?: string };
+
 export type SigningRequest = AuthenticationRequest & {
   readonly documentName: string;
 } & ({ readonly documentHash: string; readonly document?: never } | { readonly document: Uint8Array; readonly documentHash?: never });
@@ -146,8 +152,8 @@ export class MobileIdClient {
   }
 
   /** Starts an authentication; Tasdiq makes the random challenge the phone signs. */
-  startAuthentication(request: AuthenticationRequest): Promise<StartedMobileIdSession> {
-    return this.#post('/api/v1/auth/sessions', authenticationBody(request));
+  startAuthentication(request: AuthenticationStart): Promise<StartedMobileIdSession> {
+    return this.#post('/api/v1/auth/sessions', { ...authenticationBody(request), ...(request.challengeHash ? { hash: request.challengeHash } : {}) });
   }
 
   /** Starts signing a document: its SHA-256 is what the citizen's signing key signs over. */
@@ -197,7 +203,7 @@ export class MobileIdClient {
    * session, this service, (for signing) this document hash and (for `confirmation_message`,
    * when `message` is given) the text the citizen confirmed.
    */
-  async verifyResult(view: MobileIdSessionView, expected: { readonly serviceId: string; readonly documentHash?: string; readonly message?: string }): Promise<VerifiedMobileIdResult> {
+  async verifyResult(view: MobileIdSessionView, expected: { readonly serviceId: string; readonly documentHash?: string; readonly challengeHash?: string; readonly message?: string }): Promise<VerifiedMobileIdResult> {
     if (view.result !== 'OK' || !view.jws || !view.subject) throw new MobileIdVerificationError(`result is ${view.result ?? 'pending'}`);
     const jws = view.jws;
     const header = decodeProtectedHeader(jws);
@@ -219,6 +225,9 @@ export class MobileIdClient {
     if (payload.sub !== `PNOUZ-${view.subject.pinfl}`) throw new MobileIdVerificationError('another subject');
     if (expected.message !== undefined && payload.msg !== expected.message) throw new MobileIdVerificationError('another confirmation message');
     if (view.kind === 'sign' && (payload.hashAlg !== 'SHA-256' || payload.hash !== expected.documentHash)) throw new MobileIdVerificationError('another document');
+    if (view.kind !== 'sign' && expected.challengeHash !== undefined && (payload.hashAlg !== 'SHA-256' || payload.hash !== expected.challengeHash)) {
+      throw new MobileIdVerificationError('another challenge');
+    }
     return { pinfl: view.subject.pinfl, certificate, payload, jws };
   }
 }

@@ -38,6 +38,7 @@ interface StartBody {
   interaction?: Interaction;
   mode: (typeof SESSION_MODES)[number];
   origin?: string;
+  hash?: string;
 }
 
 export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator) {
@@ -55,6 +56,9 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
             properties: {
               ...subject,
               mode: { type: 'string', enum: SESSION_MODES, default: 'app' },
+              // The relying party's own challenge (base64url SHA-256), signed with the rest, as
+              // Smart-ID's authentication hash: the result then proves an answer to it.
+              hash: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
               // A host name (and port), as the WebOTP line `@origin #code` names it.
               origin: { type: 'string', pattern: '^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$' },
             },
@@ -63,10 +67,13 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
       },
       async (request, reply) => {
         const b = request.body;
+        if (b.mode !== 'app' && b.hash) {
+          throw new ApiError('validation_failed', { errors: [{ field: 'body.hash', code: 'mode', message: 'only the app signs a hash; an SMS code signs nothing' }] });
+        }
         if (b.mode === 'sms_otp' && !b.origin) {
           throw new ApiError('validation_failed', { errors: [{ field: 'body.origin', code: 'required', message: 'sms_otp needs the origin the code is for' }] });
         }
-        const started = await auth.start({ kind: 'auth', mode: b.mode, interaction: b.interaction, pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, origin: b.origin, locale: request.locale, requestId: request.id });
+        const started = await auth.start({ kind: 'auth', mode: b.mode, interaction: b.interaction, pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, origin: b.origin, documentHash: b.hash, locale: request.locale, requestId: request.id });
         return reply.code(201).send(started);
       },
     );

@@ -239,7 +239,16 @@ export class AuthService {
     const payload =
       session.kind === 'sign'
         ? { sid: session.id, sub: pinflSerialNumber(pinfl), aud: session.client_id, svc: session.service_name, hash: session.document_hash, hashAlg: 'SHA-256', doc: session.document_name, ...shown, iat: Math.floor(now / 1000) }
-        : { sid: session.id, sub: pinflSerialNumber(pinfl), aud: session.client_id, svc: session.service_name, ...shown, nonce: b64url(randomBytes(16)), iat: Math.floor(now / 1000) };
+        : {
+            sid: session.id,
+            sub: pinflSerialNumber(pinfl),
+            aud: session.client_id,
+            svc: session.service_name,
+            ...(session.document_hash ? { hash: session.document_hash, hashAlg: 'SHA-256' } : {}),
+            ...shown,
+            nonce: b64url(randomBytes(16)),
+            iat: Math.floor(now / 1000),
+          };
     return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
   }
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createRequire } from 'node:module';
-import { webcrypto } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as x509 from '@peculiar/x509';
 import { DeviceClient, TasdiqApiError } from '../../../client/src/index.ts';
@@ -179,6 +179,26 @@ describe.each(testDialects())('Mobile-ID REST API and its OpenAPI document on %s
     const foreign = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: '01', name: 'CN=Not Tasdiq', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000), keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } });
     const untrusting = new MobileIdClient({ baseUrl: app.url, trustedCa: foreign.toString('pem') });
     await expect(untrusting.verifyResult(view, { serviceId: SERVICE.serviceId })).rejects.toThrow(/not issued by the trusted CA/);
+  });
+
+  it("signs the relying party's own challenge hash when it gives one, which only app mode accepts", async () => {
+    const { citizen, device } = await activated();
+    const challengeHash = createHash('sha256').update(randomBytes(32)).digest('base64url');
+    const started = await client.startAuthentication({ ...SERVICE, pinfl: citizen.pinfl, challengeHash });
+    const result = client.waitForResult(started);
+    const pending = (await device.pending())!;
+    await device.confirm(pending, started.verificationCode!);
+    const view = await result;
+    const verified = await client.verifyResult(view, { serviceId: SERVICE.serviceId, challengeHash });
+    expect(verified.payload).toMatchObject({ hash: challengeHash, hashAlg: 'SHA-256' });
+    await expect(client.verifyResult(view, { serviceId: SERVICE.serviceId, challengeHash: 'B'.repeat(43) })).rejects.toThrow(/another challenge/);
+    const sms = await fetch(`${app.url}/api/v1/auth/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...SERVICE, pinfl: citizen.pinfl, mode: 'sms_otp', origin: 'my.gov.uz', hash: challengeHash }),
+    });
+    expect(sms.status).toBe(400);
+    expect(((await sms.json()) as { errors: { field: string }[] }).errors[0]!.field).toBe('body.hash');
   });
 
   it('reports USER_REFUSED, which never verifies', async () => {

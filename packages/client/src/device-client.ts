@@ -18,6 +18,14 @@ export interface PendingRequest {
   readonly expiresAt: number;
 }
 
+/** A service the citizen allowed to receive these scopes (claims), named in the language asked for. */
+export interface ServiceConsent {
+  readonly clientId: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+  readonly grantedAt: number;
+}
+
 export interface Problem {
   readonly status: number;
   readonly code: string;
@@ -131,7 +139,7 @@ export class DeviceClient {
     };
   }
 
-  request<T>(method: 'GET' | 'POST' | 'PUT', path: string, payload?: unknown): Promise<T> {
+  request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, payload?: unknown): Promise<T> {
     const run = async () => {
       const body = payload === undefined ? '' : JSON.stringify(payload);
       const headers = await this.signRequest(method, path, body);
@@ -164,6 +172,17 @@ export class DeviceClient {
 
   async me(): Promise<{ deviceId: string; status: string; counter: number }> {
     return this.request('GET', '/api/v1/device/me');
+  }
+
+  /** The services the citizen allowed; `lang` picks the language of their names. */
+  async consents(lang?: string): Promise<ServiceConsent[]> {
+    const query = lang ? `?lang=${encodeURIComponent(lang)}` : '';
+    return (await this.request<{ items: ServiceConsent[] }>('GET', `/api/v1/device/consents${query}`)).items;
+  }
+
+  /** Withdraws consent: the service's tokens stop working and its next sign-in asks again. */
+  async withdrawConsent(clientId: string): Promise<void> {
+    await this.request<undefined>('DELETE', `/api/v1/device/consents/${encodeURIComponent(clientId)}`);
   }
 
   async revoke(): Promise<{ status: string }> {

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { DeviceClient, TasdiqApiError, type PendingRequest } from '@tasdiq/client';
 import { useTranslate } from '../../shared/i18n.tsx';
 import { phoneText } from './messages.ts';
+import { Consents } from './Consents.tsx';
 import { OfficeHistory } from './OfficeHistory.tsx';
 import { QrScanner } from './QrScanner.tsx';
 import { activationCodeOf, isLinkQr, readActivationQr } from './qr-payloads.ts';
@@ -252,6 +253,7 @@ export function PhoneApp() {
             </ul>
           )}
           <OfficeHistory client={phone.client} onSigned={() => persist(phone)} />
+          <Consents client={phone.client} onSigned={() => persist(phone)} />
           <h3>{t('deviceTitle')}</h3>
           <p>{t('deviceId', { id: phone.client.deviceId })}</p>
           <button type="button" disabled={busy} onClick={() => void remove()}>

@@ -99,6 +99,18 @@ describe.skipIf(skipBrowser).each(testDialects())('the Tasdiq app lists and with
     expect(claims).toEqual(['Siz tizimda bo\'lmaganingizda ham kirish', 'Ushbu xizmat uchun doimiy identifikator', 'JShShIR', 'Familiya, ism, otasining ismi (lotin va kirill)']);
     expect(await row.getByText(/^Ruxsat berilgan: /).isVisible()).toBe(true);
 
+    // In another language the server names the service in it, and the claims follow.
+    await phone.getByLabel('Til', { exact: true }).selectOption('ru');
+    const ruRow = phone
+      .getByRole('region', { name: 'Сервисы, которым я дал(а) согласие' })
+      .getByRole('listitem')
+      .filter({ has: phone.getByRole('heading', { name: 'Налоговая служба' }) });
+    await expect.poll(() => ruRow.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await ruRow.getByRole('list', { name: 'Налоговая служба: Получаемые данные' }).textContent()).toContain('ПИНФЛ');
+    expect(await ruRow.getByRole('button', { name: 'Налоговая служба: отозвать согласие' }).isVisible()).toBe(true);
+    await phone.getByLabel('Язык', { exact: true }).selectOption('uz-Latn');
+    await expect.poll(() => row.isVisible(), { timeout: 10_000 }).toBe(true);
+
     // Withdrawal asks first; cancelling keeps the consent and returns focus to the button.
     const withdraw = phone.getByRole('button', { name: 'Soliq xizmati: ruxsatni qaytarib olish' });
     await withdraw.click();
@@ -133,6 +145,15 @@ describe.skipIf(skipBrowser).each(testDialects())('the Tasdiq app lists and with
     const again = await signInUpTo(phone, citizen, { scope: 'openid profile pinfl' });
     expect(again.page.status).toBe(200);
     expect(await again.page.text()).toContain('name="decision"');
+    const allowed = await again.browser.post(new URL(`${new URL(again.page.url).pathname}/consent`, server.url), { decision: 'allow' });
+    expect((await again.browser.follow(allowed, server.url)).status).toBe(303);
+
+    // Back in the app (it comes into view again), the service is listed once more.
+    await phone.evaluate("document.dispatchEvent(new Event('visibilitychange'))");
+    await expect.poll(() => row.isVisible(), { timeout: 10_000 }).toBe(true);
+    // Only what this sign-in asked for: the withdrawn consent's offline access is not carried over.
+    const claimsNow = await row.getByRole('list', { name: "Soliq xizmati: Oladigan ma'lumotlar" }).getByRole('listitem').allTextContents();
+    expect(claimsNow).toEqual(['Ushbu xizmat uchun doimiy identifikator', 'JShShIR', 'Familiya, ism, otasining ismi (lotin va kirill)']);
 
     expect(errors).toEqual([]);
     await context.close();

@@ -40,11 +40,21 @@ export function Consents({ client, onSigned }: { client: DeviceClient; onSigned:
   const [confirming, setConfirming] = useState<string | null>(null);
   const [announcement, setAnnouncement] = useState('');
   const [busy, setBusy] = useState(false);
+  // Bumped when the app comes back into view: a consent is usually given on the other screen.
+  const [freshness, setFreshness] = useState(0);
   const heading = useRef<HTMLHeadingElement>(null);
   const confirmYes = useRef<HTMLButtonElement>(null);
   // The latest callback, without reloading the list each time the parent renders.
   const signed = useRef(onSigned);
   signed.current = onSigned;
+
+  useEffect(() => {
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') setFreshness((n) => n + 1);
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, []);
 
   useEffect(() => {
     let stopped = false;
@@ -61,7 +71,7 @@ export function Consents({ client, onSigned }: { client: DeviceClient; onSigned:
     return () => {
       stopped = true;
     };
-  }, [client, locale]);
+  }, [client, locale, freshness]);
 
   // Where the keyboard goes once the confirmation closes: back to its row's button.
   const returnFocus = useRef<string | null>(null);

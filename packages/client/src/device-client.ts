@@ -82,8 +82,17 @@ async function answer<T>(response: Response): Promise<T> {
  * authentication key and a counter that only grows. Requests of one device are sent one at
  * a time, so counters arrive in order.
  */
+/** How far a lagging counter jumps: more than the requests an app can lose unsaved. */
+const COUNTER_RESYNC_STEP = 64;
+
 export class DeviceClient {
   readonly state: DeviceState;
+  /**
+   * Stores the state durably (the app's IndexedDB) after the counter moves and before the
+   * request leaves. A page closed or reloaded mid-request then never restarts behind a
+   * counter the server has already seen, which would make its next requests replays.
+   */
+  persistState: ((state: DeviceState) => Promise<unknown>) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #now: () => number;
 
@@ -140,11 +149,24 @@ export class DeviceClient {
   }
 
   request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, payload?: unknown): Promise<T> {
-    const run = async () => {
+    const send = async () => {
       const body = payload === undefined ? '' : JSON.stringify(payload);
       const headers = await this.signRequest(method, path, body);
+      await this.persistState?.(this.state);
       if (body) headers['content-type'] = 'application/json';
       return answer<T>(await fetch(`${this.state.server}${path}`, { method, headers, ...(body ? { body } : {}) }));
+    };
+    const run = async () => {
+      try {
+        return await send();
+      } catch (error) {
+        // The stored counter is behind what the server accepted (an app restored from an older
+        // copy of its state). Counters only have to grow, so jump ahead once and sign anew; the
+        // server still refuses every true replay, which carries an old signature.
+        if (!(error instanceof TasdiqApiError && error.code === 'device_request_replayed')) throw error;
+        this.state.counter += COUNTER_RESYNC_STEP;
+        return send();
+      }
     };
     const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);

@@ -9,23 +9,6 @@ function reasonOf(error: unknown): string {
   return error instanceof TasdiqApiError ? error.code : error instanceof Error ? error.message : String(error);
 }
 
-/** How far a stale counter jumps: more than the requests a page can have in flight unsaved. */
-const STALE_COUNTER_SKIP = 64;
-
-/**
- * The counter is stored after each answer (and those writes can land out of order), so a page
- * reloaded mid-poll can restart behind what the server saw. The protocol only asks that
- * counters grow, so skipping ahead once and trying again is safe.
- */
-async function onceMoreIfStale<T>(client: DeviceClient, send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    if (!(error instanceof TasdiqApiError && error.code === 'device_request_replayed')) throw error;
-    client.state.counter += STALE_COUNTER_SKIP;
-    return send();
-  }
-}
 
 /**
  * The services the citizen allowed to receive their data (issue 5), each with its claims in
@@ -58,7 +41,7 @@ export function Consents({ client, onSigned }: { client: DeviceClient; onSigned:
 
   useEffect(() => {
     let stopped = false;
-    onceMoreIfStale(client, () => client.consents(locale))
+    client.consents(locale)
       .then(
         (found) => {
           if (!stopped) setItems(found);
@@ -84,7 +67,7 @@ export function Consents({ client, onSigned }: { client: DeviceClient; onSigned:
   async function withdraw(consent: ServiceConsent) {
     setBusy(true);
     try {
-      await onceMoreIfStale(client, () => client.withdrawConsent(consent.clientId));
+      await client.withdrawConsent(consent.clientId);
       setItems((list) => (list ?? []).filter((c) => c.clientId !== consent.clientId));
       setAnnouncement(t('withdrawn', { service: consent.name }));
     } catch (error) {

@@ -22,6 +22,12 @@ function reasonOf(error: unknown): string {
  * The citizen's phone: activation by code, then the pending request with the three-code
  * choice, confirmed after a PIN/biometric check; history of sign-ins and signatures; this device.
  */
+/** Every signed request stores the device, counter included, before it is sent. */
+function withDurableCounter(phone: Phone): Phone {
+  phone.client.persistState = (state) => saveDevice({ state, credentialId: phone.credentialId });
+  return phone;
+}
+
 export function PhoneApp() {
   const t = useTranslate(phoneText);
   const ts = useTranslate(scannerText);
@@ -35,12 +41,12 @@ export function PhoneApp() {
 
   useEffect(() => {
     loadDevice().then(
-      (stored) => setPhone(stored ? { client: new DeviceClient(stored.state), credentialId: stored.credentialId } : null),
+      (stored) => setPhone(stored ? withDurableCounter({ client: new DeviceClient(stored.state), credentialId: stored.credentialId }) : null),
       () => setPhone(null),
     );
   }, []);
 
-  /** Every signed request moves the counter: it is stored after each one. */
+  /** Stores the device after a change other than a request (activation, history). */
   const persist = useCallback(async (p: Phone) => saveDevice({ state: p.client.state, credentialId: p.credentialId }), []);
 
   useEffect(() => {
@@ -84,7 +90,7 @@ export function PhoneApp() {
     try {
       const client = await DeviceClient.activate(location.origin, activationCode, { label: navigator.userAgent.slice(0, 64) });
       const credentialId = await createUserVerification(client.deviceId);
-      const next = { client, credentialId };
+      const next = withDurableCounter({ client, credentialId });
       await persist(next);
       setPhone(next);
       setCode('');

@@ -28,18 +28,33 @@ async function run<T>(mode: IDBTransactionMode, action: (store: IDBObjectStore) 
   const db = await open();
   try {
     return await new Promise<T>((resolve, reject) => {
-      const request = action(db.transaction(STORE, mode).objectStore(STORE));
-      request.onsuccess = () => resolve(request.result as T);
-      request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed'));
+      const transaction = db.transaction(STORE, mode);
+      const request = action(transaction.objectStore(STORE));
+      // A write counts once committed, not when its request succeeds: a page closed in between
+      // would lose it (and with it the counter the server has already seen).
+      transaction.oncomplete = () => resolve(request.result as T);
+      transaction.onerror = () => reject(transaction.error ?? request.error ?? new Error('IndexedDB request failed'));
+      transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB transaction aborted'));
     });
   } finally {
     db.close();
   }
 }
 
+/**
+ * Writes go one after another. Each opens its own connection, so two started together could
+ * otherwise commit in either order and leave an older counter stored over a newer one.
+ */
+let writes: Promise<unknown> = Promise.resolve();
+function write(action: (store: IDBObjectStore) => IDBRequest): Promise<unknown> {
+  const next = writes.then(() => run<unknown>('readwrite', action));
+  writes = next.catch(() => undefined);
+  return next;
+}
+
 export const loadDevice = () => run<StoredDevice | undefined>('readonly', (s) => s.get(KEY));
-export const saveDevice = (device: StoredDevice) => run<unknown>('readwrite', (s) => s.put(device, KEY));
-export const forgetDevice = () => run<unknown>('readwrite', (s) => s.delete(KEY));
+export const saveDevice = (device: StoredDevice) => write((s) => s.put(device, KEY));
+export const forgetDevice = () => write((s) => s.delete(KEY));
 
 export interface HistoryEntry {
   readonly at: number;

@@ -8,7 +8,7 @@ import { TasdiqApiError } from './device-client.ts';
  * The types mirror the schemas in /openapi.json; a test checks both against the document.
  */
 
-export type MobileIdResult = 'OK' | 'USER_REFUSED' | 'TIMEOUT' | 'WRONG_VC' | 'NOT_ACTIVATED' | 'DEVICE_REVOKED' | 'DELIVERY_FAILED';
+export type MobileIdResult = 'OK' | 'USER_REFUSED' | 'TIMEOUT' | 'WRONG_VC' | 'NOT_ACTIVATED' | 'DEVICE_REVOKED' | 'DELIVERY_FAILED' | 'CANCELLED';
 export type MobileIdMode = 'app' | 'device_link' | 'sms_otp';
 export type MobileIdInteraction = 'verification_code_choice' | 'confirmation_message';
 

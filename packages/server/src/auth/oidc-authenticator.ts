@@ -105,6 +105,13 @@ export function createDeviceAuthenticator(auth: AuthService): Authenticator {
       }
     },
 
+    async cancel(attemptId: string) {
+      required.delete(attemptId);
+      await auth.cancelById(attemptId).catch((error: unknown) => {
+        if (!(error instanceof ApiError)) throw error;
+      });
+    },
+
     async deviceLinkQr(attemptId: string) {
       try {
         return await auth.currentQrById(attemptId);

@@ -119,6 +119,10 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
       },
     );
 
+    // The starter withdraws its session (the citizen closed the page): the phone's request ends
+    // CANCELLED and the citizen may be asked again at once. A session already over is returned as is.
+    app.delete<{ Params: { id: string } }>('/api/v1/auth/sessions/:id', { schema: { params: sessionParams } }, async (request) => auth.cancel(request.params.id, bearer(request)));
+
     app.get<{ Params: { id: string } }>('/api/v1/auth/sessions/:id/qr', { schema: { params: sessionParams } }, async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const current = await auth.currentQr(request.params.id, bearer(request));

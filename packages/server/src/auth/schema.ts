@@ -12,8 +12,11 @@ export type SessionMode = (typeof SESSION_MODES)[number];
  */
 export const INTERACTIONS = ['verification_code_choice', 'confirmation_message'] as const;
 export type Interaction = (typeof INTERACTIONS)[number];
-/** Final results; a session has exactly one, recorded once, and audited. */
-export const SESSION_RESULTS = ['OK', 'USER_REFUSED', 'TIMEOUT', 'WRONG_VC', 'NOT_ACTIVATED', 'DEVICE_REVOKED', 'DELIVERY_FAILED'] as const;
+/**
+ * Final results; a session has exactly one, recorded once, and audited. CANCELLED: the party
+ * that started it withdrew it (the citizen left the sign-in page, or chose SMS instead).
+ */
+export const SESSION_RESULTS = ['OK', 'USER_REFUSED', 'TIMEOUT', 'WRONG_VC', 'NOT_ACTIVATED', 'DEVICE_REVOKED', 'DELIVERY_FAILED', 'CANCELLED'] as const;
 export type SessionResult = (typeof SESSION_RESULTS)[number];
 export type Assurance = 'high' | 'substantial' | 'low';
 

@@ -533,6 +533,24 @@ export class AuthService {
     return this.view(await this.#session(sessionId));
   }
 
+  /**
+   * The starter withdraws a pending session: it ends CANCELLED and frees the citizen's pending
+   * slot at once, so leaving a sign-in page does not lock the citizen out until it expires.
+   */
+  async cancel(sessionId: string, token: string): Promise<SessionView> {
+    return this.#cancel(await this.forStarter(sessionId, token));
+  }
+
+  /** For server-side callers that hold the session id (the OpenID provider's interaction). */
+  async cancelById(sessionId: string): Promise<SessionView> {
+    return this.#cancel(await this.#session(sessionId));
+  }
+
+  async #cancel(session: AuthSession): Promise<SessionView> {
+    if (session.state === 'pending') await this.finish(session, 'CANCELLED', { type: 'client', id: session.client_id });
+    return this.view(await this.#session(session.id));
+  }
+
   /** The animated QR's current content, for the sign-in page. */
   async currentQr(sessionId: string, token: string): Promise<{ qr: string; elapsedSeconds: number }> {
     return this.#currentQr(await this.forStarter(sessionId, token));

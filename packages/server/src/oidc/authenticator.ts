@@ -66,6 +66,8 @@ export interface Authenticator {
   verifySmsCode?(attemptId: string, code: string): Promise<SmsCheck>;
   /** device_link attempts: the QR to show now (it changes every second); null once over. */
   deviceLinkQr?(attemptId: string): Promise<{ readonly qr: string; readonly elapsedSeconds: number } | null>;
+  /** Withdraws a pending attempt (the citizen left the page or switched method); no-op once over. */
+  cancel?(attemptId: string): Promise<void>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db, Tx } from '../platform/db/index.ts';
-import type { ActorType, AuditEventRow } from './schema.ts';
+import type { ActorType, AuditEventRow, AuditEventTable } from './schema.ts';
 
 export interface AuditInput {
   readonly actorType: ActorType;
@@ -37,25 +37,27 @@ function newAuditId(now: number): string {
   return `aud_${now.toString(16).padStart(12, '0')}${sequence.toString(16).padStart(4, '0')}${randomBytes(6).toString('hex')}`;
 }
 
+/** The row an audit event is stored as; for writers that put it into a statement of their own. */
+export function auditEventRow(input: AuditInput, now: number): AuditEventTable {
+  return {
+    id: newAuditId(now),
+    at: now,
+    actor_type: input.actorType,
+    actor_id: input.actorId,
+    office_id: input.officeId ?? null,
+    action: input.action,
+    subject_citizen_id: input.subjectCitizenId ?? null,
+    reason: input.reason ?? null,
+    details: JSON.stringify(input.details ?? {}),
+    request_id: input.requestId ?? null,
+  };
+}
+
 /** Writes one audit event in the caller's transaction: the event commits with the change it records. */
 export async function recordAudit(tx: Tx | Db, input: AuditInput, now: number): Promise<{ id: string }> {
-  const id = newAuditId(now);
-  await tx
-    .insertInto('audit_events')
-    .values({
-      id,
-      at: now,
-      actor_type: input.actorType,
-      actor_id: input.actorId,
-      office_id: input.officeId ?? null,
-      action: input.action,
-      subject_citizen_id: input.subjectCitizenId ?? null,
-      reason: input.reason ?? null,
-      details: JSON.stringify(input.details ?? {}),
-      request_id: input.requestId ?? null,
-    })
-    .execute();
-  return { id };
+  const row = auditEventRow(input, now);
+  await tx.insertInto('audit_events').values(row).execute();
+  return { id: row.id };
 }
 
 export function presentAuditEvent(row: AuditEventRow): AuditEvent {

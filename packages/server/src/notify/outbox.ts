@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Db, Tx } from '../platform/db/index.ts';
 import type { Locale } from '../platform/i18n.ts';
-import type { NotificationChannel, NotificationStatus } from './schema.ts';
+import type { Insertable } from 'kysely';
+import type { NotificationChannel, NotificationStatus, NotifyOutboxTable } from './schema.ts';
 import { TemplateError, validateTemplateParams } from './templates.ts';
 
 /** What to send instead when a message fails for good (a push that reached no device). */
@@ -24,13 +25,33 @@ export interface NotificationInput {
   readonly correlationId?: string;
   readonly maxAttempts?: number;
   readonly fallback?: NotificationFallback;
+  /**
+   * Push only, with a `fallback`: if the device has not fetched its request (`markDelivered`)
+   * this long after the push was sent, the fallback is enqueued anyway (a push the provider
+   * accepted but the phone never showed). Without it the fallback goes only if the push fails.
+   */
+  readonly fallbackAfterMs?: number;
 }
+
+/** The longest a push may wait for its device before its fallback: a sign-in does not wait longer. */
+export const MAX_FALLBACK_AFTER_MS = 600_000;
 
 /**
  * Writes a message to the outbox. Call it with the transaction that makes the state change
  * the message is about: both commit or neither does.
  */
 export async function enqueueNotification(tx: Tx | Db, input: NotificationInput, now: number = Date.now()): Promise<{ id: string }> {
+  const row = notificationRow(input, now);
+  await tx.insertInto('notify_outbox').values(row).execute();
+  signalEnqueued();
+  return { id: row.id };
+}
+
+/**
+ * The outbox row for a message, validated (template parameters, recipients), for writers that
+ * put it into a statement of their own; they call `signalEnqueued` once it is written.
+ */
+export function notificationRow(input: NotificationInput, now: number): Insertable<NotifyOutboxTable> & { id: string } {
   const params = input.params ?? {};
   validateTemplateParams(input.kind, params);
   checkRecipient(input.channel, input.recipient);
@@ -38,36 +59,43 @@ export async function enqueueNotification(tx: Tx | Db, input: NotificationInput,
     validateTemplateParams(input.fallback.kind ?? input.kind, input.fallback.params ?? params);
     checkRecipient(input.fallback.channel, input.fallback.recipient);
   }
-  const id = randomUUID();
-  await tx
-    .insertInto('notify_outbox')
-    .values({
-      id,
-      kind: input.kind,
-      channel: input.channel,
-      recipient: input.recipient,
-      locale: input.locale,
-      params: JSON.stringify(params),
-      status: 'queued',
-      attempts: 0,
-      max_attempts: input.maxAttempts ?? 5,
-      next_attempt_at: now,
-      claimed_by: null,
-      lease_until: null,
-      correlation_id: input.correlationId ?? null,
-      provider_message_id: null,
-      last_error: null,
-      created_at: now,
-      updated_at: now,
-      sent_at: null,
-      delivered_at: null,
-      fallback: input.fallback ? JSON.stringify(input.fallback) : null,
-    })
-    .execute();
-  // Wakes a worker in this process; it may run before the caller commits, so the worker
-  // looks twice (see OutboxWorker) and polling covers workers in other processes.
+  if (input.fallbackAfterMs !== undefined) {
+    if (input.channel !== 'push') throw new TemplateError('fallbackAfterMs is for push messages');
+    if (!input.fallback) throw new TemplateError('fallbackAfterMs needs a fallback');
+    if (!Number.isInteger(input.fallbackAfterMs) || input.fallbackAfterMs < 1 || input.fallbackAfterMs > MAX_FALLBACK_AFTER_MS) {
+      throw new TemplateError(`fallbackAfterMs must be an integer from 1 to ${MAX_FALLBACK_AFTER_MS}`);
+    }
+  }
+  return {
+    id: randomUUID(),
+    kind: input.kind,
+    channel: input.channel,
+    recipient: input.recipient,
+    locale: input.locale,
+    params: JSON.stringify(params),
+    status: 'queued',
+    attempts: 0,
+    max_attempts: input.maxAttempts ?? 5,
+    next_attempt_at: now,
+    claimed_by: null,
+    lease_until: null,
+    correlation_id: input.correlationId ?? null,
+    provider_message_id: null,
+    last_error: null,
+    created_at: now,
+    updated_at: now,
+    sent_at: null,
+    delivered_at: null,
+    fallback: input.fallback ? JSON.stringify(input.fallback) : null,
+  };
+}
+
+/**
+ * Wakes a worker in this process; it may run before the caller commits, so the worker looks
+ * twice (see OutboxWorker) and polling covers workers in other processes.
+ */
+export function signalEnqueued(): void {
   setImmediate(() => outboxSignal.emit('enqueued'));
-  return { id };
 }
 
 /** Emits `enqueued` after each enqueue in this process, so a local worker need not wait for its poll. */
@@ -84,6 +112,34 @@ function checkRecipient(channel: NotificationChannel, recipient: string): void {
 export async function getNotificationStatus(db: Tx | Db, id: string): Promise<NotificationStatus | undefined> {
   const row = await db.selectFrom('notify_outbox').select('status').where('id', '=', id).executeTakeFirst();
   return row?.status;
+}
+
+/**
+ * The device fetched the request its push woke it for: the push under `correlationId` is
+ * `delivered` and its pending fallback (`fallbackAfterMs`) will not be sent. Call it in the
+ * transaction that serves the fetch. A push still being sent is stamped and turns delivered
+ * when its send is recorded; one still queued (the app was opened by hand) is not sent at all.
+ * Returns how many messages it settled.
+ */
+export async function markDelivered(db: Tx | Db, correlationId: string, channel: 'push', now: number = Date.now()): Promise<number> {
+  if (typeof correlationId !== 'string' || correlationId.length === 0) return 0;
+  const settled = await db
+    .updateTable('notify_outbox')
+    .set({ status: 'delivered', delivered_at: now, params: '{}', fallback: null, fallback_due_at: null, claimed_by: null, lease_until: null, updated_at: now })
+    .where('correlation_id', '=', correlationId)
+    .where('channel', '=', channel)
+    .where('status', 'in', ['queued', 'sent'])
+    .executeTakeFirst();
+  // In flight: the worker's fenced record of the send sees the stamp and settles it delivered.
+  const stamped = await db
+    .updateTable('notify_outbox')
+    .set({ delivered_at: now, updated_at: now })
+    .where('correlation_id', '=', correlationId)
+    .where('channel', '=', channel)
+    .where('status', '=', 'sending')
+    .where('delivered_at', 'is', null)
+    .executeTakeFirst();
+  return Number(settled.numUpdatedRows) + Number(stamped.numUpdatedRows);
 }
 
 /** Statuses of every message sent under one correlation id (an auth session), oldest first. */

@@ -28,4 +28,22 @@ export const ClientErrors = defineErrors({
       en: 'Relying party not found',
     },
   },
+  client_version_conflict: {
+    status: 412,
+    title: {
+      'uz-Latn': "Xizmat (mijoz) ma'lumotlari siz ochganingizdan keyin o'zgargan: qayta yuklab, o'zgartirishlarni yana kiriting",
+      'uz-Cyrl': 'Хизмат (мижоз) маълумотлари сиз очганингиздан кейин ўзгарган: қайта юклаб, ўзгартиришларни яна киритинг',
+      ru: 'Данные сервиса (клиента) изменились после того, как вы их открыли: загрузите их заново и внесите изменения ещё раз',
+      en: 'The relying party changed after you loaded it: reload it and make your changes again',
+    },
+  },
+  client_precondition_required: {
+    status: 428,
+    title: {
+      'uz-Latn': "O'zgartirish qaysi versiyaga asoslanganini ko'rsating (If-Match)",
+      'uz-Cyrl': 'Ўзгартириш қайси версияга асосланганини кўрсатинг (If-Match)',
+      ru: 'Укажите версию, на основе которой сделано изменение (If-Match)',
+      en: 'Name the version your change is based on (If-Match)',
+    },
+  },
 });

@@ -41,4 +41,16 @@ export const clientMigrations: ModuleMigration[] = [
         .execute();
     },
   },
+  {
+    // Issue 5: a client may ask for EdDSA-signed ID tokens; ES256 stays the default.
+    name: '202611251100_clients_id_token_alg',
+    async up(db, { types }) {
+      await db.schema
+        .alterTable('relying_parties')
+        .addColumn('id_token_signed_response_alg', types.text, (c) =>
+          c.notNull().defaultTo('ES256').check(sql`id_token_signed_response_alg in ('ES256', 'EdDSA')`),
+        )
+        .execute();
+    },
+  },
 ];

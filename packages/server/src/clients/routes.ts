@@ -1,9 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../platform/module.ts';
 import { ApiError } from '../platform/errors.ts';
 import { ADMIN_ROLES, requireOperator } from '../enrollment/session.ts';
 import { ClientErrors } from './errors.ts';
-import { ClientRegistry, type RegistryActor } from './registry.ts';
+import { ClientRegistry, etagOf, versionFromIfMatch, type RegistryActor } from './registry.ts';
 import type { RelyingParty } from './repository.ts';
 import { CLIENT_STATUSES, type ClientStatus } from './schema.ts';
 
@@ -30,9 +30,18 @@ function present(rp: RelyingParty) {
     backchannelLogoutUri: rp.backchannelLogoutUri,
     cibaDeliveryMode: rp.cibaDeliveryMode,
     cibaNotificationEndpoint: rp.cibaNotificationEndpoint,
+    idTokenSignedResponseAlg: rp.idTokenSignedResponseAlg,
     createdAt: new Date(rp.createdAt).toISOString(),
     updatedAt: new Date(rp.updatedAt).toISOString(),
+    /** The precondition of an update: send it back as `If-Match: "<version>"` (also the ETag). */
+    version: rp.version,
   };
+}
+
+/** One client, with its version as the entity tag. */
+function single(reply: FastifyReply, rp: RelyingParty) {
+  void reply.header('etag', etagOf(rp));
+  return present(rp);
 }
 
 function actorOf(request: FastifyRequest): RegistryActor {
@@ -42,7 +51,7 @@ function actorOf(request: FastifyRequest): RegistryActor {
 
 /** The admin console's relying-party API: admins only, every change audited. */
 export async function clientRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
-  const registry = new ClientRegistry(context.db, context.now);
+  const registry = new ClientRegistry(context.db, context.now, { development: context.config.development });
   const admin = requireOperator(context, ADMIN_ROLES);
 
   app.get<{ Querystring: { status?: ClientStatus; after?: string; limit: number } }>(
@@ -70,15 +79,38 @@ export async function clientRoutes(app: FastifyInstance, context: AppContext): P
     },
   );
 
-  app.get<{ Params: { clientId: string } }>('/api/v1/admin/clients/:clientId', { preHandler: admin, schema: { params: CLIENT_ID } }, async (request) => {
+  app.get<{ Params: { clientId: string } }>('/api/v1/admin/clients/:clientId', { preHandler: admin, schema: { params: CLIENT_ID } }, async (request, reply) => {
     const rp = await registry.find(request.params.clientId);
     if (!rp) throw new ApiError(ClientErrors.client_not_found);
-    return present(rp);
+    return single(reply, rp);
   });
 
   // The body is checked by the registry's validator, which names every bad field with a code.
   app.post('/api/v1/admin/clients', { preHandler: admin, schema: { body: { type: 'object' } } }, async (request, reply) =>
-    reply.code(201).send(present(await registry.register(request.body, actorOf(request)))),
+    reply.code(201).send(single(reply, await registry.register(request.body, actorOf(request)))),
+  );
+
+  // A full replacement of the editable metadata, checked like a registration, only over the
+  // version the admin loaded (If-Match): two admins editing at once cannot overwrite each other.
+  app.put<{ Params: { clientId: string }; Headers: { 'if-match'?: string } }>(
+    '/api/v1/admin/clients/:clientId',
+    {
+      preHandler: admin,
+      schema: {
+        params: CLIENT_ID,
+        headers: { type: 'object', properties: { 'if-match': { type: 'string', maxLength: 100 } } },
+        body: { type: 'object' },
+      },
+    },
+    async (request, reply) => {
+      const version = versionFromIfMatch(request.headers['if-match']);
+      if (version === undefined) {
+        throw new ApiError(ClientErrors.client_precondition_required, {
+          detail: 'Send If-Match with the version you edited, e.g. If-Match: "3" (the ETag of GET /api/v1/admin/clients/:clientId).',
+        });
+      }
+      return single(reply, await registry.update(request.params.clientId, request.body, version, actorOf(request)));
+    },
   );
 
   for (const [action, status] of [
@@ -88,7 +120,7 @@ export async function clientRoutes(app: FastifyInstance, context: AppContext): P
     app.post<{ Params: { clientId: string } }>(
       `/api/v1/admin/clients/:clientId/${action}`,
       { preHandler: admin, schema: { params: CLIENT_ID } },
-      async (request) => present(await registry.setStatus(request.params.clientId, status, actorOf(request))),
+      async (request, reply) => single(reply, await registry.setStatus(request.params.clientId, status, actorOf(request))),
     );
   }
 }

@@ -9,6 +9,10 @@ export type SubjectType = (typeof SUBJECT_TYPES)[number];
 export const CIBA_MODES = ['poll', 'ping'] as const;
 export type CibaMode = (typeof CIBA_MODES)[number];
 
+/** How ID tokens are signed for a client: ES256 by default; EdDSA on request. */
+export const ID_TOKEN_ALGS = ['ES256', 'EdDSA'] as const;
+export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];
+
 export const CLIENT_STATUSES = ['active', 'disabled'] as const;
 export type ClientStatus = (typeof CLIENT_STATUSES)[number];
 
@@ -43,9 +47,11 @@ export interface RelyingPartyTable {
   backchannel_logout_uri: string | null;
   ciba_delivery_mode: CibaMode | null;
   ciba_notification_endpoint: string | null;
+  id_token_signed_response_alg: IdTokenAlg;
   status: ClientStatus;
   created_at: number;
   updated_at: number;
+  /** Bumped by every change; the precondition of an update (optimistic concurrency). */
   row_version: Generated<number>;
 }
 

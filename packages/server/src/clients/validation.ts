@@ -1,6 +1,17 @@
 import type { FieldProblem } from '../platform/errors.ts';
 import { LOCALES, type Translations } from '../platform/i18n.ts';
-import { CIBA_MODES, SUBJECT_TYPES, TOKEN_AUTH_METHODS, type CibaMode, type SubjectType, type TokenAuthMethod } from './schema.ts';
+import { isPrintableText } from '../platform/text.ts';
+import { checkJwks } from './keys.ts';
+import {
+  CIBA_MODES,
+  ID_TOKEN_ALGS,
+  SUBJECT_TYPES,
+  TOKEN_AUTH_METHODS,
+  type CibaMode,
+  type IdTokenAlg,
+  type SubjectType,
+  type TokenAuthMethod,
+} from './schema.ts';
 import { ACR_VALUES, SCOPES } from './vocabulary.ts';
 
 /** The registration document an admin submits (`tasdiq client register --file client.json`). */
@@ -22,21 +33,32 @@ export interface ClientRegistration {
   readonly backchannel_logout_uri: string | null;
   readonly ciba_delivery_mode: CibaMode | null;
   readonly ciba_notification_endpoint: string | null;
+  /** ES256 by default; EdDSA on request. */
+  readonly id_token_signed_response_alg: IdTokenAlg;
+}
+
+/** The registration fields in document order: what an admin may set (and replace with an update). */
+export const REGISTRATION_FIELDS = [
+  'client_id', 'name', 'redirect_uris', 'post_logout_redirect_uris', 'jwks', 'jwks_uri', 'token_endpoint_auth_method',
+  'tls_client_auth_subject_dn', 'scopes', 'acr_values', 'sector_identifier', 'subject_type', 'fapi', 'contacts',
+  'backchannel_logout_uri', 'ciba_delivery_mode', 'ciba_notification_endpoint', 'id_token_signed_response_alg',
+] as const satisfies readonly (keyof ClientRegistration)[];
+
+export interface ValidationOptions {
+  /**
+   * A developer's machine: the endpoints Tasdiq itself calls (jwks_uri, backchannel_logout_uri)
+   * may then be plain http to localhost. Outside development they are https only.
+   */
+  readonly development?: boolean;
 }
 
 export type Validation = { ok: true; value: ClientRegistration } | { ok: false; errors: FieldProblem[] };
 
-const KNOWN_FIELDS = new Set([
-  'client_id', 'name', 'redirect_uris', 'post_logout_redirect_uris', 'jwks', 'jwks_uri', 'token_endpoint_auth_method',
-  'tls_client_auth_subject_dn', 'scopes', 'acr_values', 'sector_identifier', 'subject_type', 'fapi', 'contacts',
-  'backchannel_logout_uri', 'ciba_delivery_mode', 'ciba_notification_endpoint',
-]);
+const KNOWN_FIELDS = new Set<string>(REGISTRATION_FIELDS);
 const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 const SECTOR = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
 const EMAIL = /^[^\s@<>]{1,64}@[^\s@<>]{1,190}\.[a-z]{2,}$/i;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-/** Private key members of a JWK: a registration carrying one leaked the client's key. */
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'priv'];
 
 class Problems {
   readonly list: FieldProblem[] = [];
@@ -92,11 +114,11 @@ function urlList(field: string, value: unknown, problems: Problems, options: { m
   return urls;
 }
 
-function optionalUrl(field: string, value: unknown, problems: Problems, options: { httpsOnly?: boolean } = {}): string | null {
+function optionalUrl(field: string, value: unknown, problems: Problems, options: { httpsOnly?: boolean; message?: string } = {}): string | null {
   if (value === undefined || value === null) return null;
   const url = checkUrl(field, value, problems, 'endpoint');
   if (url !== null && options.httpsOnly && !url.startsWith('https:')) {
-    problems.add(field, 'url_not_https', 'must use https');
+    problems.add(field, 'url_not_https', options.message ?? 'must use https');
     return null;
   }
   return url;
@@ -111,23 +133,6 @@ function subsetOf(field: string, value: unknown, allowed: readonly string[], pro
   return [...new Set(value as string[])];
 }
 
-function checkJwks(value: unknown, problems: Problems): ClientRegistration['jwks'] {
-  if (value === undefined || value === null) return null;
-  if (!isRecord(value) || !Array.isArray(value.keys) || value.keys.length === 0 || value.keys.length > 10) {
-    problems.add('jwks', 'jwks_invalid', 'expected {"keys": [...]} with 1 to 10 public keys');
-    return null;
-  }
-  const keys = value.keys as unknown[];
-  keys.forEach((key, i) => {
-    if (!isRecord(key) || typeof key.kty !== 'string' || !['EC', 'OKP', 'RSA'].includes(key.kty)) {
-      problems.add(`jwks.keys.${i}`, 'jwk_invalid', 'expected an EC, OKP or RSA public key');
-    } else if (PRIVATE_JWK_MEMBERS.some((m) => m in key)) {
-      problems.add(`jwks.keys.${i}`, 'jwk_private', 'contains private key material; register the public key only');
-    }
-  });
-  return { keys: keys.filter(isRecord) };
-}
-
 function hostOf(uri: string): string {
   return new URL(uri).hostname;
 }
@@ -135,9 +140,10 @@ function hostOf(uri: string): string {
 /**
  * Checks a registration document and returns it normalised, or every problem at once so an
  * admin fixes a file in one pass. No shared client secrets: clients prove themselves with a
- * private key (private_key_jwt) or a TLS certificate.
+ * private key (private_key_jwt) or a TLS certificate. Asynchronous because every inline key
+ * is imported (WebCrypto) to prove it usable.
  */
-export function validateRegistration(input: unknown): Validation {
+export async function validateRegistration(input: unknown, options: ValidationOptions = {}): Promise<Validation> {
   const problems = new Problems();
   if (!isRecord(input)) return { ok: false, errors: [{ field: '', code: 'not_object', message: 'expected a JSON object' }] };
   for (const key of Object.keys(input)) {
@@ -157,6 +163,9 @@ export function validateRegistration(input: unknown): Validation {
       const n = input.name[locale];
       if (typeof n !== 'string' || n.trim().length === 0 || n.length > 200) {
         problems.add(`name.${locale}`, 'name_invalid', 'expected 1 to 200 characters');
+      } else if (!isPrintableText(n)) {
+        // The name is shown on the citizen's phone: no control or bidirectional override characters.
+        problems.add(`name.${locale}`, 'name_invalid', 'contains control or text-direction characters');
       } else name[locale] = n.trim();
     }
   }
@@ -167,8 +176,11 @@ export function validateRegistration(input: unknown): Validation {
   if (!(TOKEN_AUTH_METHODS as readonly unknown[]).includes(method)) {
     problems.add('token_endpoint_auth_method', 'auth_method_invalid', `expected one of ${TOKEN_AUTH_METHODS.join(', ')}`);
   }
-  const jwks = checkJwks(input.jwks, problems);
-  const jwksUri = optionalUrl('jwks_uri', input.jwks_uri, problems);
+  const jwks = await checkJwks(input.jwks, problems.list);
+  // Tasdiq fetches these itself: https, except to localhost on a developer's machine.
+  const development = options.development === true;
+  const serverSide = { httpsOnly: !development, message: 'must use https (http to localhost only in development)' };
+  const jwksUri = optionalUrl('jwks_uri', input.jwks_uri, problems, serverSide);
   if (jwks && jwksUri) problems.add('jwks', 'jwks_both', 'give either jwks or jwks_uri, not both');
   if ((method === 'private_key_jwt' || method === 'self_signed_tls_client_auth') && !jwks && !jwksUri && input.jwks === undefined && input.jwks_uri === undefined) {
     problems.add('jwks', 'jwks_required', `${String(method)} needs the client's public keys (jwks or jwks_uri)`);
@@ -176,7 +188,7 @@ export function validateRegistration(input: unknown): Validation {
   let subjectDn: string | null = null;
   if (method === 'tls_client_auth') {
     const dn = input.tls_client_auth_subject_dn;
-    if (typeof dn !== 'string' || dn.trim().length === 0 || dn.length > 500) {
+    if (typeof dn !== 'string' || dn.trim().length === 0 || dn.length > 500 || !isPrintableText(dn)) {
       problems.add('tls_client_auth_subject_dn', 'subject_dn_required', 'tls_client_auth needs the certificate subject DN');
     } else subjectDn = dn.trim();
   } else if (input.tls_client_auth_subject_dn !== undefined) {
@@ -213,7 +225,7 @@ export function validateRegistration(input: unknown): Validation {
     contacts = input.contacts.filter((c): c is string => typeof c === 'string' && EMAIL.test(c));
     if (contacts.length !== input.contacts.length) problems.add('contacts', 'contacts_invalid', 'expected e-mail addresses');
   }
-  const backchannelLogout = optionalUrl('backchannel_logout_uri', input.backchannel_logout_uri, problems);
+  const backchannelLogout = optionalUrl('backchannel_logout_uri', input.backchannel_logout_uri, problems, serverSide);
 
   const cibaMode = input.ciba_delivery_mode ?? null;
   if (cibaMode !== null && !(CIBA_MODES as readonly unknown[]).includes(cibaMode)) {
@@ -230,6 +242,10 @@ export function validateRegistration(input: unknown): Validation {
   }
   if (cibaMode !== 'ping' && input.ciba_notification_endpoint !== undefined) {
     problems.add('ciba_notification_endpoint', 'ciba_endpoint_unexpected', 'only for ping mode');
+  }
+  const idTokenAlg = input.id_token_signed_response_alg ?? 'ES256';
+  if (!(ID_TOKEN_ALGS as readonly unknown[]).includes(idTokenAlg)) {
+    problems.add('id_token_signed_response_alg', 'id_token_alg_invalid', `expected one of ${ID_TOKEN_ALGS.join(', ')}`);
   }
 
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
@@ -253,6 +269,7 @@ export function validateRegistration(input: unknown): Validation {
       backchannel_logout_uri: backchannelLogout,
       ciba_delivery_mode: cibaMode as CibaMode | null,
       ciba_notification_endpoint: cibaEndpoint,
+      id_token_signed_response_alg: idTokenAlg as IdTokenAlg,
     },
   };
 }

@@ -7,7 +7,7 @@ export { MODULES, allMigrations } from './modules.ts';
 export { createLogger } from './platform/logger.ts';
 export { ApiError } from './platform/errors.ts';
 export type { DatabaseHandle as Database } from './platform/db/index.ts';
-export { ClientRegistry, type RelyingParty } from './clients/index.ts';
+export { ClientRegistry, registrationDocument, type RelyingParty } from './clients/index.ts';
 export { createNotifyRuntime, loadNotifyConfig } from './notify/index.ts';
 export { inviteOperator, OPERATOR_ROLES, type OperatorRole } from './enrollment/index.ts';
 export { rotateProviderKeys } from './oidc/index.ts';

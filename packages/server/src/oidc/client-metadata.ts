@@ -25,7 +25,7 @@ export function providerMetadata(rp: RelyingParty): AdapterPayload {
     // The sector is registered by an admin, so nothing is fetched from this URI
     // (sectorIdentifierUriValidate is off); it only names the sector to oidc-provider.
     ...(rp.subjectType === 'pairwise' ? { sector_identifier_uri: `https://${rp.sectorIdentifier}/` } : {}),
-    id_token_signed_response_alg: 'ES256',
+    id_token_signed_response_alg: rp.idTokenSignedResponseAlg,
     ...(rp.backchannelLogoutUri ? { backchannel_logout_uri: rp.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     ...(rp.cibaDeliveryMode
       ? {

@@ -17,6 +17,7 @@ export type { SessionResult, SessionMode, SessionKind, Interaction } from './sch
 export { INTERACTIONS } from './schema.ts';
 
 const SWEEP_INTERVAL_MS = 1000;
+const PURGE_EVERY_SWEEPS = 60;
 
 /** The auth module; `service(context)` gives its AuthService to other modules (the OpenID provider). */
 export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthPolicy> = {}): TasdiqModule & { service(context: AppContext): AuthService } {
@@ -45,8 +46,11 @@ export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthP
     async startBackground(context) {
       const auth = serviceFor(context);
       let running: Promise<unknown> = Promise.resolve();
+      let sweeps = 0;
       const timer = setInterval(() => {
-        running = Promise.all([auth.expireDue(), auth.failUndelivered()]).catch((error: unknown) => context.logger.error({ err: error }, 'auth session expiry sweep failed'));
+        // Expiry and delivery failures every second; the purge of old completed sessions once a minute.
+        const purge = ++sweeps % PURGE_EVERY_SWEEPS === 0 ? auth.purgeCompleted() : undefined;
+        running = Promise.all([auth.expireDue(), auth.failUndelivered(), purge]).catch((error: unknown) => context.logger.error({ err: error }, 'auth session sweep failed'));
       }, SWEEP_INTERVAL_MS);
       timer.unref();
       return {

@@ -1,12 +1,16 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
-import type { Db, Tx } from '../platform/db/index.ts';
+import type { Db } from '../platform/db/index.ts';
 import { isUniqueViolation } from '../platform/db/index.ts';
+import { following, writeTogether } from '../platform/db/write-together.ts';
+import { BoundedCache } from '../platform/bounded-cache.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import type { Locale } from '../platform/i18n.ts';
-import { enqueueNotification } from '../notify/outbox.ts';
+import { notificationRow, signalEnqueued } from '../notify/outbox.ts';
+import { TemplateError } from '../notify/templates.ts';
+import { auditEventRow } from '../audit/audit.ts';
 import { normalizePhone } from '../identity/phone.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
-import type { DeviceDependencies, SignInSubject } from '../devices/ports.ts';
+import type { DeviceDependencies, SignInSubject, SubjectProbe } from '../devices/ports.ts';
 import type { Device } from '../devices/schema.ts';
 import { importP256, verifyP256 } from '../devices/protocol.ts';
 import { pinflSerialNumber } from '../devices/ca.ts';
@@ -14,7 +18,7 @@ import { AuthErrors } from './errors.ts';
 import { DeviceErrors } from '../devices/errors.ts';
 import { revokeDevices } from '../devices/service.ts';
 import { hashOtp, newOtp, qrAuthCode, qrPayload, safeEqualHex, sha256, verificationChoices, verificationCode } from './codes.ts';
-import { finishSession, sessionEvents } from './store.ts';
+import { completeSession, sessionEvents, type Actor, type Completion } from './store.ts';
 import type { Assurance, AuthSession, Interaction, SessionKind, SessionMode, SessionResult } from './schema.ts';
 
 export interface AuthPolicy {
@@ -27,6 +31,8 @@ export interface AuthPolicy {
   readonly otpPerPhone: number;
   readonly otpPerPhoneWindowMs: number;
   readonly otpPerClientPerMinute: number;
+  /** How long completed sessions are kept before purging (the audit log keeps their history). */
+  readonly retentionMs: number;
 }
 
 export const DEFAULT_POLICY: AuthPolicy = {
@@ -38,6 +44,7 @@ export const DEFAULT_POLICY: AuthPolicy = {
   otpPerPhone: 3,
   otpPerPhoneWindowMs: 900_000,
   otpPerClientPerMinute: 600,
+  retentionMs: 86_400_000,
 };
 
 export interface StartInput {
@@ -101,6 +108,8 @@ export interface SessionView {
 
 const COMPLETED_CACHE_SIZE = 20_000;
 const COMPLETED_CACHE_MS = 60_000;
+const PENDING_CACHE_SIZE = 50_000;
+const REFUSALS: SessionResult[] = ['USER_REFUSED', 'WRONG_VC'];
 
 const b64url = (data: Uint8Array | string) => Buffer.from(data).toString('base64url');
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -119,12 +128,19 @@ export class AuthService {
   readonly #now: () => number;
   readonly #policy: AuthPolicy;
   readonly #otpPepper: Buffer;
-  readonly #keys = new Map<string, KeyObject>();
+  readonly #keys = new BoundedCache<string, KeyObject>(100_000);
   /**
    * Sessions this process completed, for the relying party's result read that follows: a
-   * completed session never changes again, so the copy cannot go stale. Bounded in size and age.
+   * completed session never changes again, so the copy cannot go stale.
    */
-  readonly #completed = new Map<string, { session: AuthSession; until: number }>();
+  readonly #completed = new BoundedCache<string, AuthSession>(COMPLETED_CACHE_SIZE);
+  /**
+   * Sessions shown to their device, for the confirmation that follows. What a confirmation
+   * reads of it (device, signing input, code, expiry) never changes once the device holds it;
+   * its state may (another instance may have ended it), which the completing UPDATE's
+   * `state = 'pending'` condition decides, so a stale copy can never confirm anything.
+   */
+  readonly #presented = new BoundedCache<string, AuthSession>(PENDING_CACHE_SIZE);
   readonly #certificates: (deviceId: string) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
 
   constructor(options: {
@@ -143,57 +159,57 @@ export class AuthService {
     this.#certificates = options.certificates;
   }
 
-  /** The named citizen; with the directory's fast path, their binding and device come along. */
-  async #resolveCitizen(input: StartInput): Promise<{ citizenId: string | undefined; pinfl?: string; found?: SignInSubject }> {
-    const { directory } = this.#deps;
+  /**
+   * The cool-down probe, a scalar over the citizen: when the `cooldownAfter`-th most recent
+   * refusal (or wrong code) within the window happened, or null while fewer happened.
+   */
+  #refusalProbe(now: number): SubjectProbe {
+    return (eb) =>
+      eb
+        .selectFrom('auth_sessions')
+        .select('auth_sessions.completed_at')
+        .whereRef('auth_sessions.citizen_id', '=', 'citizens.id')
+        .where('auth_sessions.completed_at', '>', now - this.#policy.cooldownWindowMs)
+        .where('auth_sessions.result', 'in', REFUSALS)
+        .orderBy('auth_sessions.completed_at', 'desc')
+        .limit(1)
+        .offset(this.#policy.cooldownAfter - 1)
+        .$asScalar();
+  }
+
+  /** The named citizen with their binding, device and cool-down, in one query. */
+  async #resolveCitizen(input: StartInput, now: number): Promise<{ pinfl?: string; found?: SignInSubject }> {
+    const probe = this.#refusalProbe(now);
     if (input.pinfl !== undefined) {
       const valid = validatePinfl(input.pinfl);
       if (!valid.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.pinfl', code: valid.code, message: valid.message }] });
       const pinfl = input.pinfl.trim();
-      if (directory.signInSubject) {
-        const found = await directory.signInSubject(this.#db, { pinfl });
-        return found ? { citizenId: found.citizenId, pinfl, found } : { citizenId: undefined, pinfl };
-      }
-      return { citizenId: await directory.citizenByPinfl(this.#db, pinfl), pinfl };
+      const found = await this.#deps.directory.signInSubject(this.#db, { pinfl }, probe);
+      return found ? { pinfl, found } : { pinfl };
     }
     if (input.phone !== undefined) {
       const phone = normalizePhone(input.phone);
       if (!phone.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.phone', code: phone.code, message: phone.message }] });
-      if (directory.signInSubject) {
-        const found = await directory.signInSubject(this.#db, { phone: phone.e164 });
-        return found ? { citizenId: found.citizenId, found } : { citizenId: undefined };
-      }
-      return { citizenId: await directory.citizenByPhone(this.#db, phone.e164) };
+      const found = await this.#deps.directory.signInSubject(this.#db, { phone: phone.e164 }, probe);
+      return found ? { found } : {};
     }
-    return { citizenId: undefined };
+    return {};
   }
 
-  /**
-   * In one query: the citizen's pending session (if any) and their recent refusals, which is
-   * all `start` needs to know about their history.
-   */
-  async #recent(citizenId: string, now: number): Promise<AuthSession[]> {
-    return this.#db
-      .selectFrom('auth_sessions')
-      .selectAll()
-      .where((eb) =>
-        eb.or([
-          eb('pending_citizen_id', '=', citizenId),
-          eb.and([eb('citizen_id', '=', citizenId), eb('completed_at', '>', now - this.#policy.cooldownWindowMs), eb('result', 'in', ['USER_REFUSED', 'WRONG_VC'])]),
-        ]),
-      )
-      .execute();
+  #throwIfCoolingDown(tenthRefusalAt: number | null, now: number): void {
+    if (tenthRefusalAt === null) return;
+    const seconds = Math.max(1, Math.ceil((tenthRefusalAt + this.#policy.cooldownWindowMs - now) / 1000));
+    throw new ApiError(AuthErrors.auth_cooldown, { params: { seconds }, headers: { 'retry-after': String(seconds) } });
   }
 
-  async #checkCooldown(citizenId: string, now: number, sessions?: AuthSession[]): Promise<void> {
-    const recent = (sessions ?? (await this.#recent(citizenId, now)))
-      .filter((s) => s.completed_at !== null && s.completed_at > now - this.#policy.cooldownWindowMs && (s.result === 'USER_REFUSED' || s.result === 'WRONG_VC'))
-      .sort((a, b) => a.completed_at! - b.completed_at!);
-    if (recent.length >= this.#policy.cooldownAfter) {
-      const oldest = recent[recent.length - this.#policy.cooldownAfter]!.completed_at!;
-      const seconds = Math.max(1, Math.ceil((oldest + this.#policy.cooldownWindowMs - now) / 1000));
-      throw new ApiError(AuthErrors.auth_cooldown, { params: { seconds }, headers: { 'retry-after': String(seconds) } });
-    }
+  /** The same cool-down rule for a citizen already known by id (a device linking a QR). */
+  async #checkCooldown(citizenId: string, now: number): Promise<void> {
+    const row = await this.#db
+      .selectFrom('citizens')
+      .select((eb) => this.#refusalProbe(now)(eb).as('at'))
+      .where('citizens.id', '=', citizenId)
+      .executeTakeFirst();
+    this.#throwIfCoolingDown(row?.at === null || row?.at === undefined ? null : Number(row.at), now);
   }
 
   async #checkOtpLimits(citizenId: string, clientId: string, now: number): Promise<void> {
@@ -218,10 +234,6 @@ export class AuthService {
     if (Number(perClient.n) >= this.#policy.otpPerClientPerMinute) {
       throw new ApiError(AuthErrors.auth_otp_rate_limited, { params: { seconds: 60 }, headers: { 'retry-after': '60' } });
     }
-  }
-
-  async #activeDevice(db: Db | Tx, citizenId: string): Promise<Device | undefined> {
-    return db.selectFrom('devices').selectAll().where('citizen_id', '=', citizenId).where('status', '=', 'active').orderBy('created_at', 'desc').executeTakeFirst();
   }
 
   /** The JWS signing input the device signs: its header names the certificate chain. */
@@ -252,44 +264,41 @@ export class AuthService {
     return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
   }
 
-  async #audit(tx: Tx, session: { id: string; citizen_id: string | null; client_id: string; kind: string; mode: string }, action: string, extra: Record<string, unknown>, now: number, actor?: { type: 'device' | 'client' | 'system'; id: string }) {
-    await this.#deps.audit(
-      tx,
+  #auditRow(session: Pick<AuthSession, 'id' | 'citizen_id' | 'client_id' | 'kind' | 'mode'>, action: string, extra: Record<string, unknown>, now: number, requestId?: string) {
+    return auditEventRow(
       {
-        actorType: actor?.type ?? 'client',
-        actorId: actor?.id ?? session.client_id,
+        actorType: 'client',
+        actorId: session.client_id,
         action,
         subjectCitizenId: session.citizen_id,
         details: { sessionId: session.id, kind: session.kind, mode: session.mode, clientId: session.client_id, ...extra },
+        ...(requestId ? { requestId } : {}),
       },
       now,
     );
   }
 
-  /** Finishes a session with a final result and its audit record, in one transaction. */
-  async finish(
-    session: AuthSession,
-    result: SessionResult,
-    actor?: { type: 'device' | 'client' | 'system'; id: string },
-    extra: { jws?: string; assurance?: Assurance; whileBound?: { citizenId: string; bindingId: string } } = {},
-  ): Promise<boolean> {
+  /** Finishes a session with a final result and its audit record, at once (see completeSession). */
+  async finish(session: AuthSession, result: SessionResult, actor: Actor = { type: 'client', id: session.client_id }, completion: Completion = {}): Promise<boolean> {
     const now = this.#now();
-    const done = await this.#db.transaction().execute(async (tx) => {
-      const finished = await finishSession(tx, session.id, result, now, extra);
-      if (finished) await this.#audit(tx, session, 'auth.session_completed', { result }, now, actor);
-      return finished;
-    });
+    const done = await completeSession(this.#db, session, result, now, actor, completion);
+    this.#presented.delete(session.id);
     if (done) {
-      this.#remember({
-        ...session,
-        state: 'complete',
-        result,
-        completed_at: now,
-        pending_citizen_id: null,
-        qr_secret: null,
-        jws: extra.jws ?? session.jws,
-        assurance: extra.assurance ?? session.assurance,
-      });
+      this.#completed.set(
+        session.id,
+        {
+          ...session,
+          state: 'complete',
+          result,
+          completed_at: now,
+          pending_citizen_id: null,
+          qr_secret: null,
+          jws: completion.jws ?? session.jws,
+          assurance: completion.assurance ?? session.assurance,
+          vc_attempts: session.vc_attempts + (completion.countWrongCode ? 1 : 0),
+        },
+        now + COMPLETED_CACHE_MS,
+      );
       sessionEvents.emit(session.id);
     }
     return done;
@@ -303,7 +312,8 @@ export class AuthService {
     const interaction = input.interaction ?? 'verification_code_choice';
     if (interaction === 'confirmation_message' && input.mode !== 'app') throw new ApiError(AuthErrors.auth_mode_mismatch);
     if (interaction === 'confirmation_message' && !input.reason?.trim()) throw new ApiError(AuthErrors.auth_confirmation_message_required);
-    const { citizenId, pinfl, found } = await this.#resolveCitizen(input);
+    const { pinfl, found } = await this.#resolveCitizen(input, now);
+    const citizenId = found?.citizenId;
     const sessionId = `as_${randomBytes(16).toString('base64url')}`;
     const sessionToken = randomBytes(32).toString('base64url');
     const base = {
@@ -325,35 +335,28 @@ export class AuthService {
       assurance: null,
     };
     const hasSubject = input.pinfl !== undefined || input.phone !== undefined;
-    // Independent reads, issued together: on PostgreSQL they run on separate connections.
-    const [history, binding, activeDevice] = !citizenId
-      ? [[], undefined, undefined]
-      : found
-        ? [await this.#recent(citizenId, now), found.binding, found.device]
-        : await Promise.all([this.#recent(citizenId, now), this.#deps.directory.activeBinding(this.#db, citizenId), this.#activeDevice(this.#db, citizenId)]);
-    if (citizenId) await this.#checkCooldown(citizenId, now, history);
+    if (found) this.#throwIfCoolingDown(found.extra, now);
     // The active binding: none while the enrollment is suspended or revoked. A device counts
-    // only under the binding it was activated with; one left over from a replaced binding is
-    // revoked here, should the enrollment module not have done it.
-    let device = activeDevice;
-    if (device && device.binding_id !== binding?.bindingId && binding) {
-      await this.#db.transaction().execute((tx) => revokeDevices(tx, { citizenId: device!.citizen_id, deviceId: device!.id }, 'binding_revoked', now));
+    // only under the binding it was activated with (one left over from a replaced binding is
+    // revoked here, should the enrollment module not have done it) and while its certificates
+    // are valid.
+    const binding = found?.binding;
+    let device = found?.device;
+    if (device && binding && device.binding_id !== binding.bindingId) {
+      const stale = device;
+      await this.#db.transaction().execute((tx) => revokeDevices(tx, { citizenId: stale.citizen_id, deviceId: stale.id }, 'binding_revoked', now));
       device = undefined;
     }
+    if (device && device.cert_not_after <= now) device = undefined;
     const citizenPhone = binding?.phone;
     // A citizen who was named but has no active app or binding (or does not exist) ends
     // here; the relying party learns no more than "not activated".
     if (hasSubject && (!citizenId || !citizenPhone || (input.mode !== 'sms_otp' && !device))) {
-      return this.#db.transaction().execute(async (tx) => {
-        const row = { ...base, state: 'complete' as const, result: 'NOT_ACTIVATED' as const, citizen_id: citizenId ?? null, pending_citizen_id: null, device_id: null, signing_input: null, verification_code: null, qr_secret: null, otp_hash: null, notification_id: null, expires_at: now, completed_at: now };
-        await tx.insertInto('auth_sessions').values(row).execute();
-        await this.#audit(tx, row, 'auth.session_completed', { result: 'NOT_ACTIVATED' }, now);
-        return { sessionId, sessionToken, mode: input.mode, interaction, state: 'complete', result: 'NOT_ACTIVATED', verificationCode: null, qrStartSecret: null, expiresAt: now };
-      });
+      const row = { ...base, state: 'complete' as const, result: 'NOT_ACTIVATED' as const, citizen_id: citizenId ?? null, pending_citizen_id: null, device_id: null, signing_input: null, verification_code: null, qr_secret: null, otp_hash: null, notification_id: null, expires_at: now, completed_at: now };
+      await writeTogether(this.#db, (qc) => qc.insertInto('auth_sessions').values(row).returning('id'), [following('audit_events', this.#auditRow(row, 'auth.session_completed', { result: 'NOT_ACTIVATED' }, now, input.requestId))]);
+      return { sessionId, sessionToken, mode: input.mode, interaction, state: 'complete', result: 'NOT_ACTIVATED', verificationCode: null, qrStartSecret: null, expiresAt: now };
     }
     if (input.mode === 'sms_otp') await this.#checkOtpLimits(citizenId!, input.clientId, now);
-    // A session past its time still holds the citizen's pending slot until it is closed.
-    for (const stale of history.filter((h) => h.state === 'pending' && h.expires_at <= now)) await this.finish(stale, 'TIMEOUT', { type: 'system', id: 'expiry' });
 
     let signingInput: string | null = null;
     let vc: string | null = null;
@@ -363,41 +366,63 @@ export class AuthService {
     }
     const qrSecret = input.mode === 'device_link' ? randomBytes(32).toString('base64url') : null;
     const otp = input.mode === 'sms_otp' ? newOtp() : null;
-    const phone = input.mode === 'sms_otp' ? citizenPhone : undefined;
-    if (input.mode === 'sms_otp' && !phone) throw new ApiError(AuthErrors.auth_session_not_found);
     const expiresAt = now + (input.mode === 'sms_otp' ? this.#policy.otpTtlMs : this.#policy.appTtlMs);
+    let notification: ReturnType<typeof notificationRow> | undefined;
     try {
-      await this.#db.transaction().execute(async (tx) => {
-        const row = {
-          ...base,
-          state: 'pending' as const,
-          result: null,
-          citizen_id: citizenId ?? null,
-          pending_citizen_id: citizenId ?? null,
-          device_id: input.mode === 'device_link' ? null : (device?.id ?? null),
-          signing_input: signingInput,
-          verification_code: vc,
-          qr_secret: qrSecret,
-          otp_hash: otp ? hashOtp(this.#otpPepper, sessionId, otp) : null,
-          notification_id: null as string | null,
-          expires_at: expiresAt,
-          completed_at: null,
-        };
-        if (input.mode === 'app' && device) {
-          // Push first; a push that reaches no device falls back to an "open the app" SMS.
-          const fallback = citizenPhone ? { fallback: { channel: 'sms' as const, recipient: citizenPhone } } : {};
-          row.notification_id = (await enqueueNotification(tx, { kind: 'auth.open_app', channel: 'push', recipient: device.id, locale: input.locale, params: { service: input.serviceName }, correlationId: sessionId, ...fallback }, now)).id;
-        } else if (otp && phone) {
-          row.notification_id = (await enqueueNotification(tx, { kind: 'auth.sms_otp', channel: 'sms', recipient: phone, locale: input.locale, params: { code: otp, service: input.serviceName, origin: input.origin ?? '' }, correlationId: sessionId, maxAttempts: 3 }, now)).id;
-        }
-        await tx.insertInto('auth_sessions').values(row).execute();
-        await this.#audit(tx, row, 'auth.session_started', {}, now);
-      });
+      if (input.mode === 'app' && device) {
+        // Push first; a push that reaches no device falls back to an "open the app" SMS.
+        const fallback = citizenPhone ? { fallback: { channel: 'sms' as const, recipient: citizenPhone } } : {};
+        notification = notificationRow({ kind: 'auth.open_app', channel: 'push', recipient: device.id, locale: input.locale, params: { service: input.serviceName }, correlationId: sessionId, maxAttempts: 2, ...fallback }, now);
+      } else if (otp && citizenPhone) {
+        notification = notificationRow({ kind: 'auth.sms_otp', channel: 'sms', recipient: citizenPhone, locale: input.locale, params: { code: otp, service: input.serviceName, origin: input.origin ?? '' }, correlationId: sessionId, maxAttempts: 3 }, now);
+      }
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ApiError(AuthErrors.auth_session_already_pending);
+      // Text the route schemas let through but a message template refuses.
+      if (error instanceof TemplateError) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.serviceName', code: 'template', message: error.message }] });
       throw error;
     }
+    const row = {
+      ...base,
+      state: 'pending' as const,
+      result: null,
+      citizen_id: citizenId ?? null,
+      pending_citizen_id: citizenId ?? null,
+      device_id: input.mode === 'device_link' ? null : (device?.id ?? null),
+      signing_input: signingInput,
+      verification_code: vc,
+      qr_secret: qrSecret,
+      otp_hash: otp ? hashOtp(this.#otpPepper, sessionId, otp) : null,
+      notification_id: notification?.id ?? null,
+      expires_at: expiresAt,
+      completed_at: null,
+    };
+    const rows = [following('audit_events', this.#auditRow(row, 'auth.session_started', {}, now, input.requestId)), ...(notification ? [following('notify_outbox', notification)] : [])];
+    const insert = () => writeTogether(this.#db, (qc) => qc.insertInto('auth_sessions').values(row).returning('id'), rows);
+    try {
+      await insert();
+    } catch (error) {
+      if (!isUniqueViolation(error) || !citizenId) throw error;
+      // The citizen's pending slot is taken. A session past its time holds it until it is
+      // closed: close it and try once more; a live one means "already pending".
+      if (!(await this.#closeIfStale(citizenId))) throw new ApiError(AuthErrors.auth_session_already_pending);
+      try {
+        await insert();
+      } catch (retryError) {
+        if (isUniqueViolation(retryError)) throw new ApiError(AuthErrors.auth_session_already_pending);
+        throw retryError;
+      }
+    }
+    if (notification) signalEnqueued();
     return { sessionId, sessionToken, mode: input.mode, interaction, state: 'pending', result: null, verificationCode: vc, qrStartSecret: qrSecret, expiresAt };
+  }
+
+  /** Closes the citizen's pending session as TIMEOUT if its time is up; true if the slot is free. */
+  async #closeIfStale(citizenId: string): Promise<boolean> {
+    const pending = await this.#db.selectFrom('auth_sessions').selectAll().where('pending_citizen_id', '=', citizenId).executeTakeFirst();
+    if (!pending) return true;
+    if (pending.expires_at > this.#now()) return false;
+    await this.finish(pending, 'TIMEOUT', { type: 'system', id: 'expiry' });
+    return true;
   }
 
   async expireDue(limit = 500): Promise<number> {
@@ -406,6 +431,19 @@ export class AuthService {
     let n = 0;
     for (const s of due) if (await this.finish(s, 'TIMEOUT', { type: 'system', id: 'expiry' })) n++;
     return n;
+  }
+
+  /**
+   * Completed sessions older than the retention are deleted in bounded batches: the audit log
+   * keeps their history, and the table stays the size of a few days of sign-ins.
+   */
+  async purgeCompleted(limit = 5_000): Promise<number> {
+    const before = this.#now() - this.#policy.retentionMs;
+    const result = await this.#db
+      .deleteFrom('auth_sessions')
+      .where('id', 'in', (eb) => eb.selectFrom('auth_sessions').select('id').where('state', '=', 'complete').where('expires_at', '<', before).limit(limit))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /**
@@ -440,10 +478,9 @@ export class AuthService {
   }
 
   #publicKey(spki: string): KeyObject {
-    let key = this.#keys.get(spki);
+    let key = this.#keys.get(spki, 0);
     if (!key) {
       key = importP256(spki)!;
-      if (this.#keys.size > 100_000) this.#keys.clear();
       this.#keys.set(spki, key);
     }
     return key;
@@ -466,6 +503,7 @@ export class AuthService {
   }
 
   #present(session: AuthSession): PendingRequest {
+    this.#presented.set(session.id, session, session.expires_at);
     const challengeHash = sha256(session.signing_input!);
     return {
       sessionId: session.id,
@@ -499,38 +537,47 @@ export class AuthService {
     return this.#present(session);
   }
 
+  /** The device's session: the copy presented to it, or the stored row. */
   async #forDevice(sessionId: string, device: Device): Promise<AuthSession> {
-    const session = await this.#session(sessionId);
+    const session = this.#presented.get(sessionId, this.#now()) ?? (await this.#session(sessionId));
     if (session.device_id !== device.id) throw new ApiError(AuthErrors.auth_session_not_found);
     return this.#live(session);
+  }
+
+  /** Why a completing UPDATE changed nothing, read afresh: a suspension, or the session is over. */
+  async #whyNotCompleted(sessionId: string, device?: Device): Promise<never> {
+    const current = await this.#session(sessionId);
+    if (current.state === 'pending' && device && (await this.#deps.directory.activeBinding(this.#db, device.citizen_id))?.bindingId !== device.binding_id) {
+      throw new ApiError(AuthErrors.auth_enrollment_suspended);
+    }
+    await this.#live(current);
+    throw new ApiError(AuthErrors.auth_session_not_pending, { params: { result: current.result ?? '' } });
   }
 
   async confirm(sessionId: string, device: Device, input: { verificationCode?: string | undefined; signature: string }): Promise<SessionView> {
     const session = await this.#forDevice(sessionId, device);
     const actor = { type: 'device' as const, id: device.id };
     if (session.mode === 'app' && session.interaction === 'verification_code_choice' && !(input.verificationCode !== undefined && safeEqualHex(input.verificationCode, session.verification_code!))) {
-      await this.#db.updateTable('auth_sessions').set((eb) => ({ vc_attempts: eb('vc_attempts', '+', 1) })).where('id', '=', session.id).execute();
-      await this.finish(session, 'WRONG_VC', actor);
+      // Counted and ended in one statement: a wrong pick ends the session, and repeated ones cool the citizen down.
+      if (!(await this.finish(session, 'WRONG_VC', actor, { countWrongCode: true }))) await this.#whyNotCompleted(session.id);
       throw new ApiError(AuthErrors.auth_wrong_verification_code);
     }
     const key = this.#publicKey(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key);
     if (!verifyP256(key, session.signing_input!, input.signature)) throw new ApiError(AuthErrors.auth_signature_invalid);
     const jws = `${session.signing_input}.${input.signature}`;
     const assurance: Assurance = device.assurance === 'in_person' ? 'high' : 'substantial';
-    const completedAt = this.#now();
     // A suspension keeps the device (a resume brings it back) but no request may be confirmed
     // meanwhile, including one already on the phone when the operator suspended: `whileBound`.
     if (!(await this.finish(session, 'OK', actor, { jws, assurance, whileBound: { citizenId: device.citizen_id, bindingId: device.binding_id } }))) {
-      if ((await this.#deps.directory.activeBinding(this.#db, device.citizen_id))?.bindingId !== device.binding_id) throw new ApiError(AuthErrors.auth_enrollment_suspended);
-      throw new ApiError(AuthErrors.auth_session_not_pending);
+      await this.#whyNotCompleted(session.id, device);
     }
-    return this.view({ ...session, state: 'complete', result: 'OK', jws, assurance, completed_at: completedAt, pending_citizen_id: null });
+    return this.view(this.#completed.get(session.id, this.#now()) ?? (await this.#session(session.id)));
   }
 
   async refuse(sessionId: string, device: Device): Promise<SessionView> {
     const session = await this.#forDevice(sessionId, device);
-    if (!(await this.finish(session, 'USER_REFUSED', { type: 'device', id: device.id }))) throw new ApiError(AuthErrors.auth_session_not_pending);
-    return this.view(await this.#session(sessionId));
+    if (!(await this.finish(session, 'USER_REFUSED', { type: 'device', id: device.id }))) await this.#whyNotCompleted(session.id);
+    return this.view(this.#completed.get(session.id, this.#now()) ?? (await this.#session(sessionId)));
   }
 
   /**
@@ -548,7 +595,7 @@ export class AuthService {
 
   async #cancel(session: AuthSession): Promise<SessionView> {
     if (session.state === 'pending') await this.finish(session, 'CANCELLED', { type: 'client', id: session.client_id });
-    return this.view(await this.#session(session.id));
+    return this.view(this.#completed.get(session.id, this.#now()) ?? (await this.#session(session.id)));
   }
 
   /** The animated QR's current content, for the sign-in page. */
@@ -600,7 +647,7 @@ export class AuthService {
       if (isUniqueViolation(error)) throw new ApiError(AuthErrors.auth_session_already_pending);
       throw error;
     }
-    return this.#present(await this.#session(session.id));
+    return this.#present({ ...session, citizen_id: device.citizen_id, pending_citizen_id: device.citizen_id, device_id: device.id, signing_input: signingInput });
   }
 
   /**
@@ -630,7 +677,7 @@ export class AuthService {
     if (!counted) throw new ApiError(AuthErrors.auth_otp_attempts_exhausted);
     if (safeEqualHex(hashOtp(this.#otpPepper, session.id, code), session.otp_hash)) {
       if (!(await this.finish(session, 'OK', { type: 'client', id: session.client_id }, { assurance: 'low' }))) throw new ApiError(AuthErrors.auth_session_not_pending);
-      return this.view(await this.#session(session.id));
+      return this.view(this.#completed.get(session.id, this.#now()) ?? (await this.#session(session.id)));
     }
     const left = this.#policy.otpMaxAttempts - counted.otp_attempts;
     if (left <= 0) {
@@ -642,25 +689,12 @@ export class AuthService {
 
   /** For server-side callers that hold the session id (the OpenID provider's interaction). */
   async byId(sessionId: string): Promise<AuthSession | undefined> {
-    return this.#db.selectFrom('auth_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
-  }
-
-  #remember(session: AuthSession): void {
-    if (this.#completed.size >= COMPLETED_CACHE_SIZE) {
-      // Oldest first (insertion order): drop the first tenth at once rather than one per insert.
-      let drop = Math.ceil(COMPLETED_CACHE_SIZE / 10);
-      for (const id of this.#completed.keys()) {
-        this.#completed.delete(id);
-        if (--drop === 0) break;
-      }
-    }
-    this.#completed.set(session.id, { session, until: this.#now() + COMPLETED_CACHE_MS });
+    return this.#completed.get(sessionId, this.#now()) ?? this.#db.selectFrom('auth_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
   }
 
   /** The session, for the party that started it (holder of the session token). */
   async forStarter(sessionId: string, token: string): Promise<AuthSession> {
-    const cached = this.#completed.get(sessionId);
-    const session = cached && cached.until > this.#now() ? cached.session : await this.#session(sessionId);
+    const session = this.#completed.get(sessionId, this.#now()) ?? (await this.#session(sessionId));
     if (!safeEqualHex(hashToken(token), session.token_hash)) throw new ApiError(AuthErrors.auth_session_not_found);
     return session;
   }

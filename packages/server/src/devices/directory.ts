@@ -1,6 +1,8 @@
 import type { Db, Tx } from '../platform/db/index.ts';
 import { consumeActivationCode, getActiveBinding } from '../enrollment/activation.ts';
-import type { CitizenDirectory, SignInSubject } from './ports.ts';
+import type { ExpressionBuilder } from 'kysely';
+import type { Database } from '../platform/db/index.ts';
+import type { CitizenDirectory, SignInSubject, SubjectProbe } from './ports.ts';
 import type { Device } from './schema.ts';
 import '../identity/schema.ts';
 import '../enrollment/schema.ts';
@@ -26,7 +28,7 @@ export const enrollmentDirectory: CitizenDirectory = {
    * One round trip instead of four: the same rules as citizenByPinfl/citizenByPhone,
    * getActiveBinding (the enrollment must be active) and the newest active device.
    */
-  async signInSubject(db: Db | Tx, subject: { pinfl: string } | { phone: string }): Promise<SignInSubject | undefined> {
+  async signInSubject(db: Db | Tx, subject: { pinfl: string } | { phone: string }, extra?: SubjectProbe): Promise<SignInSubject | undefined> {
     const base =
       'pinfl' in subject
         ? db.selectFrom('citizens').leftJoin('phone_bindings', 'phone_bindings.active_citizen_id', 'citizens.id').where('citizens.pinfl', '=', subject.pinfl)
@@ -36,11 +38,12 @@ export const enrollmentDirectory: CitizenDirectory = {
       .leftJoin('devices', (join) => join.onRef('devices.citizen_id', '=', 'citizens.id').on('devices.status', '=', 'active'))
       .selectAll('devices')
       .select(['citizens.id as subject_citizen_id', 'phone_bindings.id as subject_binding_id', 'phone_bindings.phone as subject_phone', 'enrollments.status as subject_enrollment_status'])
+      .select((eb) => (extra ? extra(eb as unknown as ExpressionBuilder<Database, 'citizens'>) : eb.val<number | null>(null)).as('subject_extra'))
       .orderBy('devices.created_at', 'desc')
       .limit(1)
       .executeTakeFirst();
     if (!row) return undefined;
-    const { subject_citizen_id, subject_binding_id, subject_phone, subject_enrollment_status, ...device } = row;
+    const { subject_citizen_id, subject_binding_id, subject_phone, subject_enrollment_status, subject_extra, ...device } = row;
     const bound = subject_binding_id !== null && subject_phone !== null && subject_enrollment_status === 'active';
     // By phone, a citizen whose enrollment is not active is not found, as citizenByPhone answers.
     if (!bound && 'phone' in subject) return undefined;
@@ -48,6 +51,7 @@ export const enrollmentDirectory: CitizenDirectory = {
       citizenId: subject_citizen_id,
       binding: bound ? { bindingId: subject_binding_id, phone: subject_phone } : undefined,
       device: device.id === null ? undefined : (device as Device),
+      extra: subject_extra === null ? null : Number(subject_extra),
     };
   },
   async activeBinding(db: Db | Tx, citizenId: string) {

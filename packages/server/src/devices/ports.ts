@@ -1,4 +1,5 @@
-import type { Db, Tx } from '../platform/db/index.ts';
+import type { AliasableExpression, ExpressionBuilder } from 'kysely';
+import type { Database, Db, Tx } from '../platform/db/index.ts';
 import type { Device } from './schema.ts';
 
 /** What an activation code grants, as the enrollment module's `consumeActivationCode` returns it. */
@@ -24,17 +25,23 @@ export interface CitizenDirectory {
   /** The citizen's active binding; none while the enrollment is suspended or revoked. */
   activeBinding(db: Db | Tx, citizenId: string): Promise<{ bindingId: string; phone: string } | undefined>;
   /**
-   * Optional fast path for starting a sign-in: the citizen named by PINFL or phone, their
-   * active binding (none while suspended or revoked) and newest active device, in one query.
-   * Without it the auth module asks citizenByPinfl/citizenByPhone, activeBinding and devices.
+   * Starting a sign-in: the citizen named by PINFL or phone, their active binding (none while
+   * suspended or revoked) and newest active device, in one query. `extra` lets the caller add
+   * one scalar of its own about the citizen (the auth module's cool-down probe) to the same
+   * query, so a sign-in start reads everything it needs in one round trip.
    */
-  signInSubject?(db: Db | Tx, subject: { pinfl: string } | { phone: string }): Promise<SignInSubject | undefined>;
+  signInSubject(db: Db | Tx, subject: { pinfl: string } | { phone: string }, extra?: SubjectProbe): Promise<SignInSubject | undefined>;
 }
+
+/** A correlated scalar subquery over the citizen row (`citizens.id`), e.g. a count or a time. */
+export type SubjectProbe = (eb: ExpressionBuilder<Database, 'citizens'>) => AliasableExpression<number | null>;
 
 export interface SignInSubject {
   readonly citizenId: string;
   readonly binding: { readonly bindingId: string; readonly phone: string } | undefined;
   readonly device: Device | undefined;
+  /** What the caller's probe answered (null without one). */
+  readonly extra: number | null;
 }
 
 /** The audit module's `recordAudit`, as agreed in the cross-module contract. */

@@ -33,16 +33,64 @@ export interface Problem {
   readonly detail?: string;
 }
 
-/** A problem+json answer from the service; branch on `code`. */
+/**
+ * A problem+json answer from the service; branch on `code`. `title` is the text for people, in
+ * the language the client asked for (its `locale`, sent as Accept-Language).
+ */
 export class TasdiqApiError extends Error {
   readonly status: number;
   readonly code: string;
+  readonly title: string;
+  readonly detail: string | undefined;
   constructor(problem: Problem) {
     super(`${problem.code}: ${problem.title}`);
     this.name = 'TasdiqApiError';
     this.status = problem.status;
     this.code = problem.code;
+    this.title = problem.title;
+    this.detail = problem.detail;
   }
+}
+
+/** How the service can wake this app (`GET /api/v1/device/push-config`, public). */
+export interface PushConfig {
+  /** The VAPID public key (base64url, uncompressed P-256) for `pushManager.subscribe`; null: no Web Push. */
+  readonly webPush: { readonly applicationServerKey: string } | null;
+  readonly fcm: boolean;
+  readonly apns: boolean;
+}
+
+/** A Web Push subscription as `PushSubscription.toJSON()` gives it (extra members are dropped). */
+export interface WebPushSubscriptionJson {
+  readonly endpoint?: string | undefined;
+  readonly keys?: Readonly<Record<string, string>> | undefined;
+}
+
+/** Native apps register their FCM or APNs token instead. */
+export type NativePushTarget = { readonly kind: 'fcm' | 'apns'; readonly token: string };
+
+/** One line of the citizen's history (`GET /api/v1/device/history`), newest first. */
+export interface HistoryItem {
+  readonly id: string;
+  /** ISO 8601. */
+  readonly at: string;
+  /** `sign_in` and `signature` carry a result; `device` and `enrollment` an action. */
+  readonly type: 'sign_in' | 'signature' | 'device' | 'enrollment';
+  readonly action: string;
+  /** OK, USER_REFUSED, TIMEOUT, WRONG_VC, NOT_ACTIVATED, DEVICE_REVOKED, DELIVERY_FAILED, CANCELLED. */
+  readonly result: string | null;
+  readonly mode: string | null;
+  readonly service: string | null;
+  readonly documentName: string | null;
+  readonly office: string | null;
+  /** Whether the event concerns the device asking (its activation, its own answers). */
+  readonly thisDevice: boolean;
+}
+
+export interface HistoryPage {
+  readonly items: readonly HistoryItem[];
+  /** Pass as `before` for the next (older) page; null on the last one. */
+  readonly next: string | null;
 }
 
 export interface DeviceState {
@@ -69,7 +117,13 @@ export interface SavedDeviceState {
 
 async function answer<T>(response: Response): Promise<T> {
   const text = await response.text();
-  const body = text ? (JSON.parse(text) as unknown) : undefined;
+  let body: unknown;
+  try {
+    body = text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    // Not JSON (a proxy's error page): an error answer keeps its status; a success cannot be read.
+    if (response.ok) throw new TasdiqApiError({ status: response.status, code: 'http_error', title: response.statusText });
+  }
   if (!response.ok) {
     const p = (body ?? {}) as Partial<Problem>;
     throw new TasdiqApiError({ status: response.status, code: p.code ?? 'http_error', title: p.title ?? response.statusText, ...(p.detail ? { detail: p.detail } : {}) });
@@ -93,19 +147,25 @@ export class DeviceClient {
    * counter the server has already seen, which would make its next requests replays.
    */
   persistState: ((state: DeviceState) => Promise<unknown>) | undefined;
+  /**
+   * The language of the person using the app (a BCP 47 tag such as `uz-Latn` or `ru`), sent as
+   * Accept-Language on every request: problems come back with their `title` in it.
+   */
+  locale: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #now: () => number;
 
-  constructor(state: DeviceState, options: { now?: () => number } = {}) {
+  constructor(state: DeviceState, options: { now?: () => number; locale?: string | undefined } = {}) {
     this.state = state;
     this.#now = options.now ?? Date.now;
+    this.locale = options.locale;
   }
 
   get deviceId(): string {
     return this.state.deviceId;
   }
 
-  static async activate(server: string, activationCode: string, options: { label?: string; extractable?: boolean; now?: () => number } = {}): Promise<DeviceClient> {
+  static async activate(server: string, activationCode: string, options: { label?: string; extractable?: boolean; now?: () => number; locale?: string | undefined } = {}): Promise<DeviceClient> {
     const authKey = await generateDeviceKey(options.extractable ?? false);
     const signKey = await generateDeviceKey(options.extractable ?? false);
     const message = activationMessage(activationCode, authKey.spki, signKey.spki);
@@ -118,11 +178,11 @@ export class DeviceClient {
       ...(options.label ? { label: options.label } : {}),
     };
     const result = await answer<{ deviceId: string; counter: number; authCertificate: string; signCertificate: string; caCertificate: string }>(
-      await fetch(`${server}/api/v1/device/activate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      await fetch(`${server}/api/v1/device/activate`, { method: 'POST', headers: { 'content-type': 'application/json', ...languageHeader(options.locale) }, body: JSON.stringify(body) }),
     );
     return new DeviceClient(
       { server, deviceId: result.deviceId, counter: result.counter, authKey, signKey, authCertificate: result.authCertificate, signCertificate: result.signCertificate, caCertificate: result.caCertificate },
-      options.now ? { now: options.now } : {},
+      { ...(options.now ? { now: options.now } : {}), locale: options.locale },
     );
   }
 
@@ -154,6 +214,7 @@ export class DeviceClient {
       const headers = await this.signRequest(method, path, body);
       await this.persistState?.(this.state);
       if (body) headers['content-type'] = 'application/json';
+      Object.assign(headers, languageHeader(this.locale));
       return answer<T>(await fetch(`${this.state.server}${path}`, { method, headers, ...(body ? { body } : {}) }));
     };
     const run = async () => {
@@ -210,4 +271,34 @@ export class DeviceClient {
   async revoke(): Promise<{ status: string }> {
     return this.request('POST', '/api/v1/device/revoke');
   }
+
+  /** How the service can wake the app: public, unsigned, the same for every device. */
+  async pushConfig(): Promise<PushConfig> {
+    return answer<PushConfig>(await fetch(`${this.state.server}/api/v1/device/push-config`, { headers: { accept: 'application/json', ...languageHeader(this.locale) } }));
+  }
+
+  /**
+   * Tells the service where to wake this device: a Web Push subscription (the browser's
+   * `PushSubscription.toJSON()`), or a native app's FCM/APNs token. Registering again is harmless.
+   */
+  async registerPushTarget(target: WebPushSubscriptionJson | NativePushTarget): Promise<{ pushTargetId: string }> {
+    const body =
+      'kind' in target
+        ? { kind: target.kind, token: target.token }
+        : { kind: 'webpush', subscription: { endpoint: target.endpoint, keys: { p256dh: target.keys?.p256dh, auth: target.keys?.auth } } };
+    return this.request('PUT', '/api/v1/device/push-target', body);
+  }
+
+  /** The citizen's sign-ins, signatures and enrollment events, newest first, a page at a time. */
+  async history(options: { before?: string | undefined; limit?: number | undefined } = {}): Promise<HistoryPage> {
+    const query = new URLSearchParams();
+    if (options.before) query.set('before', options.before);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    const text = query.toString();
+    return this.request('GET', `/api/v1/device/history${text ? `?${text}` : ''}`);
+  }
+}
+
+function languageHeader(locale: string | undefined): Record<string, string> {
+  return locale ? { 'accept-language': locale } : {};
 }

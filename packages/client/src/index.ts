@@ -1,4 +1,17 @@
-export { DeviceClient, TasdiqApiError, type PendingRequest, type ServiceConsent, type DeviceState, type SavedDeviceState } from './device-client.ts';
+export {
+  DeviceClient,
+  TasdiqApiError,
+  type PendingRequest,
+  type ServiceConsent,
+  type DeviceState,
+  type SavedDeviceState,
+  type Problem,
+  type PushConfig,
+  type WebPushSubscriptionJson,
+  type NativePushTarget,
+  type HistoryItem,
+  type HistoryPage,
+} from './device-client.ts';
 export { SessionClient, type StartedSession, type SessionView } from './session-client.ts';
 export { canonicalRequest, activationMessage, verificationCode, sha256, HEADERS, REQUEST_PREFIX, ACTIVATION_PREFIX } from './protocol.ts';
 export { generateDeviceKey, signES256, type DeviceKey } from './keys.ts';

@@ -7,6 +7,7 @@ import { revokeDevices, type DeviceService } from './service.ts';
 import type { DeviceDependencies } from './ports.ts';
 import { registerPushTarget, type PushTargetInput } from '../notify/push-targets.ts';
 import { citizenOfficeHistory } from '../enrollment/citizen-offices.ts';
+import { historyRoutes } from './history-routes.ts';
 
 const b64url = { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } as const;
 
@@ -14,6 +15,7 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
   return async function routes(app: FastifyInstance, context: AppContext): Promise<void> {
     const { ca, devices, authenticator, deps } = services;
     const requireDevice = installDeviceProtocol(app, authenticator);
+    await historyRoutes(app, context, requireDevice);
     // Codes fall only to volume: 10 tries per address per minute by default, scaled with the
     // configured limit so a load test can activate its fleet of simulated devices.
     const activationsPerMinute = Math.max(10, Math.floor(context.config.rateLimitPerMinute / 30));

@@ -5,6 +5,7 @@ import type { ModuleMigration } from '../platform/db/migrations.ts';
 import { isUniqueViolation, type Db } from '../platform/db/index.ts';
 import { ApiError, defineErrors } from '../platform/errors.ts';
 import { ClientRegistry, type RelyingParty } from '../clients/index.ts';
+import { BoundedCache } from '../platform/bounded-cache.ts';
 
 /**
  * Relying-party authentication for the Mobile-ID REST API: an RFC 7523 client assertion
@@ -58,6 +59,8 @@ export const ClientAuthErrors = defineErrors({
 export const CLIENT_AUTH_ROUTES = new Set(['/api/v1/auth/sessions', '/api/v1/sign/sessions']);
 
 const MAX_ASSERTION_AGE_S = 60;
+const CLIENT_CACHE_MS = 5_000;
+const USED_ASSERTION_SWEEP_MS = 10_000;
 const ALGORITHMS = ['ES256', 'PS256', 'EdDSA'];
 
 export interface UsedAssertionTable {
@@ -100,13 +103,39 @@ export function clientAssertionCheck(options: {
   anonymousAllowed: boolean;
 }) {
   const registry = new ClientRegistry(options.db, options.now);
+  // Every session start looks its client up: the registration is kept for a few seconds (a
+  // disabled client is refused within CLIENT_CACHE_MS), and its keys are imported once per
+  // version of the registration, not on every request.
+  const clients = new BoundedCache<string, RelyingParty | null>(10_000);
+  const findActive = async (clientId: string): Promise<RelyingParty | undefined> => {
+    const now = options.now();
+    const cached = clients.get(clientId, now);
+    if (cached !== undefined) return cached ?? undefined;
+    const client = await registry.findActive(clientId);
+    clients.set(clientId, client ?? null, now + CLIENT_CACHE_MS);
+    return client;
+  };
+  const localKeys = new BoundedCache<string, JWTVerifyGetKey>(10_000);
   const remoteKeys = new Map<string, JWTVerifyGetKey>();
   const keysOf = (client: RelyingParty): JWTVerifyGetKey | undefined => {
-    if (client.jwks) return createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0]);
+    if (client.jwks) {
+      const version = `${client.clientId}@${client.updatedAt}`;
+      let keys = localKeys.get(version, 0);
+      if (!keys) localKeys.set(version, (keys = createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0])));
+      return keys;
+    }
     if (!client.jwksUri) return undefined;
     let keys = remoteKeys.get(client.jwksUri);
     if (!keys) remoteKeys.set(client.jwksUri, (keys = createRemoteJWKSet(new URL(client.jwksUri), { timeoutDuration: 3000 })));
     return keys;
+  };
+  // Used assertions are forgotten once expired; the sweep runs at most every few seconds,
+  // not on every request.
+  let lastSweep = 0;
+  const sweepUsedAssertions = async (now: number) => {
+    if (now - lastSweep < USED_ASSERTION_SWEEP_MS) return;
+    lastSweep = now;
+    await options.db.deleteFrom('rest_used_assertions').where('expires_at', '<', now).execute();
   };
 
   return async function checkClientAssertion(request: FastifyRequest): Promise<void> {
@@ -116,7 +145,7 @@ export function clientAssertionCheck(options: {
         throw new ApiError(ClientAuthErrors.client_authentication_required, { headers: { 'www-authenticate': 'Bearer error="invalid_client"' } });
       }
       const serviceId = (request.body as { serviceId?: unknown } | undefined)?.serviceId;
-      if (typeof serviceId === 'string' && (await registry.findActive(serviceId))) {
+      if (typeof serviceId === 'string' && (await findActive(serviceId))) {
         throw new ApiError(ClientAuthErrors.client_assertion_required, { headers: { 'www-authenticate': 'Bearer error="invalid_client"' } });
       }
       return;
@@ -129,7 +158,7 @@ export function clientAssertionCheck(options: {
     } catch {
       throw invalid('not a JWT');
     }
-    const client = typeof clientId === 'string' && clientId.length <= 100 ? await registry.findActive(clientId) : undefined;
+    const client = typeof clientId === 'string' && clientId.length <= 100 ? await findActive(clientId) : undefined;
     const keys = client && keysOf(client);
     if (!client || !keys) throw invalid('unknown or disabled client, or no registered keys');
     const now = options.now();
@@ -150,7 +179,7 @@ export function clientAssertionCheck(options: {
     const serviceId = (request.body as { serviceId?: unknown } | undefined)?.serviceId;
     if (serviceId !== client.clientId) throw new ApiError(ClientAuthErrors.client_service_mismatch);
     const idHash = createHash('sha256').update(`${client.clientId}\n${payload.jti}`).digest('hex');
-    await options.db.deleteFrom('rest_used_assertions').where('expires_at', '<', now).execute();
+    await sweepUsedAssertions(now);
     try {
       await options.db.insertInto('rest_used_assertions').values({ id_hash: idHash, expires_at: (Math.min(payload.exp!, payload.iat! + MAX_ASSERTION_AGE_S) + 5) * 1000 }).execute();
     } catch (error) {

@@ -55,6 +55,8 @@ export interface ValidationOptions {
 export type Validation = { ok: true; value: ClientRegistration } | { ok: false; errors: FieldProblem[] };
 
 const KNOWN_FIELDS = new Set<string>(REGISTRATION_FIELDS);
+/** Optional fields whose null means "not set", as in a document read back from the registry. */
+const NULLABLE_FIELDS = new Set<string>(['jwks', 'jwks_uri', 'tls_client_auth_subject_dn', 'backchannel_logout_uri', 'ciba_delivery_mode', 'ciba_notification_endpoint']);
 const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 const SECTOR = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
 const EMAIL = /^[^\s@<>]{1,64}@[^\s@<>]{1,190}\.[a-z]{2,}$/i;
@@ -143,9 +145,11 @@ function hostOf(uri: string): string {
  * private key (private_key_jwt) or a TLS certificate. Asynchronous because every inline key
  * is imported (WebCrypto) to prove it usable.
  */
-export async function validateRegistration(input: unknown, options: ValidationOptions = {}): Promise<Validation> {
+export async function validateRegistration(document: unknown, options: ValidationOptions = {}): Promise<Validation> {
   const problems = new Problems();
-  if (!isRecord(input)) return { ok: false, errors: [{ field: '', code: 'not_object', message: 'expected a JSON object' }] };
+  if (!isRecord(document)) return { ok: false, errors: [{ field: '', code: 'not_object', message: 'expected a JSON object' }] };
+  // A document as `tasdiq client show` (or the console) writes it has null for what is not set.
+  const input = Object.fromEntries(Object.entries(document).filter(([key, value]) => !(value === null && NULLABLE_FIELDS.has(key))));
   for (const key of Object.keys(input)) {
     if (!KNOWN_FIELDS.has(key)) problems.add(key, 'unknown_field', 'not a registration field');
   }

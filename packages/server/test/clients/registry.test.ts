@@ -85,6 +85,13 @@ describe('relying-party registration validation', () => {
     expect(await codes(sampleRegistration({ jwks: undefined, jwks_uri: 'https://my.soliq.uz/jwks' }))).toEqual([]);
   });
 
+  it('reads null as "not set" for optional fields, so a document read back validates, and still wants keys', async () => {
+    const nulls = { tls_client_auth_subject_dn: null, backchannel_logout_uri: null, ciba_delivery_mode: null, ciba_notification_endpoint: null };
+    expect(await codes(sampleRegistration({ ...nulls, jwks_uri: null }))).toEqual([]);
+    expect(await codes(sampleRegistration({ ...nulls, jwks: null, jwks_uri: null }))).toEqual(['jwks:jwks_required']);
+    expect(await codes(sampleRegistration({ scopes: null }))).toEqual(['scopes:value_not_allowed']);
+  });
+
   it('takes ES256 or EdDSA for ID tokens, nothing else', async () => {
     const eddsa = await validateRegistration(sampleRegistration({ id_token_signed_response_alg: 'EdDSA' }));
     expect(eddsa.ok && eddsa.value.id_token_signed_response_alg).toBe('EdDSA');

@@ -182,14 +182,14 @@ export class AuthService {
     const probe = this.#refusalProbe(now);
     if (input.pinfl !== undefined) {
       const valid = validatePinfl(input.pinfl);
-      if (!valid.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.pinfl', code: valid.code, message: valid.message }] });
+      if (!valid.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.pinfl', code: valid.code, message: valid.message, localized: valid.reason }] });
       const pinfl = input.pinfl.trim();
       const found = await this.#deps.directory.signInSubject(this.#db, { pinfl }, probe);
       return found ? { pinfl, found } : { pinfl };
     }
     if (input.phone !== undefined) {
       const phone = normalizePhone(input.phone);
-      if (!phone.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.phone', code: phone.code, message: phone.message }] });
+      if (!phone.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.phone', code: phone.code, message: phone.message, localized: phone.reason }] });
       const found = await this.#deps.directory.signInSubject(this.#db, { phone: phone.e164 }, probe);
       return found ? { found } : {};
     }

@@ -22,7 +22,7 @@ export interface IssuedActivationCode {
 }
 
 /** Issues a one-time app activation code for the citizen's active phone; earlier unused codes are voided. */
-export async function issueActivationCode(db: Db, citizenId: string, publicUrl: string, actor: Actor, now: number): Promise<IssuedActivationCode> {
+export async function issueActivationCode(db: Db, citizenId: string, publicUrl: string, actor: Actor, now: number, reason: string | null = null): Promise<IssuedActivationCode> {
   const enrollment = await activeEnrollment(db, citizenId);
   const binding = await activeBindingRow(db, citizenId);
   if (!binding) throw new ApiError(EnrollmentErrors.no_active_binding);
@@ -47,7 +47,7 @@ export async function issueActivationCode(db: Db, citizenId: string, publicUrl: 
         created_at: now,
       })
       .execute();
-    await recordAudit(tx, auditBy(actor, { action: 'enrollment.activation_code_issued', subjectCitizenId: citizenId, details: { activationCodeId: id, bindingId: binding.id } }), now);
+    await recordAudit(tx, auditBy(actor, { action: 'enrollment.activation_code_issued', subjectCitizenId: citizenId, reason, details: { activationCodeId: id, bindingId: binding.id } }), now);
   });
   const activationUri = `tasdiq://activate?code=${code}&server=${encodeURIComponent(publicUrl)}`;
   const qrSvg = await QRCode.toString(activationUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });

@@ -3,6 +3,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import type { AppContext } from '../platform/module.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import { recordAudit } from '../audit/index.ts';
+import { reasonJson } from './routes.ts';
 import { OPERATOR_ROLES, type OperatorRole } from './schema.ts';
 import { inviteOperator, presentOperator } from './operators.ts';
 import { authenticationOptions, registrationOptions, relyingPartyFor, verifyAuthentication, verifyRegistration } from './webauthn.ts';
@@ -26,8 +27,76 @@ function ceremonyLimit(globalPerMinute: number) {
   return { rateLimit: { max: Math.max(30, Math.floor(globalPerMinute / 10)), timeWindow: 60_000 } };
 }
 
-const credentialJson = { type: 'object', additionalProperties: true, required: ['id', 'rawId', 'type', 'response'] } as const;
-const reasonJson = { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' } as const;
+/** base64url, bounded: credential ids are at most 1023 bytes (WebAuthn L3), 1364 characters. */
+const b64url = (maxLength: number, minLength = 1) => ({ type: 'string', minLength, maxLength, pattern: '^[A-Za-z0-9_-]+$' }) as const;
+
+/**
+ * What `navigator.credentials.*` results look like as JSON (`@simplewebauthn/browser`), typed
+ * to the last field, so a malformed answer is a 400 before any lookup or verification runs.
+ * Extension results are open-ended by the standard; the known ones are typed, others bounded.
+ */
+const credentialCommon = {
+  id: b64url(1400),
+  rawId: b64url(1400),
+  type: { const: 'public-key' },
+  authenticatorAttachment: { type: 'string', enum: ['platform', 'cross-platform'] },
+  clientExtensionResults: {
+    type: 'object',
+    maxProperties: 16,
+    properties: {
+      credProps: { type: 'object', additionalProperties: false, properties: { rk: { type: 'boolean' } } },
+      appid: { type: 'boolean' },
+      hmacCreateSecret: { type: 'boolean' },
+    },
+    additionalProperties: { type: ['object', 'boolean'], maxProperties: 16 },
+  },
+} as const;
+
+const registrationJson = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
+  properties: {
+    ...credentialCommon,
+    response: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['clientDataJSON', 'attestationObject'],
+      properties: {
+        clientDataJSON: b64url(8192),
+        attestationObject: b64url(65536),
+        authenticatorData: b64url(16384),
+        transports: {
+          type: 'array',
+          maxItems: 8,
+          items: { type: 'string', enum: ['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'] },
+        },
+        publicKeyAlgorithm: { type: 'integer', minimum: -65536, maximum: 65535 },
+        publicKey: b64url(4096),
+      },
+    },
+  },
+} as const;
+
+const authenticationJson = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
+  properties: {
+    ...credentialCommon,
+    response: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['clientDataJSON', 'authenticatorData', 'signature'],
+      properties: {
+        clientDataJSON: b64url(8192),
+        authenticatorData: b64url(16384),
+        signature: b64url(2048),
+        userHandle: b64url(128),
+      },
+    },
+  },
+} as const;
 
 export async function operatorAuthRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
   const rp = relyingPartyFor(context.config.publicUrl);
@@ -53,7 +122,7 @@ export async function operatorAuthRoutes(app: FastifyInstance, context: AppConte
           type: 'object',
           additionalProperties: false,
           required: ['token', 'response'],
-          properties: { token: { type: 'string', minLength: 1, maxLength: 100 }, response: credentialJson },
+          properties: { token: { type: 'string', minLength: 1, maxLength: 100 }, response: registrationJson },
         },
       },
     },
@@ -79,7 +148,7 @@ export async function operatorAuthRoutes(app: FastifyInstance, context: AppConte
           type: 'object',
           additionalProperties: false,
           required: ['challengeId', 'response'],
-          properties: { challengeId: { type: 'string', minLength: 1, maxLength: 64 }, response: credentialJson },
+          properties: { challengeId: { type: 'string', minLength: 1, maxLength: 64 }, response: authenticationJson },
         },
       },
     },

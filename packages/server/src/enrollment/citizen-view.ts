@@ -26,7 +26,38 @@ export interface CitizenJson {
   documents: DocumentJson[];
   enrollment: { id: string; status: string; assurance: string; officeId: string; operatorId: string; createdAt: string } | null;
   binding: { id: string; phone: string; mobileOperator: string; status: string; boundAt: string | null } | null;
-  pendingBinding: { id: string; phone: string; mobileOperator: string; expiresAt: string; attemptsLeft: number; rebind: boolean } | null;
+  pendingBinding: PendingBindingJson | null;
+}
+
+/**
+ * A started binding awaiting its SMS code. `state` says whether the code can still be entered
+ * (`waiting`), or a new code must be sent because the old one ran out of time (`expired`) or of
+ * attempts (`exhausted`); starting again abandons this one.
+ */
+export interface PendingBindingJson {
+  id: string;
+  phone: string;
+  mobileOperator: string;
+  expiresAt: string;
+  attemptsLeft: number;
+  rebind: boolean;
+  state: 'waiting' | 'expired' | 'exhausted';
+}
+
+export function pendingBindingJson(
+  b: Pick<PhoneBinding, 'id' | 'phone' | 'mobile_operator' | 'code_expires_at' | 'attempts' | 'rebind'>,
+  now: number,
+): PendingBindingJson {
+  const attemptsLeft = Math.max(0, BINDING_ATTEMPTS - b.attempts);
+  return {
+    id: b.id,
+    phone: b.phone,
+    mobileOperator: b.mobile_operator,
+    expiresAt: new Date(b.code_expires_at).toISOString(),
+    attemptsLeft,
+    rebind: b.rebind === 1,
+    state: attemptsLeft === 0 ? 'exhausted' : b.code_expires_at <= now ? 'expired' : 'waiting',
+  };
 }
 
 /** UTC calendar date of an instant; a document is valid through its expiry date. */
@@ -61,16 +92,14 @@ export async function localState(db: Db | Tx, citizenId: string): Promise<LocalS
   return { enrollment, binding: bindings.find((b) => b.status === 'active'), pending: bindings.find((b) => b.status === 'pending') };
 }
 
-function stateJson(state: LocalState): Pick<CitizenJson, 'enrollment' | 'binding' | 'pendingBinding'> {
+function stateJson(state: LocalState, now: number): Pick<CitizenJson, 'enrollment' | 'binding' | 'pendingBinding'> {
   const { enrollment, binding, pending } = state;
   return {
     enrollment: enrollment
       ? { id: enrollment.id, status: enrollment.status, assurance: enrollment.assurance, officeId: enrollment.office_id, operatorId: enrollment.operator_id, createdAt: iso(enrollment.created_at)! }
       : null,
     binding: binding ? { id: binding.id, phone: binding.phone, mobileOperator: binding.mobile_operator, status: binding.status, boundAt: iso(binding.bound_at) } : null,
-    pendingBinding: pending
-      ? { id: pending.id, phone: pending.phone, mobileOperator: pending.mobile_operator, expiresAt: iso(pending.code_expires_at)!, attemptsLeft: Math.max(0, BINDING_ATTEMPTS - pending.attempts), rebind: pending.rebind === 1 }
-      : null,
+    pendingBinding: pending ? pendingBindingJson(pending, now) : null,
   };
 }
 
@@ -88,7 +117,7 @@ export async function localCitizenJson(db: Db | Tx, citizen: Citizen, documents:
     photo: citizen.photo,
     demo: citizen.demo === 1,
     documents: documents.map((d) => localDocumentJson(d, now)),
-    ...stateJson(await localState(db, citizen.id)),
+    ...stateJson(await localState(db, citizen.id), now),
   };
 }
 
@@ -104,6 +133,6 @@ export async function registryCitizenJson(db: Db, record: RegistryCitizen, local
     photo: record.photo,
     demo: record.demo,
     documents: record.documents.map((d) => registryDocumentJson(d, now)),
-    ...(local ? stateJson(await localState(db, local.id)) : { enrollment: null, binding: null, pendingBinding: null }),
+    ...(local ? stateJson(await localState(db, local.id), now) : { enrollment: null, binding: null, pendingBinding: null }),
   };
 }

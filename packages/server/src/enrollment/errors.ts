@@ -76,10 +76,10 @@ export const EnrollmentErrors = defineErrors({
   binding_code_wrong: {
     status: 400,
     title: {
-      'uz-Latn': "SMS kodi noto'g'ri",
-      'uz-Cyrl': 'СМС коди нотўғри',
-      ru: 'Неверный код из СМС',
-      en: 'The SMS code is wrong',
+      'uz-Latn': "SMS kodi noto'g'ri; {attemptsLeft} ta urinish qoldi",
+      'uz-Cyrl': 'СМС коди нотўғри; {attemptsLeft} та уриниш қолди',
+      ru: 'Неверный код из СМС; осталось попыток: {attemptsLeft}',
+      en: 'The SMS code is wrong; attempts left: {attemptsLeft}',
     },
   },
   binding_code_expired: {
@@ -98,6 +98,15 @@ export const EnrollmentErrors = defineErrors({
       'uz-Cyrl': 'Уринишлар тугади; кодни қайтадан юборинг',
       ru: 'Попытки исчерпаны; отправьте код заново',
       en: 'No attempts left; send a new code',
+    },
+  },
+  binding_sms_rate_limited: {
+    status: 429,
+    title: {
+      'uz-Latn': "Bu fuqaro yoki raqamga juda ko'p kod yuborildi; {seconds} soniyadan keyin qayta urinib ko'ring",
+      'uz-Cyrl': 'Бу фуқаро ёки рақамга жуда кўп код юборилди; {seconds} сониядан кейин қайта уриниб кўринг',
+      ru: 'Этому гражданину или на этот номер отправлено слишком много кодов; повторите через {seconds} с',
+      en: 'Too many codes were sent to this citizen or number; try again in {seconds} s',
     },
   },
   invitation_invalid: {

@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/index.ts';
 import { EnrollmentErrors } from './errors.ts';
 import type { Operator, OperatorRole } from './schema.ts';
 import { newId, randomToken, sha256 } from './secrets.ts';
+import { EnrollmentTexts, localized } from './texts.ts';
 import { browserBaseUrl } from '../platform/browser-url.ts';
 
 export const INVITATION_LIFETIME_MS = 24 * 60 * 60_000;
@@ -38,7 +39,7 @@ export async function inviteOperator(
   now: number,
 ): Promise<Invitation> {
   const office = await db.selectFrom('offices').select(['id', 'active']).where('id', '=', input.officeId).executeTakeFirst();
-  if (!office || office.active !== 1) throw new ApiError(EnrollmentErrors.office_unknown, { detail: `No active office "${input.officeId}".` });
+  if (!office || office.active !== 1) throw new ApiError(EnrollmentErrors.office_unknown, localized(EnrollmentTexts.officeUnknown, { officeId: input.officeId }));
   const token = randomToken();
   const expiresAt = now + INVITATION_LIFETIME_MS;
   const operator: Operator = {

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../platform/module.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
+import { DEFAULT_LOCALE, LOCALES, type Locale } from '../platform/i18n.ts';
+import { PRINTABLE_TEXT_PATTERN } from '../platform/text.ts';
 import { listAuditEvents, presentAuditEvent } from '../audit/index.ts';
 import type { PopulationRegistry } from '../identity/registry/types.ts';
 import type { Actor } from './actor.ts';
@@ -9,13 +11,18 @@ import { issueActivationCode } from './activation.ts';
 import { changeEnrollment, citizenView, enrollCitizen, lookupCitizen, type LifecycleAction, type LookupQuery } from './service.ts';
 import { ENROLLING_ROLES, SUPERVISING_ROLES, requireOperator } from './session.ts';
 import { citizenOfficeHistory } from './citizen-offices.ts';
+import { pendingBindingJson } from './citizen-view.ts';
+import { EnrollmentTexts, localized, notFoundCitizen } from './texts.ts';
 
 const citizenIdParams = {
   type: 'object',
   properties: { citizenId: { type: 'string', pattern: '^cit_[A-Za-z0-9_-]{1,40}$' } },
   required: ['citizenId'],
 } as const;
-const reasonJson = { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' } as const;
+/** Free text a person reads in the audit log: printable (platform/text.ts) and not blank. */
+export const reasonJson = { type: 'string', minLength: 1, maxLength: 500, allOf: [{ pattern: PRINTABLE_TEXT_PATTERN }, { pattern: '\\S' }] } as const;
+/** The language of the SMS to the citizen (theirs, not the operator's); uz-Latn by default. */
+const smsLanguageJson = { type: 'string', enum: LOCALES } as const;
 const pinflJson = { type: 'string', minLength: 1, maxLength: 32 } as const;
 const documentJson = {
   type: 'object',
@@ -29,50 +36,61 @@ function actorOf(request: FastifyRequest): Actor {
   return { operator: request.operator!, requestId: request.id };
 }
 
-async function officeName(context: AppContext, officeId: string, locale: string): Promise<string> {
-  const office = await context.db.selectFrom('offices').selectAll().where('id', '=', officeId).executeTakeFirst();
-  if (!office) return officeId;
-  return { 'uz-Latn': office.name_uz_latn, 'uz-Cyrl': office.name_uz_cyrl, ru: office.name_ru, en: office.name_en }[locale] ?? office.name_uz_latn;
+function officeName(context: AppContext, officeId: string) {
+  return async (locale: Locale): Promise<string> => {
+    const office = await context.db.selectFrom('offices').selectAll().where('id', '=', officeId).executeTakeFirst();
+    if (!office) return officeId;
+    return { 'uz-Latn': office.name_uz_latn, 'uz-Cyrl': office.name_uz_cyrl, ru: office.name_ru, en: office.name_en }[locale];
+  };
 }
 
-function bindingJson(b: { id: string; phone: string; mobile_operator: string; code_expires_at: number; attempts: number; rebind: number }) {
-  return { id: b.id, phone: b.phone, mobileOperator: b.mobile_operator, expiresAt: new Date(b.code_expires_at).toISOString(), attemptsLeft: 3 - b.attempts, rebind: b.rebind === 1 };
-}
+const trimmed = (reason: string | undefined) => (reason === undefined ? null : reason.trim());
 
-export async function enrollmentRoutes(app: FastifyInstance, context: AppContext, registry: PopulationRegistry | undefined): Promise<void> {
+export async function enrollmentRoutes(app: FastifyInstance, context: AppContext, registry: PopulationRegistry | undefined, pinflKey: Buffer): Promise<void> {
   const { db } = context;
   const enrolling = requireOperator(context, ENROLLING_ROLES);
   const supervising = requireOperator(context, SUPERVISING_ROLES);
   const requireCitizen = async (citizenId: string) => {
     const found = await db.selectFrom('citizens').select('id').where('id', '=', citizenId).executeTakeFirst();
-    if (!found) throw new ApiError(CommonErrors.not_found, { detail: 'No enrolled citizen with this id.' });
+    if (!found) throw notFoundCitizen();
   };
 
-  app.post<{ Body: LookupQuery }>(
+  app.post<{ Body: LookupQuery & { reason?: string } }>(
     '/api/v1/enrollment/lookup',
     {
       preHandler: enrolling,
       schema: {
         body: {
           oneOf: [
-            { type: 'object', additionalProperties: false, required: ['pinfl'], properties: { pinfl: pinflJson } },
-            { type: 'object', additionalProperties: false, required: ['document'], properties: { document: documentJson } },
+            { type: 'object', additionalProperties: false, required: ['pinfl'], properties: { pinfl: pinflJson, reason: reasonJson } },
+            { type: 'object', additionalProperties: false, required: ['document'], properties: { document: documentJson, reason: reasonJson } },
           ],
         },
       },
     },
-    async (request) => ({ citizen: await lookupCitizen(db, registry, request.body, actorOf(request), context.now()) }),
+    async (request) => {
+      const { reason, ...query } = request.body;
+      return { citizen: await lookupCitizen(db, registry, query as LookupQuery, trimmed(reason), actorOf(request), context.now(), pinflKey) };
+    },
   );
 
-  app.post<{ Body: { pinfl: string; document: { series: string; number: string } } }>(
+  app.post<{ Body: { pinfl: string; document: { series: string; number: string }; reason?: string } }>(
     '/api/v1/enrollment/enrollments',
     {
       preHandler: enrolling,
       schema: {
-        body: { type: 'object', additionalProperties: false, required: ['pinfl', 'document'], properties: { pinfl: pinflJson, document: documentJson } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['pinfl', 'document'],
+          properties: { pinfl: pinflJson, document: documentJson, reason: reasonJson },
+        },
       },
     },
-    async (request, reply) => reply.code(201).send({ citizen: await enrollCitizen(db, registry, request.body, actorOf(request), context.now()) }),
+    async (request, reply) => {
+      const { reason, ...input } = request.body;
+      return reply.code(201).send({ citizen: await enrollCitizen(db, registry, input, trimmed(reason), actorOf(request), context.now()) });
+    },
   );
 
   app.get<{ Params: { citizenId: string } }>(
@@ -81,21 +99,32 @@ export async function enrollmentRoutes(app: FastifyInstance, context: AppContext
     async (request) => ({ citizen: await citizenView(db, request.params.citizenId, context.now()) }),
   );
 
-  app.post<{ Params: { citizenId: string }; Body: { phone: string } }>(
+  app.post<{ Params: { citizenId: string }; Body: { phone: string; smsLanguage?: Locale; reason?: string } }>(
     '/api/v1/citizens/:citizenId/phone-binding',
     {
       preHandler: enrolling,
-      schema: { params: citizenIdParams, body: { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone: phoneJson } } },
+      schema: {
+        params: citizenIdParams,
+        body: { type: 'object', additionalProperties: false, required: ['phone'], properties: { phone: phoneJson, smsLanguage: smsLanguageJson, reason: reasonJson } },
+      },
     },
     async (request, reply) => {
       const actor = actorOf(request);
+      const now = context.now();
       const started = await startBinding(
         db,
-        { citizenId: request.params.citizenId, phone: request.body.phone, rebind: false, reason: null, locale: request.locale, officeName: await officeName(context, actor.operator.office_id, request.locale) },
+        {
+          citizenId: request.params.citizenId,
+          phone: request.body.phone,
+          rebind: false,
+          reason: trimmed(request.body.reason),
+          smsLocale: request.body.smsLanguage ?? DEFAULT_LOCALE,
+          officeName: officeName(context, actor.operator.office_id),
+        },
         actor,
-        context.now(),
+        now,
       );
-      return reply.code(201).send({ binding: bindingJson(started.binding), notificationId: started.notificationId });
+      return reply.code(201).send({ binding: pendingBindingJson(started.binding, now), notificationId: started.notificationId });
     },
   );
 
@@ -119,11 +148,11 @@ export async function enrollmentRoutes(app: FastifyInstance, context: AppContext
     },
   );
 
-  app.post<{ Params: { citizenId: string } }>(
+  app.post<{ Params: { citizenId: string }; Body: { reason?: string } | null }>(
     '/api/v1/citizens/:citizenId/activation-codes',
-    { preHandler: enrolling, schema: { params: citizenIdParams, body: { type: ['object', 'null'], additionalProperties: false, properties: {} } } },
+    { preHandler: enrolling, schema: { params: citizenIdParams, body: { type: ['object', 'null'], additionalProperties: false, properties: { reason: reasonJson } } } },
     async (request, reply) => {
-      const issued = await issueActivationCode(db, request.params.citizenId, context.config.publicUrl, actorOf(request), context.now());
+      const issued = await issueActivationCode(db, request.params.citizenId, context.config.publicUrl, actorOf(request), context.now(), trimmed(request.body?.reason));
       return reply.code(201).send({ code: issued.code, activationUri: issued.activationUri, qrSvg: issued.qrSvg, expiresAt: new Date(issued.expiresAt).toISOString() });
     },
   );
@@ -139,17 +168,23 @@ export async function enrollmentRoutes(app: FastifyInstance, context: AppContext
     );
   }
 
-  app.post<{ Params: { citizenId: string }; Body: { reason: string; phone: string } }>(
+  app.post<{ Params: { citizenId: string }; Body: { reason: string; phone: string; smsLanguage?: Locale } }>(
     '/api/v1/citizens/:citizenId/rebind',
     {
       preHandler: supervising,
       schema: {
         params: citizenIdParams,
-        body: { type: 'object', additionalProperties: false, required: ['reason', 'phone'], properties: { reason: reasonJson, phone: phoneJson } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['reason', 'phone'],
+          properties: { reason: reasonJson, phone: phoneJson, smsLanguage: smsLanguageJson },
+        },
       },
     },
     async (request, reply) => {
       const actor = actorOf(request);
+      const now = context.now();
       const started = await startBinding(
         db,
         {
@@ -157,13 +192,13 @@ export async function enrollmentRoutes(app: FastifyInstance, context: AppContext
           phone: request.body.phone,
           rebind: true,
           reason: request.body.reason.trim(),
-          locale: request.locale,
-          officeName: await officeName(context, actor.operator.office_id, request.locale),
+          smsLocale: request.body.smsLanguage ?? DEFAULT_LOCALE,
+          officeName: officeName(context, actor.operator.office_id),
         },
         actor,
-        context.now(),
+        now,
       );
-      return reply.code(201).send({ binding: bindingJson(started.binding), notificationId: started.notificationId });
+      return reply.code(201).send({ binding: pendingBindingJson(started.binding, now), notificationId: started.notificationId });
     },
   );
 
@@ -206,7 +241,7 @@ export async function enrollmentRoutes(app: FastifyInstance, context: AppContext
     async (request) => {
       const { citizenId, before, limit } = request.query;
       if (!citizenId && !SUPERVISING_ROLES.includes(request.operator!.role)) {
-        throw new ApiError(CommonErrors.forbidden, { detail: 'Operators and notaries read the audit log one citizen at a time (citizenId).' });
+        throw new ApiError(CommonErrors.forbidden, localized(EnrollmentTexts.auditOneCitizen));
       }
       const rows = await listAuditEvents(db, { citizenId, before, limit: limit + 1 });
       const page = rows.slice(0, limit);

@@ -6,42 +6,77 @@ import { revokeDevicesForCitizen } from '../devices/service.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
 import { IdentityErrors } from '../identity/errors.ts';
 import { CitizenRepository } from '../identity/repository.ts';
-import { RegistryUnavailableError, type PopulationRegistry, type RegistryCitizen } from '../identity/registry/types.ts';
+import { RegistryAnswerInvalidError, RegistryUnavailableError, type PopulationRegistry, type RegistryCitizen } from '../identity/registry/types.ts';
 import { documentKey } from '../identity/registry/file-registry.ts';
 import { EnrollmentErrors } from './errors.ts';
-import { auditBy, type Actor } from './actor.ts';
+import { auditBy, pinflRef, type Actor } from './actor.ts';
 import { isExpired, localCitizenJson, registryCitizenJson, type CitizenJson } from './citizen-view.ts';
 import type { Enrollment } from './schema.ts';
 import { newId } from './secrets.ts';
+import { EnrollmentTexts, localized, notActive, notFoundCitizen } from './texts.ts';
 
-export function checkPinfl(pinfl: string): string {
-  const result = validatePinfl(pinfl);
-  if (!result.ok) throw new ApiError(result.code, { detail: result.message });
+export function checkPinfl(pinfl: string, now: number): string {
+  const result = validatePinfl(pinfl, now);
+  if (!result.ok) throw new ApiError(result.code, { localizedDetail: result.reason });
   return pinfl.trim();
 }
 
 async function askRegistry<T>(registry: PopulationRegistry | undefined, ask: (r: PopulationRegistry) => Promise<T>): Promise<T> {
-  if (!registry) throw new ApiError(IdentityErrors.registry_unavailable, { detail: 'No population registry is configured (TASDIQ_REGISTRY).' });
+  if (!registry) throw new ApiError(IdentityErrors.registry_unavailable, localized(EnrollmentTexts.noRegistry));
   try {
     return await ask(registry);
   } catch (error) {
+    if (error instanceof RegistryAnswerInvalidError) throw new ApiError(IdentityErrors.registry_answer_invalid);
     if (error instanceof RegistryUnavailableError) throw new ApiError(IdentityErrors.registry_unavailable);
     throw error;
   }
 }
 
+/** Any registry, not only the HTTP connector, must answer about the very person asked for. */
+async function registryByPinfl(registry: PopulationRegistry | undefined, pinfl: string): Promise<RegistryCitizen | undefined> {
+  const record = await askRegistry(registry, (r) => r.findByPinfl(pinfl));
+  if (record && record.pinfl !== pinfl) throw new ApiError(IdentityErrors.registry_answer_invalid);
+  return record;
+}
+
+async function registryByDocument(registry: PopulationRegistry | undefined, series: string, number: string): Promise<RegistryCitizen | undefined> {
+  const record = await askRegistry(registry, (r) => r.findByDocument(series, number));
+  const key = documentKey(series, number);
+  if (record && !record.documents.some((d) => documentKey(d.series, d.number) === key)) throw new ApiError(IdentityErrors.registry_answer_invalid);
+  return record;
+}
+
+
 export type LookupQuery = { pinfl: string } | { document: { series: string; number: string } };
 
-export async function lookupCitizen(db: Db, registry: PopulationRegistry | undefined, query: LookupQuery, actor: Actor, now: number): Promise<CitizenJson> {
+/**
+ * Looks a person up in the registry. The audit event names the citizen when they are known
+ * here, and always carries a keyed hash of the PINFL (`subjectRef`), so "who looked up this
+ * PINFL" can be answered for people never enrolled, without storing their PINFL.
+ */
+export async function lookupCitizen(
+  db: Db,
+  registry: PopulationRegistry | undefined,
+  query: LookupQuery,
+  reason: string | null,
+  actor: Actor,
+  now: number,
+  pinflKey: Buffer,
+): Promise<CitizenJson> {
   const record =
     'pinfl' in query
-      ? await askRegistry(registry, (r) => r.findByPinfl(checkPinfl(query.pinfl)))
-      : await askRegistry(registry, (r) => r.findByDocument(query.document.series, query.document.number));
+      ? await registryByPinfl(registry, checkPinfl(query.pinfl, now))
+      : await registryByDocument(registry, query.document.series, query.document.number);
   if (!record) throw new ApiError(IdentityErrors.citizen_not_in_registry);
   const local = await new CitizenRepository(db).findByPinfl(record.pinfl);
   await recordAudit(
     db,
-    auditBy(actor, { action: 'registry.lookup', subjectCitizenId: local?.id ?? null, details: { by: 'pinfl' in query ? 'pinfl' : 'document', source: registry!.source } }),
+    auditBy(actor, {
+      action: 'registry.lookup',
+      subjectCitizenId: local?.id ?? null,
+      reason,
+      details: { by: 'pinfl' in query ? 'pinfl' : 'document', source: registry!.source, subjectRef: pinflRef(pinflKey, record.pinfl) },
+    }),
     now,
   );
   return registryCitizenJson(db, record, local, now);
@@ -52,7 +87,10 @@ function presentedDocument(record: RegistryCitizen, series: string, number: stri
   const document = record.documents.find((d) => documentKey(d.series, d.number) === key);
   if (!document) throw new ApiError(IdentityErrors.document_not_of_citizen);
   if (isExpired(document.expiresOn, now)) {
-    throw new ApiError(IdentityErrors.document_expired, { detail: `The ${document.kind === 'passport' ? 'passport' : 'ID card'} expired on ${document.expiresOn}.` });
+    throw new ApiError(
+      IdentityErrors.document_expired,
+      localized(document.kind === 'passport' ? EnrollmentTexts.passportExpired : EnrollmentTexts.idCardExpired, { expiresOn: document.expiresOn }),
+    );
   }
   return document;
 }
@@ -62,11 +100,12 @@ export async function enrollCitizen(
   db: Db,
   registry: PopulationRegistry | undefined,
   input: { pinfl: string; document: { series: string; number: string } },
+  reason: string | null,
   actor: Actor,
   now: number,
 ): Promise<CitizenJson> {
-  const pinfl = checkPinfl(input.pinfl);
-  const record = await askRegistry(registry, (r) => r.findByPinfl(pinfl));
+  const pinfl = checkPinfl(input.pinfl, now);
+  const record = await registryByPinfl(registry, pinfl);
   if (!record) throw new ApiError(IdentityErrors.citizen_not_in_registry);
   const document = presentedDocument(record, input.document.series, input.document.number, now);
   const existing = await new CitizenRepository(db).findByPinfl(pinfl);
@@ -95,6 +134,7 @@ export async function enrollCitizen(
         auditBy(actor, {
           action: 'enrollment.created',
           subjectCitizenId: id,
+          reason,
           details: { enrollmentId: enrollment.id, assurance: 'in_person', documentKind: document.kind, documentExpiresOn: document.expiresOn, source: registry!.source },
         }),
         now,
@@ -103,21 +143,26 @@ export async function enrollCitizen(
     });
     return citizenView(db, citizenId, now);
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ApiError(EnrollmentErrors.already_enrolled);
-    throw error;
+    if (!isUniqueViolation(error)) throw error;
+    // Either a racing enrollment of the same person won, or one of their documents is
+    // recorded here for somebody else (the documents' unique index): say which.
+    const raced = await new CitizenRepository(db).findByPinfl(pinfl);
+    const live = raced && (await db.selectFrom('enrollments').select('id').where('live_citizen_id', '=', raced.id).executeTakeFirst());
+    if (live) throw new ApiError(EnrollmentErrors.already_enrolled);
+    throw new ApiError(CommonErrors.conflict, localized(EnrollmentTexts.documentHeldByAnother));
   }
 }
 
 export async function citizenView(db: Db, citizenId: string, now: number): Promise<CitizenJson> {
   const repository = new CitizenRepository(db);
   const citizen = await repository.findById(citizenId);
-  if (!citizen) throw new ApiError(CommonErrors.not_found, { detail: 'No enrolled citizen with this id.' });
+  if (!citizen) throw notFoundCitizen();
   return localCitizenJson(db, citizen, await repository.documents(citizenId), now);
 }
 
 async function liveEnrollment(db: Db, citizenId: string): Promise<Enrollment> {
   const citizen = await db.selectFrom('citizens').select('id').where('id', '=', citizenId).executeTakeFirst();
-  if (!citizen) throw new ApiError(CommonErrors.not_found, { detail: 'No enrolled citizen with this id.' });
+  if (!citizen) throw notFoundCitizen();
   const enrollment = await db.selectFrom('enrollments').selectAll().where('live_citizen_id', '=', citizenId).executeTakeFirst();
   if (!enrollment) throw new ApiError(EnrollmentErrors.not_enrolled);
   return enrollment;
@@ -128,7 +173,7 @@ export type LifecycleAction = 'suspend' | 'resume' | 'revoke';
 /** Suspend, resume or revoke, each with a mandatory reason; revoking also ends the phone binding and voids codes. */
 export async function changeEnrollment(db: Db, citizenId: string, action: LifecycleAction, reason: string, actor: Actor, now: number): Promise<CitizenJson> {
   const enrollment = await liveEnrollment(db, citizenId);
-  if (action === 'suspend' && enrollment.status !== 'active') throw new ApiError(EnrollmentErrors.enrollment_not_active, { detail: `The enrollment is ${enrollment.status}.` });
+  if (action === 'suspend' && enrollment.status !== 'active') throw notActive(enrollment.status);
   if (action === 'resume' && enrollment.status !== 'suspended') throw new ApiError(EnrollmentErrors.enrollment_not_suspended);
   const status = action === 'suspend' ? 'suspended' : action === 'resume' ? 'active' : 'revoked';
   await db.transaction().execute(async (tx) => {
@@ -138,7 +183,7 @@ export async function changeEnrollment(db: Db, citizenId: string, action: Lifecy
       .where('id', '=', enrollment.id)
       .where('row_version', '=', enrollment.row_version)
       .executeTakeFirst();
-    if (Number(changed.numUpdatedRows) !== 1) throw new ApiError(CommonErrors.conflict, { detail: 'The enrollment changed meanwhile; reload and try again.' });
+    if (Number(changed.numUpdatedRows) !== 1) throw new ApiError(CommonErrors.conflict, localized(EnrollmentTexts.enrollmentChanged));
     if (status === 'revoked') {
       await tx
         .updateTable('phone_bindings')

@@ -5,6 +5,7 @@ import type { AppContext } from '../platform/module.ts';
 import { EnrollmentErrors } from './errors.ts';
 import type { Operator, OperatorRole } from './schema.ts';
 import { newId, randomToken, secretEquals, sha256 } from './secrets.ts';
+import { EnrollmentTexts, localized } from './texts.ts';
 
 export const SESSION_COOKIE = 'tasdiq_op';
 export const CSRF_HEADER = 'x-tasdiq-csrf';
@@ -117,7 +118,7 @@ export function requireOperator(context: AppContext, roles?: readonly OperatorRo
       if (typeof header !== 'string' || !secretEquals(header, state.csrfToken)) throw new ApiError(EnrollmentErrors.csrf_failed);
     }
     if (roles && !roles.includes(state.operator.role)) {
-      throw new ApiError(CommonErrors.forbidden, { detail: `This needs one of the roles: ${roles.join(', ')}.` });
+      throw new ApiError(CommonErrors.forbidden, localized(EnrollmentTexts.rolesNeeded, { roles: roles.join(', ') }));
     }
     request.operator = state.operator;
   };

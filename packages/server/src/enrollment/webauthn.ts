@@ -15,6 +15,7 @@ import { findInvitation, presentOperator, type OperatorJson } from './operators.
 import type { Operator } from './schema.ts';
 import { newId } from './secrets.ts';
 import { browserBaseUrl } from '../platform/browser-url.ts';
+import { EnrollmentTexts, localized } from './texts.ts';
 
 export const CHALLENGE_LIFETIME_MS = 5 * 60_000;
 
@@ -62,7 +63,9 @@ export async function registrationOptions(db: Db, rp: RelyingParty, token: strin
     userDisplayName: operator.name,
     userID: Buffer.from(operator.webauthn_user_id, 'base64url'),
     attestationType: 'none',
-    authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+    // A passkey alone must not be enough for someone who picked up an unlocked laptop: the
+    // authenticator has to verify the operator (PIN, fingerprint, face), and we check the flag.
+    authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
     supportedAlgorithmIDs: [-7, -257],
     excludeCredentials: existing.map((c) => ({ id: c.credential_id, transports: JSON.parse(c.transports) as AuthenticatorTransport[] })),
   });
@@ -80,7 +83,7 @@ export async function verifyRegistration(
 ): Promise<OperatorJson & { operatorRow: Operator }> {
   const { invitationId, operator } = await findInvitation(db, token, now);
   const challenge = await takeChallenge(db, { invitationId }, 'register', now);
-  if (!challenge) throw new ApiError(EnrollmentErrors.passkey_registration_failed, { detail: 'The registration challenge is missing, used or expired; start again.' });
+  if (!challenge) throw new ApiError(EnrollmentErrors.passkey_registration_failed, localized(EnrollmentTexts.registrationChallengeGone));
   let verification;
   try {
     verification = await verifyRegistrationResponse({
@@ -88,12 +91,12 @@ export async function verifyRegistration(
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
-      requireUserVerification: false,
+      requireUserVerification: true,
     });
-  } catch (error) {
-    throw new ApiError(EnrollmentErrors.passkey_registration_failed, { detail: (error as Error).message.slice(0, 200) });
+  } catch {
+    throw new ApiError(EnrollmentErrors.passkey_registration_failed, localized(EnrollmentTexts.passkeyNotVerified));
   }
-  if (!verification.verified || !verification.registrationInfo) throw new ApiError(EnrollmentErrors.passkey_registration_failed);
+  if (!verification.verified || !verification.registrationInfo) throw new ApiError(EnrollmentErrors.passkey_registration_failed, localized(EnrollmentTexts.passkeyNotVerified));
   const info = verification.registrationInfo;
   await db.transaction().execute(async (tx) => {
     // The invitation is spent inside the same transaction as the passkey: two racing
@@ -127,9 +130,32 @@ export async function verifyRegistration(
 }
 
 export async function authenticationOptions(db: Db, rp: RelyingParty, now: number) {
-  const options = await generateAuthenticationOptions({ rpID: rp.id, allowCredentials: [], userVerification: 'preferred' });
+  const options = await generateAuthenticationOptions({ rpID: rp.id, allowCredentials: [], userVerification: 'required' });
   const challengeId = await storeChallenge(db, options.challenge, 'authenticate', null, now);
   return { challengeId, options };
+}
+
+type SignInFailure = 'unknown_passkey' | 'other_user' | 'not_verified' | 'operator_disabled' | 'operator_not_active';
+
+/**
+ * A refused sign-in with a live challenge goes to the audit log (`operator.sign_in_failed`):
+ * against the operator whose passkey it was when it is known (a phishing page's origin, a
+ * forged signature, no user verification), else against nobody. Challenges are rate-limited
+ * and single use, so strangers cannot fill the log faster than they can fetch challenges.
+ */
+async function recordFailure(db: Db, operator: Operator | undefined, why: SignInFailure, requestId: string, now: number, error?: string): Promise<void> {
+  await recordAudit(
+    db,
+    {
+      actorType: operator ? 'operator' : 'system',
+      actorId: operator?.id ?? 'unknown',
+      officeId: operator?.office_id ?? null,
+      action: 'operator.sign_in_failed',
+      details: { why, ...(error ? { error: error.slice(0, 200) } : {}) },
+      requestId,
+    },
+    now,
+  );
 }
 
 export async function verifyAuthentication(
@@ -141,13 +167,18 @@ export async function verifyAuthentication(
   requestId: string,
 ): Promise<Operator> {
   const challenge = await takeChallenge(db, { id: challengeId }, 'authenticate', now);
-  if (!challenge) throw new ApiError(EnrollmentErrors.webauthn_failed, { detail: 'The sign-in challenge is missing, used or expired; start again.' });
+  if (!challenge) throw new ApiError(EnrollmentErrors.webauthn_failed, localized(EnrollmentTexts.signInChallengeGone));
   const passkey = await db.selectFrom('operator_passkeys').selectAll().where('credential_id', '=', response.id).executeTakeFirst();
-  if (!passkey) throw new ApiError(EnrollmentErrors.webauthn_failed, { detail: 'This passkey is not registered.' });
-  const operator = await db.selectFrom('operators').selectAll().where('id', '=', passkey.operator_id).executeTakeFirst();
-  if (!operator) throw new ApiError(EnrollmentErrors.webauthn_failed);
+  const operator = passkey && (await db.selectFrom('operators').selectAll().where('id', '=', passkey.operator_id).executeTakeFirst());
+  if (!passkey || !operator) {
+    await recordFailure(db, undefined, 'unknown_passkey', requestId, now);
+    throw new ApiError(EnrollmentErrors.webauthn_failed, localized(EnrollmentTexts.passkeyUnknown));
+  }
   const userHandle = response.response.userHandle;
-  if (userHandle && userHandle !== operator.webauthn_user_id) throw new ApiError(EnrollmentErrors.webauthn_failed, { detail: 'The passkey belongs to another user.' });
+  if (userHandle && userHandle !== operator.webauthn_user_id) {
+    await recordFailure(db, operator, 'other_user', requestId, now);
+    throw new ApiError(EnrollmentErrors.webauthn_failed, localized(EnrollmentTexts.passkeyOtherUser));
+  }
   let verification;
   try {
     verification = await verifyAuthenticationResponse({
@@ -161,14 +192,24 @@ export async function verifyAuthentication(
         counter: passkey.counter,
         transports: JSON.parse(passkey.transports) as AuthenticatorTransport[],
       },
-      requireUserVerification: false,
+      requireUserVerification: true,
     });
   } catch (error) {
-    throw new ApiError(EnrollmentErrors.webauthn_failed, { detail: (error as Error).message.slice(0, 200) });
+    await recordFailure(db, operator, 'not_verified', requestId, now, (error as Error).message);
+    throw new ApiError(EnrollmentErrors.webauthn_failed, localized(EnrollmentTexts.passkeyNotVerified));
   }
-  if (!verification.verified) throw new ApiError(EnrollmentErrors.webauthn_failed);
-  if (operator.status === 'disabled') throw new ApiError(EnrollmentErrors.operator_disabled);
-  if (operator.status !== 'active') throw new ApiError(EnrollmentErrors.webauthn_failed);
+  if (!verification.verified) {
+    await recordFailure(db, operator, 'not_verified', requestId, now);
+    throw new ApiError(EnrollmentErrors.webauthn_failed, localized(EnrollmentTexts.passkeyNotVerified));
+  }
+  if (operator.status === 'disabled') {
+    await recordFailure(db, operator, 'operator_disabled', requestId, now);
+    throw new ApiError(EnrollmentErrors.operator_disabled);
+  }
+  if (operator.status !== 'active') {
+    await recordFailure(db, operator, 'operator_not_active', requestId, now);
+    throw new ApiError(EnrollmentErrors.webauthn_failed);
+  }
   await db.transaction().execute(async (tx) => {
     await tx
       .updateTable('operator_passkeys')

@@ -37,6 +37,15 @@ export const IdentityErrors = defineErrors({
       en: 'The birth date inside the PINFL is not a real date',
     },
   },
+  pinfl_birth_date_future: {
+    status: 400,
+    title: {
+      'uz-Latn': "JShShIRdagi tug'ilgan sana hali kelmagan",
+      'uz-Cyrl': 'ЖШШИРдаги туғилган сана ҳали келмаган',
+      ru: 'Дата рождения в ПИНФЛ ещё не наступила',
+      en: 'The birth date inside the PINFL is in the future',
+    },
+  },
   pinfl_check_digit_mismatch: {
     status: 400,
     title: {
@@ -89,6 +98,15 @@ export const IdentityErrors = defineErrors({
       'uz-Cyrl': 'Аҳоли реестри жавоб бермаяпти, кейинроқ уриниб кўринг',
       ru: 'Реестр населения не отвечает, повторите позже',
       en: 'The population registry is not answering; try again later',
+    },
+  },
+  registry_answer_invalid: {
+    status: 502,
+    title: {
+      'uz-Latn': "Aholi reyestri noto'g'ri javob berdi; keyinroq urinib ko'ring yoki qo'llab-quvvatlash xizmatiga xabar bering",
+      'uz-Cyrl': 'Аҳоли реестри нотўғри жавоб берди; кейинроқ уриниб кўринг ёки қўллаб-қувватлаш хизматига хабар беринг',
+      ru: 'Реестр населения дал некорректный ответ; повторите позже или сообщите в поддержку',
+      en: 'The population registry gave an invalid answer; try again later or tell support',
     },
   },
   document_expired: {

@@ -34,11 +34,22 @@ export function registeredErrorCodes(): string[] {
   return [...registry.keys()].sort();
 }
 
+/**
+ * A text in every language with `{name}` placeholders, rendered in the reader's language when
+ * the problem is sent: for a precise reason that carries values (which digit, how many left).
+ */
+export interface LocalizedText {
+  readonly text: Translations;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
 /** A field-level problem inside a validation error. */
 export interface FieldProblem {
   readonly field: string;
   readonly code: string;
+  /** English; replaced by `localized` in the reader's language when that is given. */
   readonly message: string;
+  readonly localized?: LocalizedText;
 }
 
 /** An error a handler throws on purpose; rendered as RFC 9457 problem+json. */
@@ -49,11 +60,14 @@ export class ApiError extends Error {
   readonly params: Readonly<Record<string, string | number>>;
   readonly errors: readonly FieldProblem[] | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  /** A detail in every language; takes the place of `detail` in the problem document. */
+  readonly localizedDetail: LocalizedText | undefined;
 
   constructor(
     code: string,
     options: {
       detail?: string;
+      localizedDetail?: LocalizedText;
       params?: Record<string, string | number>;
       errors?: FieldProblem[];
       headers?: Record<string, string>;
@@ -61,7 +75,7 @@ export class ApiError extends Error {
   ) {
     const definition = registry.get(code);
     if (!definition) throw new Error(`unregistered error code ${code}`);
-    super(options.detail ?? definition.title.en);
+    super(options.detail ?? (options.localizedDetail ? format(options.localizedDetail.text.en, options.localizedDetail.params) : definition.title.en));
     this.name = 'ApiError';
     this.code = code;
     this.status = definition.status;
@@ -69,6 +83,7 @@ export class ApiError extends Error {
     this.params = options.params ?? {};
     this.errors = options.errors;
     this.headers = options.headers ?? {};
+    this.localizedDetail = options.localizedDetail;
   }
 }
 
@@ -97,10 +112,13 @@ export function toProblem(error: ApiError, locale: Locale, requestId?: string, i
     status: error.status,
     code: error.code,
   };
-  if (error.detail) problem.detail = error.detail;
+  const detail = error.localizedDetail ? format(error.localizedDetail.text[locale], error.localizedDetail.params) : error.detail;
+  if (detail) problem.detail = detail;
   if (instance) problem.instance = instance;
   if (requestId) problem.requestId = requestId;
-  if (error.errors && error.errors.length > 0) problem.errors = error.errors;
+  if (error.errors && error.errors.length > 0) {
+    problem.errors = error.errors.map(({ localized, ...e }) => (localized ? { ...e, message: format(localized.text[locale], localized.params) } : e));
+  }
   return problem;
 }
 

@@ -55,9 +55,9 @@ describe.each(testDialects())('enrollment flow on %s', (dialect) => {
     expect(stored.code_hash).not.toContain(code);
 
     const wrong = code === '000000' ? '000001' : '000000';
-    const bad = await call(app, operator, 'POST', `/api/v1/citizens/${citizen.id}/phone-binding/confirm`, { bindingId: started.json().binding.id, code: wrong });
+    const bad = await call(app, operator, 'POST', `/api/v1/citizens/${citizen.id}/phone-binding/confirm?lang=en`, { bindingId: started.json().binding.id, code: wrong });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ code: 'binding_code_wrong', detail: '2 attempts left.' });
+    expect(bad.json()).toMatchObject({ code: 'binding_code_wrong', title: 'The SMS code is wrong; attempts left: 2' });
 
     const confirmed = await call(app, operator, 'POST', `/api/v1/citizens/${citizen.id}/phone-binding/confirm`, { bindingId: started.json().binding.id, code });
     expect(confirmed.statusCode, confirmed.body).toBe(200);
@@ -116,7 +116,7 @@ describe.each(testDialects())('enrollment flow on %s', (dialect) => {
   it('answers every bad input with a 4xx and a stable code, writing nothing', async () => {
     const person = validDemoCitizen(2);
     const wrongCheck = person.pinfl.slice(0, 13) + String((Number(person.pinfl[13]) + 1) % 10);
-    const r = await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/enrollments', { pinfl: wrongCheck, document: idCard(person) }), 400, 'pinfl_check_digit_mismatch');
+    const r = await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/enrollments?lang=en', { pinfl: wrongCheck, document: idCard(person) }), 400, 'pinfl_check_digit_mismatch');
     expect(r.json().detail).toContain(`should be ${person.pinfl[13]}`);
     await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/lookup', { pinfl: '1234' }), 400, 'pinfl_wrong_length');
     await expectNothingWritten(app, () => call(app, operator, 'POST', '/api/v1/enrollment/lookup', { pinfl: '3150590001234a' }), 400, 'pinfl_not_digits');

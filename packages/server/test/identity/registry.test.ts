@@ -91,7 +91,7 @@ describe('HTTP registry connector with signed requests', () => {
   afterAll(async () => server?.app.close());
 
   const connector = (overrides: Partial<ConstructorParameters<typeof HttpRegistry>[0]> = {}) =>
-    new HttpRegistry({ baseUrl: server.url, hmac: { keyId: 'tasdiq', secret: SECRET }, timeoutMs: 150, retries: 2, backoffMs: 10, ...overrides });
+    new HttpRegistry({ baseUrl: server.url, allowPlainHttp: true, hmac: { keyId: 'tasdiq', secret: SECRET }, timeoutMs: 150, retries: 2, backoffMs: 10, ...overrides });
 
   it('looks up by PINFL and document, and reads 404 as unknown', async () => {
     const registry = connector();
@@ -131,13 +131,18 @@ describe('HTTP registry connector with signed requests', () => {
     const dead = await standIn();
     const url = dead.url;
     await dead.app.close();
-    const registry = new HttpRegistry({ baseUrl: url, hmac: { keyId: 'k', secret: 's' }, timeoutMs: 200, retries: 1, backoffMs: 5 });
+    const registry = new HttpRegistry({ baseUrl: url, allowPlainHttp: true, hmac: { keyId: 'k', secret: 's' }, timeoutMs: 200, retries: 1, backoffMs: 5 });
     await expect(registry.findByPinfl(alice.pinfl)).rejects.toThrow(/did not answer after 2 attempts/);
     registry.close();
   });
 
   it('refuses to be built without authentication', () => {
-    expect(() => new HttpRegistry({ baseUrl: server.url })).toThrow(/mutual TLS or an HMAC key/);
+    expect(() => new HttpRegistry({ baseUrl: server.url, allowPlainHttp: true })).toThrow(/mutual TLS or an HMAC key/);
+  });
+
+  it('refuses a plain http registry unless allowed (development), even with signed requests', () => {
+    expect(() => new HttpRegistry({ baseUrl: server.url, hmac: { keyId: 'tasdiq', secret: SECRET } })).toThrow(/must be https/);
+    expect(() => new HttpRegistry({ baseUrl: server.url, allowPlainHttp: false, hmac: { keyId: 'tasdiq', secret: SECRET } })).toThrow(/must be https/);
   });
 });
 

@@ -64,7 +64,7 @@ export class SoftAuthenticator {
   }
 
   /** navigator.credentials.create() as RegistrationResponseJSON. */
-  create(options: CreationOptions, overrides: { origin?: string; rpId?: string } = {}) {
+  create(options: CreationOptions, overrides: { origin?: string; rpId?: string; userVerified?: boolean } = {}) {
     const rpId = overrides.rpId ?? options.rp.id ?? new URL(this.origin).hostname;
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
@@ -80,7 +80,8 @@ export class SoftAuthenticator {
     const id = randomBytes(16);
     const lengthBytes = Buffer.alloc(2);
     lengthBytes.writeUInt16BE(id.length);
-    const authData = Buffer.concat([sha256(rpId), Buffer.from([0x01 | 0x04 | 0x40]), Buffer.alloc(4), Buffer.alloc(16), lengthBytes, id, coseKey]);
+    const flags = 0x01 | (overrides.userVerified === false ? 0 : 0x04) | 0x40;
+    const authData = Buffer.concat([sha256(rpId), Buffer.from([flags]), Buffer.alloc(4), Buffer.alloc(16), lengthBytes, id, coseKey]);
     const attestationObject = cbor(
       new Map<Cbor, Cbor>([
         ['fmt', 'none'],
@@ -104,13 +105,13 @@ export class SoftAuthenticator {
   }
 
   /** navigator.credentials.get() with a discoverable credential, as AuthenticationResponseJSON. */
-  get(options: RequestOptions, overrides: { origin?: string; credential?: number; tamper?: boolean } = {}) {
+  get(options: RequestOptions, overrides: { origin?: string; credential?: number; tamper?: boolean; userVerified?: boolean } = {}) {
     const credential = this.credentials[overrides.credential ?? this.credentials.length - 1];
     if (!credential) throw new Error('no credential on this authenticator');
     credential.counter += 1;
     const counter = Buffer.alloc(4);
     counter.writeUInt32BE(credential.counter);
-    const authData = Buffer.concat([sha256(options.rpId ?? credential.rpId), Buffer.from([0x01 | 0x04]), counter]);
+    const authData = Buffer.concat([sha256(options.rpId ?? credential.rpId), Buffer.from([0x01 | (overrides.userVerified === false ? 0 : 0x04)]), counter]);
     const clientData = this.#clientData('webauthn.get', options.challenge, overrides.origin ?? this.origin);
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientData)]), credential.privateKey);
     if (overrides.tamper) signature[signature.length - 1]! ^= 0xff;

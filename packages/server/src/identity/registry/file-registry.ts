@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { validatePinfl } from '../pinfl.ts';
+import { parseRegistryCitizen } from './record.ts';
 import type { PopulationRegistry, RegistryCitizen } from './types.ts';
 
 /**
@@ -19,7 +20,12 @@ export class InMemoryRegistry implements PopulationRegistry {
       if (!check.ok) throw new Error(`registry data: citizen with PINFL ending ${citizen.pinfl.slice(-2)}: ${check.message}`);
       if (this.#byPinfl.has(citizen.pinfl)) throw new Error(`registry data: duplicate PINFL ending ${citizen.pinfl.slice(-2)}`);
       this.#byPinfl.set(citizen.pinfl, citizen);
-      for (const doc of citizen.documents) this.#byDocument.set(documentKey(doc.series, doc.number), citizen);
+      for (const doc of citizen.documents) {
+        const key = documentKey(doc.series, doc.number);
+        const holder = this.#byDocument.get(key);
+        if (holder && holder !== citizen) throw new Error(`registry data: document ${doc.series} ...${doc.number.slice(-2)} is held by two citizens`);
+        this.#byDocument.set(key, citizen);
+      }
     }
   }
 
@@ -40,8 +46,14 @@ export function documentKey(series: string, number: string): string {
   return `${series.trim().toUpperCase()}:${number.trim()}`;
 }
 
-export function loadRegistryFile(path: string): InMemoryRegistry {
+/** Loads a registry file, holding every record to the same schema as the HTTP connector's answers. */
+export function loadRegistryFile(path: string, now: number = Date.now()): InMemoryRegistry {
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as { citizens?: unknown };
   if (!parsed || !Array.isArray(parsed.citizens)) throw new Error(`registry file ${path}: expected { "citizens": [...] }`);
-  return new InMemoryRegistry(parsed.citizens as RegistryCitizen[], 'file');
+  const citizens = parsed.citizens.map((value: unknown, i: number) => {
+    const record = parseRegistryCitizen(value, now);
+    if (!record.ok) throw new Error(`registry file ${path}: citizens[${i}].${record.problem}`);
+    return record.citizen;
+  });
+  return new InMemoryRegistry(citizens, 'file');
 }

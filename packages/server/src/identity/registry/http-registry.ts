@@ -2,12 +2,18 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { validatePinfl } from '../pinfl.ts';
-import { RegistryUnavailableError, type PopulationRegistry, type RegistryCitizen } from './types.ts';
+import { documentKey } from './file-registry.ts';
+import { parseRegistryCitizen } from './record.ts';
+import { RegistryAnswerInvalidError, RegistryUnavailableError, type PopulationRegistry, type RegistryCitizen } from './types.ts';
 
 export interface HttpRegistryOptions {
   /** e.g. https://registry.example/api; lookups are POSTed to `<baseUrl>/v1/lookup`. */
   readonly baseUrl: string;
+  /**
+   * Allows a plain http: base URL (development and tests on loopback only). Identity data and
+   * the HMAC-signed requests must otherwise travel over TLS.
+   */
+  readonly allowPlainHttp?: boolean;
   /** Per attempt, covering connect, request and response. */
   readonly timeoutMs?: number;
   /** Extra attempts after the first on network errors, timeouts, 429 and 5xx. */
@@ -64,20 +70,6 @@ export function verifySignedRequest(
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-function isRegistryCitizen(value: unknown): value is RegistryCitizen {
-  const c = value as RegistryCitizen | null;
-  return (
-    !!c &&
-    typeof c.pinfl === 'string' &&
-    validatePinfl(c.pinfl).ok &&
-    typeof c.birthDate === 'string' &&
-    (c.sex === 'M' || c.sex === 'F') &&
-    typeof c.name?.latn?.surname === 'string' &&
-    typeof c.name?.cyrl?.surname === 'string' &&
-    Array.isArray(c.documents)
-  );
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Connector to the state population registry over HTTPS (mTLS or HMAC-signed requests). */
@@ -93,6 +85,9 @@ export class HttpRegistry implements PopulationRegistry {
   constructor(options: HttpRegistryOptions) {
     this.#url = new URL(options.baseUrl.replace(/\/+$/, '') + '/v1/lookup');
     if (this.#url.protocol !== 'http:' && this.#url.protocol !== 'https:') throw new Error('registry base URL must be http(s)');
+    if (this.#url.protocol === 'http:' && !options.allowPlainHttp) {
+      throw new Error('registry base URL must be https: identity data must not travel in clear (plain http is allowed in development only)');
+    }
     if (!options.tls && !options.hmac) throw new Error('registry connector needs mutual TLS or an HMAC key: identity data must not travel unauthenticated');
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#retries = options.retries ?? 2;
@@ -113,12 +108,20 @@ export class HttpRegistry implements PopulationRegistry {
         : new http.Agent({ keepAlive: true });
   }
 
-  findByPinfl(pinfl: string): Promise<RegistryCitizen | undefined> {
-    return this.#lookup({ pinfl });
+  async findByPinfl(pinfl: string): Promise<RegistryCitizen | undefined> {
+    const citizen = await this.#lookup({ pinfl });
+    if (citizen && citizen.pinfl !== pinfl) throw new RegistryAnswerInvalidError('pinfl: the answer is about another person');
+    return citizen;
   }
 
-  findByDocument(series: string, number: string): Promise<RegistryCitizen | undefined> {
-    return this.#lookup({ document: { series: series.trim().toUpperCase(), number: number.trim() } });
+  async findByDocument(series: string, number: string): Promise<RegistryCitizen | undefined> {
+    const document = { series: series.trim().toUpperCase(), number: number.trim() };
+    const citizen = await this.#lookup({ document });
+    const key = documentKey(document.series, document.number);
+    if (citizen && !citizen.documents.some((d) => documentKey(d.series, d.number) === key)) {
+      throw new RegistryAnswerInvalidError('documents: the answer does not hold the document asked for');
+    }
+    return citizen;
   }
 
   close(): void {
@@ -135,12 +138,14 @@ export class HttpRegistry implements PopulationRegistry {
         if (answer.status === 404) return undefined;
         if (answer.status === 429 || answer.status >= 500) throw new RetryableError(`registry answered ${answer.status}`);
         if (answer.status !== 200) throw new RegistryUnavailableError(`registry refused the lookup with status ${answer.status}`);
-        const parsed = JSON.parse(answer.body) as { citizen?: unknown };
-        if (!isRegistryCitizen(parsed.citizen)) throw new RegistryUnavailableError('registry answer is not a citizen record');
-        return parsed.citizen;
+        const parsed = JSON.parse(answer.body) as unknown;
+        if (typeof parsed !== 'object' || parsed === null || !('citizen' in parsed)) throw new RegistryAnswerInvalidError('expected { "citizen": { ... } }');
+        const record = parseRegistryCitizen(parsed.citizen);
+        if (!record.ok) throw new RegistryAnswerInvalidError(record.problem);
+        return record.citizen;
       } catch (error) {
         if (error instanceof RegistryUnavailableError) throw error;
-        if (error instanceof SyntaxError) throw new RegistryUnavailableError('registry answer is not JSON', { cause: error });
+        if (error instanceof SyntaxError) throw new RegistryAnswerInvalidError('the answer is not JSON');
         lastError = error;
       }
     }

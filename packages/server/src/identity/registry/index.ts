@@ -1,10 +1,12 @@
+import { ConfigError } from '../../platform/config.ts';
 import { InMemoryRegistry, loadRegistryFile } from './file-registry.ts';
 import { HttpRegistry } from './http-registry.ts';
 import { demoRegistryCitizens } from './demo-data.ts';
 import type { PopulationRegistry } from './types.ts';
 
 export * from './types.ts';
-export { InMemoryRegistry, loadRegistryFile } from './file-registry.ts';
+export { InMemoryRegistry, loadRegistryFile, documentKey } from './file-registry.ts';
+export { parseRegistryCitizen, type RecordCheck } from './record.ts';
 export { HttpRegistry, signRequest, verifySignedRequest, bodyDigest, type HttpRegistryOptions } from './http-registry.ts';
 export { demoRegistryCitizens, DEMO_CITIZEN_COUNT } from './demo-data.ts';
 
@@ -15,29 +17,56 @@ export function demoRegistry(): InMemoryRegistry {
   return (demo ??= new InMemoryRegistry(demoRegistryCitizens(), 'demo'));
 }
 
+/** A whole number in [min, max] from the environment, or a clear configuration error. */
+function integerSetting(env: NodeJS.ProcessEnv, name: string, min: number, max: number, problems: string[]): number | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}; it is "${raw.slice(0, 40)}"`);
+    return undefined;
+  }
+  return value;
+}
+
 /**
  * Chooses the registry from the environment (see docs/identity.md):
  *   TASDIQ_REGISTRY=demo | file:/path/to/registry.json | https://registry.example/api
  * Without it, development instances use the demo registry and production has none (every
  * lookup is `registry_unavailable`), so a misconfigured production never enrolls from fakes.
+ * Plain http: is accepted in development only. Bad settings are a `ConfigError` at start.
  */
 export function registryFromEnvironment(env: NodeJS.ProcessEnv, development: boolean): PopulationRegistry | undefined {
   const setting = env.TASDIQ_REGISTRY?.trim();
   if (!setting) return development ? demoRegistry() : undefined;
   if (setting === 'demo') return demoRegistry();
   if (setting.startsWith('file:')) return loadRegistryFile(setting.slice('file:'.length));
-  const num = (name: string) => (env[name] ? Number(env[name]) : undefined);
-  const timeoutMs = num('TASDIQ_REGISTRY_TIMEOUT_MS');
-  const retries = num('TASDIQ_REGISTRY_RETRIES');
+  const problems: string[] = [];
+  let url: URL | undefined;
+  try {
+    url = new URL(setting);
+  } catch {
+    problems.push('TASDIQ_REGISTRY must be demo, file:/path/registry.json or an https:// URL');
+  }
+  if (url && url.protocol !== 'https:' && !(url.protocol === 'http:' && development)) {
+    problems.push(`TASDIQ_REGISTRY must be an https:// URL${url.protocol === 'http:' ? ' (plain http is allowed only with TASDIQ_DEVELOPMENT)' : ''}`);
+  }
+  const timeoutMs = integerSetting(env, 'TASDIQ_REGISTRY_TIMEOUT_MS', 1, 120_000, problems);
+  const retries = integerSetting(env, 'TASDIQ_REGISTRY_RETRIES', 0, 10, problems);
+  const tls = env.TASDIQ_REGISTRY_CERT && env.TASDIQ_REGISTRY_KEY;
+  if (!!env.TASDIQ_REGISTRY_CERT !== !!env.TASDIQ_REGISTRY_KEY) problems.push('TASDIQ_REGISTRY_CERT and TASDIQ_REGISTRY_KEY go together (mutual TLS)');
+  if (!tls && !env.TASDIQ_REGISTRY_HMAC_SECRET) problems.push('the HTTP registry needs mutual TLS (TASDIQ_REGISTRY_CERT, TASDIQ_REGISTRY_KEY) or signed requests (TASDIQ_REGISTRY_HMAC_SECRET)');
+  if (problems.length > 0) throw new ConfigError(problems);
   return new HttpRegistry({
     baseUrl: setting,
+    allowPlainHttp: development,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(retries !== undefined ? { retries } : {}),
-    ...(env.TASDIQ_REGISTRY_CERT && env.TASDIQ_REGISTRY_KEY
+    ...(tls
       ? {
           tls: {
-            certPath: env.TASDIQ_REGISTRY_CERT,
-            keyPath: env.TASDIQ_REGISTRY_KEY,
+            certPath: env.TASDIQ_REGISTRY_CERT!,
+            keyPath: env.TASDIQ_REGISTRY_KEY!,
             ...(env.TASDIQ_REGISTRY_CA ? { caPath: env.TASDIQ_REGISTRY_CA } : {}),
           },
         }

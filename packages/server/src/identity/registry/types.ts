@@ -45,3 +45,18 @@ export class RegistryUnavailableError extends Error {
     this.name = 'RegistryUnavailableError';
   }
 }
+
+/**
+ * The registry answered, but not with a valid record of the person asked for (a malformed
+ * record, another person, a document lookup answered with someone not holding it). A kind of
+ * unavailability (nothing usable came back), answered as `502 registry_answer_invalid`.
+ * `problem` names the field, never its value.
+ */
+export class RegistryAnswerInvalidError extends RegistryUnavailableError {
+  readonly problem: string;
+  constructor(problem: string) {
+    super(`registry answer is invalid: ${problem}`);
+    this.name = 'RegistryAnswerInvalidError';
+    this.problem = problem;
+  }
+}

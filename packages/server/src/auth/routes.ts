@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../platform/module.ts';
 import { ApiError } from '../platform/errors.ts';
+import { printableText } from '../platform/text.ts';
 import { installDeviceProtocol, type DeviceAuthenticator } from '../devices/protocol.ts';
 import { AuthErrors } from './errors.ts';
 import { sessionEvents } from './store.ts';
@@ -14,8 +15,8 @@ const subject = {
   pinfl: { type: 'string', minLength: 1, maxLength: 32 },
   phone: { type: 'string', minLength: 1, maxLength: 32 },
   serviceId: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
-  serviceName: { type: 'string', minLength: 1, maxLength: 100 },
-  reason: { type: 'string', minLength: 1, maxLength: 200 },
+  serviceName: printableText(100),
+  reason: printableText(200),
   // confirmation_message: the phone shows `reason` to confirm instead of the code choice.
   interaction: { type: 'string', enum: INTERACTIONS },
 } as const;
@@ -89,7 +90,7 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
             properties: {
               ...subject,
               documentHash: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
-              documentName: { type: 'string', minLength: 1, maxLength: 200 },
+              documentName: printableText(200),
             },
           },
         },
@@ -111,7 +112,7 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
         for (;;) {
           const session = await auth.forStarter(request.params.id, token);
           const remaining = deadline - Date.now();
-          if (session.state === 'complete' || remaining <= 0) return auth.view(session);
+          if (session.state === 'complete' || remaining <= 0 || context.closing.aborted) return auth.view(session);
           // Woken at once by a completion in this process; the timer covers other instances.
           const signal = AbortSignal.timeout(Math.min(remaining, 500));
           await once(sessionEvents, request.params.id, { signal }).catch(() => undefined);

@@ -5,6 +5,7 @@ import * as jose from 'jose';
 import * as x509 from '@peculiar/x509';
 import { DeviceClient, SessionClient, TasdiqApiError, verificationCode as clientVerificationCode } from '../../../client/src/index.ts';
 import { verificationCode } from '../../src/auth/codes.ts';
+import { makePinfl } from '../../src/identity/pinfl.ts';
 import { revokeDevicesForCitizen } from '../../src/devices/index.ts';
 import { testDialects } from '../support/databases.ts';
 import { enrollCitizen, listeningApp, type EnrolledCitizen, type ListeningApp } from '../devices/fixtures.ts';
@@ -150,9 +151,11 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
     const started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
     expect(started).toMatchObject({ state: 'complete', result: 'NOT_ACTIVATED', verificationCode: null });
-    const unknown = await rp.start({ ...SERVICE, pinfl: '31705900110013' }).catch((e: unknown) => e);
-    if (unknown instanceof TasdiqApiError) expect(unknown.code).toBe('validation_failed');
-    else expect(unknown).toMatchObject({ result: 'NOT_ACTIVATED' });
+    // a well-formed PINFL nobody holds, and one whose check digit is wrong
+    const nobody = makePinfl('1985-02-03', 'F', 977, 977);
+    expect(await rp.start({ ...SERVICE, pinfl: nobody })).toMatchObject({ state: 'complete', result: 'NOT_ACTIVATED' });
+    const wrongDigit = `${nobody.slice(0, 13)}${(Number(nobody[13]) + 1) % 10}`;
+    expect((await rejection(rp.start({ ...SERVICE, pinfl: wrongDigit }))).code).toBe('validation_failed');
     // an activated phone whose enrollment is suspended cannot be used
     const { citizen: suspended } = await activated();
     await app.context.db.updateTable('enrollments').set({ status: 'suspended' }).where('citizen_id', '=', suspended.citizenId).execute();
@@ -259,5 +262,81 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     const limited = await rejection(rp.start({ ...SERVICE, phone: citizen.phone, mode: 'sms_otp', origin: 'my.gov.uz' }));
     expect(limited.code).toBe('auth_otp_rate_limited');
     expect((await rejection(rp.start({ ...SERVICE, phone: citizen.phone, mode: 'sms_otp' }))).code).toBe('validation_failed');
+  });
+  it('refuses control characters and bidirectional overrides in text the phone shows, writing nothing', async () => {
+    const { citizen } = await activated();
+    const before = await app.context.db.selectFrom('auth_sessions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const bad = [
+      { ...SERVICE, serviceName: 'Portal\u0000', pinfl: citizen.pinfl },
+      { ...SERVICE, serviceName: 'Portal\u0007', pinfl: citizen.pinfl, mode: 'sms_otp' as const, origin: 'my.gov.uz' },
+      { ...SERVICE, reason: 'invoice\u202Efdp.exe', pinfl: citizen.pinfl },
+      { ...SERVICE, reason: 'line\nbreak', pinfl: citizen.pinfl },
+      { ...SERVICE, serviceName: 'Bank\u2066x\u2069', mode: 'device_link' as const },
+    ];
+    for (const body of bad) {
+      const error = await rejection(rp.start(body));
+      expect(error.status).toBe(400);
+      expect(error.code).toBe('validation_failed');
+    }
+    const documentHash = createHash('sha256').update('x').digest('base64url');
+    expect((await rejection(rp.startSigning({ ...SERVICE, pinfl: citizen.pinfl, documentHash, documentName: 'a\u0000.pdf' }))).code).toBe('validation_failed');
+    const after = await app.context.db.selectFrom('auth_sessions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+    // Uzbek and Russian text in every script is fine
+    const fine = await rp.start({ ...SERVICE, serviceName: "O'zbekiston pochtasi — Почта России", reason: 'Ҳужжатга имзо қўйиш', pinfl: citizen.pinfl });
+    expect(fine.state).toBe('pending');
+  });
+
+  it('the starter cancels: the phone request ends CANCELLED, audited, and the citizen can be asked again at once', async () => {
+    const { citizen, device } = await activated();
+    const started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
+    const request = (await device.pending())!;
+    const cancelled = await fetch(`${app.url}/api/v1/auth/sessions/${started.sessionId}`, { method: 'DELETE', headers: { authorization: `Bearer ${started.sessionToken}` } });
+    expect(cancelled.status).toBe(200);
+    expect(await cancelled.json()).toMatchObject({ state: 'complete', result: 'CANCELLED' });
+    expect(await device.pending()).toBeNull();
+    expect((await rejection(device.confirm(request, started.verificationCode!))).code).toBe('auth_session_not_pending');
+    // a stranger without the token cannot cancel someone else's session
+    const next = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
+    const stranger = await fetch(`${app.url}/api/v1/auth/sessions/${next.sessionId}`, { method: 'DELETE', headers: { authorization: `Bearer ${'y'.repeat(43)}` } });
+    expect(stranger.status).toBe(404);
+    expect((await sessionRow(next.sessionId)).state).toBe('pending');
+    const audit = await app.context.db.selectFrom('audit_events').select('details').where('action', '=', 'auth.session_completed').where('subject_citizen_id', '=', citizen.citizenId).execute();
+    expect(audit.map((a) => JSON.parse(a.details).result)).toEqual(['CANCELLED']);
+  });
+
+  it('audits every final result, once each', async () => {
+    const { citizen, device } = await activated();
+    const results: string[] = [];
+    let started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
+    await device.refuse((await device.pending())!);
+    results.push('USER_REFUSED');
+    started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
+    const request = (await device.pending())!;
+    await rejection(device.confirm(request, request.verificationCodeChoices!.find((c) => c !== started.verificationCode)!));
+    results.push('WRONG_VC');
+    started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
+    app.advance(121_000);
+    expect(await device.pending()).toBeNull();
+    results.push('TIMEOUT');
+    app.advance(11 * 60_000);
+    started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
+    await device.confirm((await device.pending())!, started.verificationCode!);
+    results.push('OK');
+    const audit = await app.context.db.selectFrom('audit_events').select(['details', 'actor_type']).where('action', '=', 'auth.session_completed').where('subject_citizen_id', '=', citizen.citizenId).orderBy('id').execute();
+    expect(audit.map((a) => JSON.parse(a.details).result)).toEqual(results);
+    expect(audit.map((a) => a.actor_type)).toEqual(['device', 'device', 'system', 'device']);
+    const unknown = await rp.start({ ...SERVICE, pinfl: makePinfl('1970-01-01', 'M', 901, 901) });
+    const notActivated = await app.context.db.selectFrom('audit_events').select('details').where('action', '=', 'auth.session_completed').where('details', 'like', `%${unknown.sessionId}%`).execute();
+    expect(notActivated.map((a) => JSON.parse(a.details).result)).toEqual(['NOT_ACTIVATED']);
+  });
+
+  it('a device whose certificates have expired is not activated for new requests', async () => {
+    const { citizen } = await activated();
+    await app.context.db.updateTable('devices').set({ cert_not_after: app.clock() - 1 }).where('citizen_id', '=', citizen.citizenId).execute();
+    expect(await rp.start({ ...SERVICE, pinfl: citizen.pinfl })).toMatchObject({ state: 'complete', result: 'NOT_ACTIVATED' });
+    // and its phone is not woken for a request it could not confirm
+    const mine = await app.context.db.selectFrom('devices').select('id').where('citizen_id', '=', citizen.citizenId).executeTakeFirstOrThrow();
+    expect(await app.context.db.selectFrom('notify_outbox').select('id').where('recipient', '=', mine.id).execute()).toHaveLength(0);
   });
 });

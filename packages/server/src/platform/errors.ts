@@ -142,6 +142,15 @@ export const CommonErrors = defineErrors({
       en: 'The request body could not be read',
     },
   },
+  malformed_url: {
+    status: 400,
+    title: {
+      'uz-Latn': "So'rov manzili noto'g'ri",
+      'uz-Cyrl': 'Сўров манзили нотўғри',
+      ru: 'Некорректный адрес запроса',
+      en: 'The request URL is not valid',
+    },
+  },
   unauthorized: {
     status: 401,
     title: {

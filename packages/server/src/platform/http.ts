@@ -7,6 +7,7 @@ import { maskUrl } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { ApiError, CommonErrors, PROBLEM_CONTENT_TYPE, toProblem, type FieldProblem } from './errors.ts';
 import { negotiateLocale, type Locale } from './i18n.ts';
+import { isDatabaseUnavailable } from './db/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -39,9 +40,39 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: CommonErrors.malformed_body,
   FST_ERR_CTP_EMPTY_TYPE: CommonErrors.unsupported_media_type,
   FST_ERR_CTP_INVALID_TYPE: CommonErrors.unsupported_media_type,
-  FST_ERR_BAD_URL: CommonErrors.malformed_body,
-  FST_ERR_ASYNC_CONSTRAINT: CommonErrors.malformed_body,
+  FST_ERR_BAD_URL: CommonErrors.malformed_url,
+  FST_ERR_MAX_PARAM_LENGTH: CommonErrors.malformed_url,
+  FST_ERR_ASYNC_CONSTRAINT: CommonErrors.malformed_url,
 };
+
+/** Seconds a client is asked to wait when the database is away. */
+const UNAVAILABLE_RETRY_SECONDS = 5;
+
+/** The query parameter every route accepts to choose the answer's language. */
+const LANG_PARAMETER = { type: 'string', maxLength: 35 } as const;
+
+/**
+ * JSON has no Infinity or NaN, but the validator's coercion turns `?limit=Infinity` or
+ * `1e999` into a number that passes `integer` and its bounds, and a body's `1e999` parses to
+ * Infinity. No route has a use for a non-finite number, so finding one anywhere in the
+ * validated input is a validation failure. Returns the path of the first one found.
+ */
+function findNonFinite(value: unknown, path: string[], depth = 0): string[] | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (depth > 32 || typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNonFinite(value[i], [...path, String(i)], depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const found = findNonFinite(item, [...path, key], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 function fieldProblems(error: FastifyError): FieldProblem[] {
   return (error.validation ?? []).slice(0, 20).map((v) => {
@@ -53,12 +84,12 @@ function fieldProblems(error: FastifyError): FieldProblem[] {
   });
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ApiError, options: { instance?: boolean } = {}): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   return reply
     .code(error.status)
     .type(PROBLEM_CONTENT_TYPE)
-    .send(toProblem(error, request.locale ?? 'en', request.id, request.url.split('?')[0]));
+    .send(toProblem(error, request.locale ?? 'en', request.id, options.instance === false ? undefined : request.url.split('?')[0]));
 }
 
 /** Turns anything thrown in a handler into a problem document; never leaks internals. */
@@ -70,6 +101,10 @@ function toApiError(error: FastifyError | ApiError | Error): ApiError {
   }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return new ApiError(mapped);
+  // The database is down, restarting or overloaded: the request may succeed later.
+  if (isDatabaseUnavailable(error)) {
+    return new ApiError(CommonErrors.service_unavailable, { headers: { 'retry-after': String(UNAVAILABLE_RETRY_SECONDS) } });
+  }
   if (fe.statusCode === 429) return new ApiError(CommonErrors.rate_limited, { params: { seconds: 60 } });
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new ApiError(fe.statusCode === 404 ? CommonErrors.not_found : CommonErrors.malformed_body);
@@ -94,15 +129,54 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // Errors the router meets before any route runs (a path with bad percent-encoding, an
+    // over-long parameter) are answered as problems too, without echoing the URL.
+    frameworkErrors: (error, request, reply) => {
+      request.locale = localeOf(request);
+      commonHeaders(request, reply);
+      return sendProblem(request, reply, toApiError(error), { instance: false });
+    },
   });
 
-  app.decorateRequest('locale', 'uz-Latn');
-  app.addHook('onRequest', async (request, reply) => {
+  const localeOf = (request: FastifyRequest): Locale => {
     const lang = (request.query as Record<string, unknown> | undefined)?.lang;
-    request.locale = negotiateLocale(typeof lang === 'string' ? lang : request.headers['accept-language']);
+    return negotiateLocale(typeof lang === 'string' ? lang : request.headers['accept-language']);
+  };
+  const commonHeaders = (request: FastifyRequest, reply: FastifyReply): void => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
+  };
+
+  app.decorateRequest('locale', 'uz-Latn');
+  app.addHook('onRequest', async (request, reply) => {
+    request.locale = localeOf(request);
+    commonHeaders(request, reply);
+  });
+
+  // `?lang=` chooses the language on every route, so every closed querystring schema admits it.
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as { querystring?: Record<string, unknown> } | undefined;
+    const querystring = schema?.querystring;
+    if (!querystring || querystring.type !== 'object') return;
+    const properties = (querystring.properties ?? {}) as Record<string, unknown>;
+    if ('lang' in properties) return;
+    route.schema = { ...schema, querystring: { ...querystring, properties: { ...properties, lang: LANG_PARAMETER } } };
+  });
+
+  app.addHook('preHandler', async (request) => {
+    for (const [part, value] of [
+      ['querystring', request.query],
+      ['params', request.params],
+      ['body', request.body],
+    ] as const) {
+      const found = findNonFinite(value, []);
+      if (found) {
+        throw new ApiError(CommonErrors.validation_failed, {
+          errors: [{ field: [part, ...found].join('.'), code: 'type', message: 'must be a finite number' }],
+        });
+      }
+    }
   });
 
   // While shutting down, answers close their keep-alive connection, so the server's close
@@ -121,7 +195,9 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    if (reply.statusCode >= 500 || options.logger.isLevelEnabled('debug')) {
+    // Every refused or failed request is logged (masked); successes only at debug, so a busy
+    // service's info log stays readable.
+    if (reply.statusCode >= 400 || options.logger.isLevelEnabled('debug')) {
       request.log.info(
         { method: request.method, url: maskUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
         'request completed',
@@ -131,7 +207,8 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (apiError.status === 503) request.log.warn({ err: error }, 'request failed: the database is unavailable');
+    else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(request, reply, apiError);
   });
 

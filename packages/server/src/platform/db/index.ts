@@ -104,3 +104,30 @@ export function isUniqueViolation(error: unknown): boolean {
   if (e.code === '23505') return true;
   return typeof e.message === 'string' && e.message.includes('UNIQUE constraint failed');
 }
+
+/** Socket errors meaning the database server cannot be reached right now. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+/**
+ * PostgreSQL SQLSTATEs of an unavailable server: class 08 (connection exception), 53300
+ * (too many connections), 57P01-57P03 (shutting down, crash recovery, starting up).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|53300|57P0[1-3])$/;
+/** What `pg` says when a connection dies or never opens. */
+const PG_CONNECTION_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection timed out)/i;
+/** SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included: the busy timeout ran out. */
+const SQLITE_BUSY_CODES = new Set([5, 6]);
+
+/**
+ * True when a database error means "not now" rather than "never": the server is down,
+ * restarting or out of connections, or SQLite stayed locked past its busy timeout. The HTTP
+ * layer answers these with 503 and Retry-After instead of a 500.
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (depth > 4 || typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; errcode?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && (UNREACHABLE_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code))) return true;
+  if (e.code === 'ERR_SQLITE_ERROR' && typeof e.errcode === 'number' && SQLITE_BUSY_CODES.has(e.errcode & 0xff)) return true;
+  if (typeof e.message === 'string' && PG_CONNECTION_MESSAGE.test(e.message)) return true;
+  if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
+  return isDatabaseUnavailable(e.cause, depth + 1);
+}

@@ -19,6 +19,8 @@ const CRL_REASONS: Record<string, x509.X509CrlReason> = {
   device_revoked: x509.X509CrlReason.cessationOfOperation,
   key_compromise: x509.X509CrlReason.keyCompromise,
   superseded: x509.X509CrlReason.superseded,
+  phone_rebound: x509.X509CrlReason.superseded,
+  enrollment_revoked: x509.X509CrlReason.cessationOfOperation,
 };
 
 /**
@@ -64,7 +66,11 @@ export function pinflSerialNumber(pinfl: string): string {
 }
 
 /** Tasdiq's device certificate authority: a root whose key lives in the KeyStore. */
+/** How long a signed CRL is served again while no revocation happened (its nextUpdate is an hour). */
+const CRL_REUSE_MS = 300_000;
+
 export class DeviceCa {
+  #crlCache: { fingerprint: string; builtAt: number; der: Uint8Array } | undefined;
   readonly #db: Db;
   readonly #keys: KeyStore;
   readonly #now: () => number;
@@ -169,10 +175,30 @@ export class DeviceCa {
     return { serial, der: new Uint8Array(cert.rawData), notBefore, notAfter, issuerKid: root.kid };
   }
 
-  /** A CRL of every revoked certificate that has not yet expired, valid for an hour. */
+  /**
+   * The current CRL. Signing one is the costly part, and anyone may ask for it, so the signed
+   * CRL is reused while the set of revocations is unchanged (one indexed count to know, so a
+   * revocation committed by any instance shows at once) and for at most CRL_REUSE_MS.
+   */
   async crl(): Promise<Uint8Array> {
-    const root = await this.root();
     const now = this.#now();
+    const root = await this.root();
+    const state = await this.#db
+      .selectFrom('device_certificates')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('revoked_at').as('latest')])
+      .where('revoked_at', 'is not', null)
+      .where('issuer_kid', '=', root.kid)
+      .executeTakeFirstOrThrow();
+    const fingerprint = `${root.kid}:${state.n}:${state.latest ?? 0}`;
+    const cached = this.#crlCache;
+    if (cached && cached.fingerprint === fingerprint && now - cached.builtAt < CRL_REUSE_MS) return cached.der;
+    const der = await this.#signCrl(root, now);
+    this.#crlCache = { fingerprint, builtAt: now, der };
+    return der;
+  }
+
+  /** A CRL of every revoked certificate that has not yet expired, valid for an hour. */
+  async #signCrl(root: Awaited<ReturnType<DeviceCa['root']>>, now: number): Promise<Uint8Array> {
     const revoked = await this.#db
       .selectFrom('device_certificates')
       .select(['serial', 'revoked_at', 'revocation_reason'])

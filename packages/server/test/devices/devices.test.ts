@@ -125,6 +125,15 @@ describe.each(testDialects())('devices on %s', (dialect) => {
     const serials = crl.entries.map((e) => e.serialNumber);
     expect(serials).toContain(new x509.X509Certificate(device.state.authCertificate).serialNumber);
     expect(serials).toContain(new x509.X509Certificate(device.state.signCertificate).serialNumber);
+    // the signed CRL is served again while nothing changed, and re-signed as soon as something is revoked
+    const again = new Uint8Array(await (await fetch(`${app.url}/api/v1/device/ca/crl`)).arrayBuffer());
+    expect(Buffer.from(again).equals(Buffer.from(crl.rawData))).toBe(true);
+    const other = await enrollCitizen(app.context.db, app.url, app.clock);
+    const otherDevice = await DeviceClient.activate(app.url, await other.activationCode());
+    await app.context.db.transaction().execute((tx) => revokeDevicesForCitizen(tx, other.citizenId, 'enrollment_revoked', app.clock()));
+    const next = new x509.X509Crl(new Uint8Array(await (await fetch(`${app.url}/api/v1/device/ca/crl`)).arrayBuffer()));
+    const entry = next.entries.find((e) => e.serialNumber === new x509.X509Certificate(otherDevice.state.authCertificate).serialNumber);
+    expect(entry?.reason).toBe(x509.X509CrlReason.cessationOfOperation);
   });
 
   it('a new activation supersedes the citizen\'s previous device', async () => {

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
 
 /** Validated service configuration. Built once at start-up; never mutated. */
 export interface Config {
@@ -7,6 +8,11 @@ export interface Config {
   readonly port: number;
   /** Public base URL the service is reached at (used in links, issuer ids, QR codes). */
   readonly publicUrl: string;
+  /**
+   * True when PUBLIC_URL was not given and was derived from HOST and PORT; with PORT=0 the
+   * service then rewrites it to the port it actually bound (`withBoundPort`).
+   */
+  readonly publicUrlDerived: boolean;
   /** PostgreSQL connection string; when absent the embedded SQLite database is used. */
   readonly databaseUrl: string | undefined;
   /** Redis for state shared by several instances (rate-limit counters, short-lived state). */
@@ -20,6 +26,10 @@ export interface Config {
   readonly shutdownGraceSeconds: number;
   /** Development-only affordances (dev SMS inbox, demo data). Never on in production. */
   readonly development: boolean;
+  /** When set, /metrics answers only requests bearing this token (`Authorization: Bearer …`). */
+  readonly metricsToken: string | undefined;
+  /** Things worth telling the operator that are not errors (a misspelt TASDIQ_* variable). */
+  readonly warnings: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -31,12 +41,13 @@ export class ConfigError extends Error {
   }
 }
 
-type RawConfig = Record<string, string | number | boolean | undefined>;
+type RawValue = string | number | boolean | undefined;
+type RawConfig = Record<string, RawValue>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Maps environment variable names to config file keys. */
-const ENV_KEYS: Record<string, string> = {
+const ENV_KEYS = {
   HOST: 'host',
   PORT: 'port',
   PUBLIC_URL: 'publicUrl',
@@ -47,93 +58,334 @@ const ENV_KEYS: Record<string, string> = {
   TASDIQ_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
   TASDIQ_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
   TASDIQ_DEVELOPMENT: 'development',
-};
+  TASDIQ_METRICS_TOKEN: 'metricsToken',
+} as const;
+type Key = (typeof ENV_KEYS)[keyof typeof ENV_KEYS];
 
-function readConfigFile(path: string, problems: string[]): RawConfig {
+/**
+ * Every TASDIQ_* variable the project reads, here and in the modules, the CLI and the tests,
+ * so that a misspelt one is pointed out instead of silently ignored. A test keeps this list in
+ * step with the sources.
+ */
+export const KNOWN_TASDIQ_VARIABLES: readonly string[] = [
+  ...Object.keys(ENV_KEYS).filter((name) => name.startsWith('TASDIQ_')),
+  'TASDIQ_CONFIG',
+  'TASDIQ_MASTER_KEY',
+  // identity: the population registry connector
+  'TASDIQ_REGISTRY',
+  'TASDIQ_REGISTRY_CERT',
+  'TASDIQ_REGISTRY_KEY',
+  'TASDIQ_REGISTRY_CA',
+  'TASDIQ_REGISTRY_HMAC_SECRET',
+  'TASDIQ_REGISTRY_HMAC_KEY_ID',
+  'TASDIQ_REGISTRY_TIMEOUT_MS',
+  'TASDIQ_REGISTRY_RETRIES',
+  // notify: outbox, SMS and push channels
+  'TASDIQ_OUTBOX_WORKER',
+  'TASDIQ_OUTBOX_POLL_MS',
+  'TASDIQ_OUTBOX_BATCH',
+  'TASDIQ_OUTBOX_LEASE_MS',
+  'TASDIQ_OUTBOX_RETENTION_DAYS',
+  'TASDIQ_OUTBOX_BACKOFF_MS',
+  'TASDIQ_OUTBOX_MAX_BACKOFF_MS',
+  'TASDIQ_SMS_CHANNEL',
+  'TASDIQ_SMS_HTTP_URL',
+  'TASDIQ_SMS_HTTP_TOKEN',
+  'TASDIQ_SMS_HTTP_TIMEOUT_MS',
+  'TASDIQ_SMS_HTTP_RECEIPT_TOKEN',
+  'TASDIQ_SMPP_ROUTES',
+  'TASDIQ_VAPID_SUBJECT',
+  'TASDIQ_VAPID_PUBLIC_KEY',
+  'TASDIQ_VAPID_PRIVATE_KEY',
+  'TASDIQ_FCM_PROJECT_ID',
+  'TASDIQ_FCM_CLIENT_EMAIL',
+  'TASDIQ_FCM_PRIVATE_KEY',
+  'TASDIQ_FCM_PRIVATE_KEY_FILE',
+  'TASDIQ_FCM_TOKEN_URL',
+  'TASDIQ_FCM_ENDPOINT',
+  'TASDIQ_APNS_TEAM_ID',
+  'TASDIQ_APNS_KEY_ID',
+  'TASDIQ_APNS_TOPIC',
+  'TASDIQ_APNS_KEY_FILE',
+  'TASDIQ_APNS_PRIVATE_KEY',
+  'TASDIQ_APNS_ENDPOINT',
+  'TASDIQ_WEBPUSH_HOSTS',
+  // the standalone outbox worker's metrics listener
+  'TASDIQ_WORKER_METRICS_HOST',
+  'TASDIQ_WORKER_METRICS_PORT',
+  // examples and tools
+  'TASDIQ_ISSUER',
+  'TASDIQ_CA_PEM',
+  // the test suite and CI
+  'TASDIQ_REQUIRE_POSTGRES',
+  'TASDIQ_REQUIRE_REDIS',
+  'TASDIQ_TEST_POSTGRES',
+  'TASDIQ_SKIP_BROWSER',
+  'TASDIQ_CHROMIUM',
+  'TASDIQ_SCREENSHOTS',
+];
+
+/** Edit distance, for "did you mean" suggestions. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function closest(name: string, candidates: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const candidate of candidates) {
+    const d = distance(name, candidate);
+    if (!best || d < best.d) best = { name: candidate, d };
+  }
+  return best && best.d <= Math.max(2, Math.floor(name.length / 4)) ? best.name : undefined;
+}
+
+/** Where a value came from, so each problem names what the operator has to fix. */
+interface Source {
+  readonly value: RawValue | object | null;
+  readonly label: string;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `"${String(value)}"`;
+}
+
+class Checker {
+  readonly problems: string[] = [];
+
+  problem(source: Source, message: string): undefined {
+    this.problems.push(`${source.label}: ${message}`);
+    return undefined;
+  }
+
+  string(source: Source): string | undefined {
+    if (typeof source.value === 'string') return source.value.trim();
+    return this.problem(source, `expected a string, got ${typeof source.value === 'object' ? describe(source.value) : `the ${typeof source.value} ${String(source.value)}`}`);
+  }
+
+  integer(source: Source, min: number, max: number): number | undefined {
+    const v = source.value;
+    // Decimal digits only: `0x50`, `1e3`, `+80` and ` 80 ` are typing mistakes, not numbers.
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      return this.problem(source, `expected an integer from ${min} to ${max}, got ${describe(v)}`);
+    }
+    return n;
+  }
+
+  bool(source: Source): boolean | undefined {
+    const v = source.value;
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'string') {
+      const s = v.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+    }
+    return this.problem(source, `expected true or false, got ${describe(v)}`);
+  }
+}
+
+function readConfigFile(path: string, problems: string[]): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       problems.push(`config file ${path}: must hold a JSON object`);
       return {};
     }
-    const known = new Set(Object.values(ENV_KEYS));
+    const known = Object.values(ENV_KEYS) as string[];
     for (const key of Object.keys(parsed)) {
-      if (!known.has(key)) problems.push(`config file ${path}: unknown key "${key}" (known: ${[...known].join(', ')})`);
+      if (!known.includes(key)) {
+        const suggestion = closest(key, known);
+        problems.push(`config file ${path}: unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''} (known: ${known.join(', ')})`);
+      }
     }
-    return parsed as RawConfig;
+    return parsed as Record<string, unknown>;
   } catch (error) {
     problems.push(`config file ${path}: ${(error as Error).message}`);
     return {};
   }
 }
 
-function integer(name: string, value: unknown, min: number, max: number, problems: string[]): number {
-  const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${name}: expected an integer from ${min} to ${max}, got "${String(value)}"`);
-    return min;
-  }
-  return n;
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Removes a password from a URL before it goes into an error message. */
+function safeUrl(url: URL): string {
+  const copy = new URL(url.href);
+  if (copy.password) copy.password = '***';
+  return copy.href;
 }
 
-function bool(name: string, value: unknown, problems: string[]): boolean {
-  if (typeof value === 'boolean') return value;
-  const s = String(value).trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
-  problems.push(`${name}: expected true or false, got "${String(value)}"`);
-  return false;
+function checkServiceUrl(check: Checker, source: Source, value: string, schemes: readonly string[], example: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return check.problem(source, `expected a URL like ${example} (the value is not shown: it may hold a password)`);
+  }
+  if (!schemes.includes(url.protocol)) return check.problem(source, `expected a ${schemes.map((s) => `${s}//`).join(' or ')} URL like ${example}, got ${url.protocol}//…`);
+  if (!url.hostname && !url.searchParams.get('host')) return check.problem(source, `names no host, in ${safeUrl(url)} (expected ${example})`);
+  return value;
+}
+
+/** The data directory must be a directory, or creatable: every existing ancestor a directory. */
+function checkDataDir(check: Checker, source: Source, dir: string): void {
+  for (let current = dir; ; current = dirname(current)) {
+    let stats;
+    try {
+      stats = statSync(current);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(current) !== current) continue;
+      check.problem(source, `cannot use ${dir}: ${(error as Error).message}`);
+      return;
+    }
+    if (!stats.isDirectory()) check.problem(source, current === dir ? `${dir} is a file, not a directory` : `cannot create ${dir}: ${current} is a file, not a directory`);
+    return;
+  }
+}
+
+/** `http://host:port` for a listening address: wildcard hosts become localhost, IPv6 is bracketed. */
+export function urlForAddress(host: string, port: number): string {
+  const name = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
+  return `http://${name}:${port}`;
 }
 
 /**
  * Loads configuration from an optional JSON file (TASDIQ_CONFIG or `configFile`) and the
- * environment, which wins. Every bad value is reported at once, so an operator fixes a
- * broken deployment in one pass rather than one restart per mistake.
+ * environment, which wins; `overrides` (command-line flags) win over both. Every bad value is
+ * reported at once, each naming its variable, so an operator fixes a broken deployment in one
+ * pass rather than one restart per mistake.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawConfig = {}, configFile?: string): Config {
-  const problems: string[] = [];
+  const check = new Checker();
   const filePath = configFile ?? env.TASDIQ_CONFIG;
-  const raw: RawConfig = filePath ? readConfigFile(filePath, problems) : {};
-  for (const [envName, key] of Object.entries(ENV_KEYS)) {
+  const file = filePath ? readConfigFile(filePath, check.problems) : {};
+  const sources: Partial<Record<Key, Source>> = {};
+  for (const [envName, key] of Object.entries(ENV_KEYS) as [string, Key][]) {
+    if (key in file) sources[key] = { value: file[key] as RawValue, label: `${envName} (config file key "${key}")` };
     const value = env[envName];
-    if (value !== undefined && value !== '') raw[key] = value;
+    if (value !== undefined && value !== '') sources[key] = { value, label: envName };
+    const override = overrides[key];
+    if (override !== undefined) sources[key] = { value: override, label: envName };
   }
-  Object.assign(raw, Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)));
+  const source = (key: Key): Source | undefined => sources[key];
+  const text = (key: Key): string | undefined => {
+    const s = source(key);
+    return s ? check.string(s) : undefined;
+  };
 
-  const host = String(raw.host ?? '127.0.0.1');
-  const port = integer('PORT', raw.port ?? 3000, 0, 65535, problems);
-  const logLevel = String(raw.logLevel ?? 'info');
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
-  const databaseUrl = raw.databaseUrl === undefined ? undefined : String(raw.databaseUrl);
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('DATABASE_URL: expected a postgres:// or postgresql:// URL');
-  }
-  const redisUrl = raw.redisUrl === undefined ? undefined : String(raw.redisUrl);
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
-    problems.push('REDIS_URL: expected a redis:// or rediss:// URL');
-  }
-  const publicUrl = String(raw.publicUrl ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, '');
-  try {
-    const u = new URL(publicUrl);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    problems.push(`PUBLIC_URL: expected an http(s) URL, got "${publicUrl}"`);
+  let host = '127.0.0.1';
+  const hostSource = source('host');
+  const hostValue = text('host');
+  if (hostSource && hostValue !== undefined) {
+    if (isIP(hostValue) || HOST_NAME.test(hostValue)) host = hostValue;
+    else check.problem(hostSource, `expected an IP address or a host name (0.0.0.0 for every interface), got "${hostValue}"`);
   }
 
-  const config: Config = {
+  const portSource = source('port');
+  const port = (portSource ? check.integer(portSource, 0, 65535) : 3000) ?? 3000;
+
+  let logLevel: Config['logLevel'] = 'info';
+  const levelSource = source('logLevel');
+  const level = text('logLevel');
+  if (levelSource && level !== undefined) {
+    if ((LOG_LEVELS as readonly string[]).includes(level)) logLevel = level as Config['logLevel'];
+    else check.problem(levelSource, `expected one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+
+  const databaseSource = source('databaseUrl');
+  const databaseValue = text('databaseUrl');
+  const databaseUrl =
+    databaseSource && databaseValue !== undefined
+      ? checkServiceUrl(check, databaseSource, databaseValue, ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/database')
+      : undefined;
+
+  const redisSource = source('redisUrl');
+  const redisValue = text('redisUrl');
+  const redisUrl = redisSource && redisValue !== undefined ? checkServiceUrl(check, redisSource, redisValue, ['redis:', 'rediss:'], 'redis://host:6379') : undefined;
+
+  const publicSource = source('publicUrl');
+  const publicValue = text('publicUrl');
+  let publicUrl = urlForAddress(host, port);
+  if (publicSource && publicValue !== undefined) {
+    publicUrl = publicValue.replace(/\/+$/, '');
+    let url: URL | undefined;
+    try {
+      url = new URL(publicUrl);
+    } catch {
+      check.problem(publicSource, `expected an http(s) URL, got "${publicValue}"`);
+    }
+    if (url) {
+      // It becomes the OpenID issuer, a base for links and QR codes: a bare origin and path only.
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') check.problem(publicSource, `expected an http(s) URL, got "${publicValue}"`);
+      else if (!url.hostname) check.problem(publicSource, `names no host, in "${publicValue}"`);
+      else if (url.search || url.hash || publicValue.includes('?') || publicValue.includes('#')) check.problem(publicSource, `must not have a query or fragment, got "${publicValue}"`);
+      else if (url.username || url.password) check.problem(publicSource, 'must not hold a user name or password');
+    }
+  }
+
+  const dataSource = source('dataDir');
+  const dataValue = text('dataDir');
+  const dataDir = resolve(dataValue || './data');
+  checkDataDir(check, dataSource ?? { value: dataDir, label: 'TASDIQ_DATA_DIR' }, dataDir);
+
+  const rateSource = source('rateLimitPerMinute');
+  const rateLimitPerMinute = (rateSource ? check.integer(rateSource, 1, 10_000_000) : 300) ?? 300;
+  const graceSource = source('shutdownGraceSeconds');
+  const shutdownGraceSeconds = (graceSource ? check.integer(graceSource, 0, 600) : 10) ?? 10;
+  const developmentSource = source('development');
+  const development = (developmentSource ? check.bool(developmentSource) : false) ?? false;
+
+  const metricsSource = source('metricsToken');
+  const metricsValue = text('metricsToken');
+  let metricsToken: string | undefined;
+  if (metricsSource && metricsValue !== undefined) {
+    if (/^[\x21-\x7e]{16,512}$/.test(metricsValue)) metricsToken = metricsValue;
+    else check.problem(metricsSource, 'expected at least 16 visible ASCII characters without spaces (the value is not shown)');
+  }
+
+  if (check.problems.length > 0) throw new ConfigError(check.problems);
+
+  const warnings: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('TASDIQ_') || KNOWN_TASDIQ_VARIABLES.includes(name)) continue;
+    const suggestion = closest(name, KNOWN_TASDIQ_VARIABLES);
+    warnings.push(`${name} is not a Tasdiq setting and is ignored${suggestion ? `; did you mean ${suggestion}?` : ''}`);
+  }
+
+  return Object.freeze({
     host,
     port,
     publicUrl,
+    publicUrlDerived: !publicSource,
     databaseUrl,
     redisUrl,
-    dataDir: resolve(String(raw.dataDir ?? './data')),
-    logLevel: logLevel as Config['logLevel'],
-    rateLimitPerMinute: integer('TASDIQ_RATE_LIMIT_PER_MINUTE', raw.rateLimitPerMinute ?? 300, 1, 10_000_000, problems),
-    shutdownGraceSeconds: integer('TASDIQ_SHUTDOWN_GRACE_SECONDS', raw.shutdownGraceSeconds ?? 10, 0, 600, problems),
-    development: bool('TASDIQ_DEVELOPMENT', raw.development ?? false, problems),
-  };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(config);
+    dataDir,
+    logLevel,
+    rateLimitPerMinute,
+    shutdownGraceSeconds,
+    development,
+    metricsToken,
+    warnings: Object.freeze(warnings),
+  });
+}
+
+/**
+ * The configuration once the service listens: with PORT=0 the system chose the port, and a
+ * PUBLIC_URL derived from HOST and PORT must carry the real one (it is the OpenID issuer and
+ * the base of every link). An explicit PUBLIC_URL is kept as given.
+ */
+export function withBoundPort(config: Config, port: number): Config {
+  if (config.port === port) return config;
+  return Object.freeze({ ...config, port, publicUrl: config.publicUrlDerived ? urlForAddress(config.host, port) : config.publicUrl });
 }

@@ -1,28 +1,41 @@
 /**
- * Complete Mobile-ID sign-ins per second: a relying party starts a session, the simulated
- * phone fetches the pending request (a signed device request), confirms with the code and
- * its signature over the challenge, and the relying party reads the result. Four HTTP
- * requests and three ECDSA P-256 signatures (two request signatures, one challenge) per
- * session; the service runs in its own process and its CPU time is read from /proc, so
- * `per_core_per_s` is sessions per second per core the service used.
+ * Complete Mobile-ID sign-ins, as a production relying party makes them: it starts a session
+ * with an RFC 7523 client assertion (a registered client, ES256), the simulated phone fetches
+ * the pending request (a signed device request), confirms with the code and its signature over
+ * the challenge, and the relying party reads the result (long poll). The service runs in its
+ * own process with its outbox worker delivering a real, encrypted, VAPID-signed Web Push for
+ * every session to a push service on loopback; its CPU time is read from /proc.
+ *
+ * Two phases per database:
+ * - saturation: BENCH_CONCURRENCY citizens sign in back to back for BENCH_DURATION seconds:
+ *   `per_s`, and `per_core_per_s` (sessions per second per core of CPU the service used);
+ * - latency: sessions started at a fixed rate (BENCH_RATE, default half the saturation rate),
+ *   the way real traffic arrives: `p50_ms`/`p99_ms` at `latency_at_per_s`.
  */
-import { createECDH, randomBytes } from 'node:crypto';
+import { createECDH, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeviceClient, SessionClient } from '../packages/client/src/index.ts';
+import { DeviceClient } from '../packages/client/src/index.ts';
+import { MobileIdClient, privateKeyJwt } from '../packages/client/src/mobile-id-client.ts';
+import { ClientRegistry } from '../packages/server/src/clients/index.ts';
 import { openDatabase } from '../packages/server/src/platform/db/index.ts';
 import { enrollCitizen } from '../packages/server/test/devices/enroll.ts';
 import { formatLine, postgresAnswers, processCpuSeconds, scratchPostgres, startBenchService } from './lib/service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
-/** Citizens signing in at the same time, each with their own phone. */
+/** Citizens signing in at the same time in the saturation phase, each with their own phone. */
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+/** Sessions per second offered in the latency phase (default: half the saturation rate). */
+const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 /** BENCH_AUTH_PUSH=none leaves devices without a push target (the push fails over to SMS). */
 const PUSH = process.env.BENCH_AUTH_PUSH !== 'none';
-const SERVICE = { serviceId: 'bench.example.uz', serviceName: 'Bench portal' };
+/** BENCH_DB=sqlite or postgres runs one database only. */
+const ONLY = process.env.BENCH_DB;
+const CLIENT_ID = 'bench-portal';
+const SERVICE = { serviceId: CLIENT_ID, serviceName: 'Bench portal' };
 
 /**
  * A push service on loopback: each device registers a Web Push subscription pointing here, so
@@ -54,47 +67,70 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+interface Phone {
+  readonly pinfl: string;
+  readonly device: DeviceClient;
+  busy: boolean;
+}
+
 async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tasdiq-bench-auth-'));
-  const service = await startBenchService({ ...(databaseUrl ? { databaseUrl } : {}), env: { TASDIQ_DATA_DIR: dataDir } });
-  const database = openDatabase({ databaseUrl, dataDir });
   const sink = await pushSink();
+  const service = await startBenchService({
+    ...(databaseUrl ? { databaseUrl } : {}),
+    // The loopback push service is listed like a vendor's (push endpoints are allow-listed).
+    env: { TASDIQ_DATA_DIR: dataDir, TASDIQ_WEBPUSH_HOSTS: '127.0.0.1' },
+  });
+  const database = openDatabase({ databaseUrl, dataDir });
   try {
     const baseUrl = service.baseUrl;
-    const phones: Array<{ pinfl: string; device: DeviceClient }> = [];
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = publicKey.export({ format: 'jwk' });
+    await new ClientRegistry(database.db, Date.now).register({
+      client_id: CLIENT_ID,
+      name: { 'uz-Latn': 'Bench portal', 'uz-Cyrl': 'Бенч портал', ru: 'Тестовый портал', en: 'Bench portal' },
+      redirect_uris: ['https://bench.example.uz/callback'],
+      jwks: { keys: [{ ...jwk, use: 'sig', alg: 'ES256', kid: 'bench-1' }] },
+      scopes: ['openid'],
+      acr_values: ['urn:tasdiq:acr:substantial', 'urn:tasdiq:acr:high'],
+      contacts: ['bench@example.uz'],
+    });
+    const phones: Phone[] = [];
     for (let i = 0; i < CONCURRENCY; i++) {
       const citizen = await enrollCitizen(database.db, baseUrl);
       const device = await DeviceClient.activate(baseUrl, await citizen.activationCode());
       if (PUSH) await device.request('PUT', '/api/v1/device/push-target', { kind: 'webpush', subscription: webPushSubscription(`${sink.url}/${device.deviceId}`) });
-      phones.push({ pinfl: citizen.pinfl, device });
+      phones.push({ pinfl: citizen.pinfl, device, busy: false });
     }
-    const rp = new SessionClient(baseUrl);
-    const latencies: number[] = [];
+    const rp = new MobileIdClient({ baseUrl, clientAssertion: privateKeyJwt({ clientId: CLIENT_ID, privateKey, publicUrl: baseUrl, kid: 'bench-1' }) });
     let failures = 0;
     let recording = false;
-
-    const session = async (phone: { pinfl: string; device: DeviceClient }) => {
+    const session = async (phone: Phone): Promise<number> => {
       const t0 = performance.now();
-      const started = await rp.start({ ...SERVICE, pinfl: phone.pinfl });
+      const started = await rp.startAuthentication({ ...SERVICE, pinfl: phone.pinfl });
       const request = await phone.device.pending();
       if (!request) throw new Error('no pending request');
       await phone.device.confirm(request, started.verificationCode!);
-      const result = await rp.result(started, 5000);
+      const result = await rp.getSession(started, { waitMs: 5000 });
       if (result.result !== 'OK') throw new Error(`result ${result.result}`);
-      if (recording) latencies.push(performance.now() - t0);
+      return performance.now() - t0;
     };
+    const failed = (error: unknown) => {
+      if (!recording) return;
+      failures++;
+      if (failures <= 3) console.error(`# auth bench session failed: ${String(error)}`);
+    };
+
+    // Saturation: every citizen signs in again as soon as the last sign-in is over.
+    const saturated: number[] = [];
     const drive = async (until: number) =>
       Promise.all(
         phones.map(async (phone) => {
           while (performance.now() < until) {
-            await session(phone).catch((error: unknown) => {
-              if (recording) failures++;
-              if (failures <= 3 && recording) console.error(`# auth bench session failed: ${String(error)}`);
-            });
+            await session(phone).then((ms) => recording && saturated.push(ms), failed);
           }
         }),
       );
-
     await drive(performance.now() + WARMUP_S * 1000);
     recording = true;
     const pushesBefore = sink.received();
@@ -103,20 +139,55 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
     await drive(t0 + DURATION_S * 1000);
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = (await processCpuSeconds(service.child.pid!)) - cpuBefore;
-    latencies.sort((a, b) => a - b);
-    const perS = latencies.length / elapsed;
+    const pushes = sink.received() - pushesBefore;
+    saturated.sort((a, b) => a - b);
+    const perS = saturated.length / elapsed;
     const cores = cpu / elapsed;
+
+    // Latency: sessions arrive at a fixed rate, each for a citizen who is not signing in already.
+    const rate = RATE ?? Math.max(1, Math.round(perS / 2));
+    const latencies: number[] = [];
+    let skipped = 0;
+    const inFlight = new Set<Promise<void>>();
+    const latencyStart = performance.now();
+    for (let n = 0; performance.now() - latencyStart < DURATION_S * 1000; n++) {
+      const due = latencyStart + (n * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const phone = phones.find((p) => !p.busy);
+      if (!phone) {
+        skipped++;
+        continue;
+      }
+      phone.busy = true;
+      const task: Promise<void> = session(phone)
+        .then((ms) => void latencies.push(ms), failed)
+        .finally(() => {
+          phone.busy = false;
+          inFlight.delete(task);
+        });
+      inFlight.add(task);
+    }
+    await Promise.all(inFlight);
+    latencies.sort((a, b) => a - b);
+
     console.log(
       formatLine('auth', {
         per_s: Math.round(perS),
         per_core_per_s: Math.round(perS / Math.max(cores, 0.01)),
         p50_ms: percentile(latencies, 50),
         p99_ms: percentile(latencies, 99),
-        sessions: latencies.length,
-        pushes: sink.received() - pushesBefore,
+        latency_at_per_s: rate,
+        saturated_p50_ms: percentile(saturated, 50),
+        saturated_p99_ms: percentile(saturated, 99),
+        sessions: saturated.length,
+        latency_sessions: latencies.length,
+        pushes,
         failures,
+        skipped,
         concurrency: CONCURRENCY,
         push: PUSH ? 'webpush' : 'none',
+        rp_auth: 'private_key_jwt',
         service_cpu_cores: cores,
         db,
       }),
@@ -130,7 +201,8 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
 }
 
 export default async function run(): Promise<void> {
-  await measure('sqlite');
+  if (ONLY !== 'postgres') await measure('sqlite');
+  if (ONLY === 'sqlite') return;
   if (await postgresAnswers()) {
     const scratch = await scratchPostgres('tasdiq_bench_auth');
     try {

@@ -1,7 +1,11 @@
 import { ApiError } from '../platform/errors.ts';
+import type { Db } from '../platform/db/index.ts';
+import { DEFAULT_LOCALE } from '../platform/i18n.ts';
 import type { Authenticator, AuthenticationRequest, PollResult, SmsCheck, StartResult } from '../oidc/authenticator.ts';
 import { acrRank } from '../clients/vocabulary.ts';
 import type { AuthService } from './service.ts';
+import { sessionEvents } from './store.ts';
+import '../devices/schema.ts';
 
 const PINFL = /^\d{14}$/;
 const ACR_LOW = 'urn:tasdiq:acr:low';
@@ -11,14 +15,25 @@ const ACR_LOW = 'urn:tasdiq:acr:low';
  * by the login hint confirms on their phone, with an SMS code where the client accepts the
  * low level, or with the app through the device-link QR. The attempt id is the session id; it
  * stays on the server (the provider keeps it in its interaction).
+ *
+ * With the service database (`db`), `amr` names how the confirming device keeps its key
+ * (`hwk` only for a device recorded as hardware-backed) and CIBA asks which of its pending
+ * attempts are over in one query; without it every app confirmation counts as a software key.
  */
-export function createDeviceAuthenticator(auth: AuthService): Authenticator {
+export function createDeviceAuthenticator(auth: AuthService, db?: Db): Authenticator {
   // The weakest acceptable acr of each attempt, to hold the result to it. Kept in memory: an
   // attempt polled on another instance is held to the client's registered minimum only.
   const required = new Map<string, string>();
   // An SMS code proves only the low level: offered when the weakest acceptable acr allows it
   // (no acr_values means the client's registered minimum, which poll enforces anyway).
   const allowsLow = (request: AuthenticationRequest) => request.acrValues.length === 0 || acrRank(request.acrValues[0]!) <= acrRank(ACR_LOW);
+  // How the device keeps its key, once the devices module records it (a `key_storage` column);
+  // until then, and for a device without the record, a software key.
+  const keyStorageOf = async (deviceId: string | null): Promise<string> => {
+    if (!db || !deviceId) return 'software';
+    const row = (await db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst()) as Record<string, unknown> | undefined;
+    return typeof row?.key_storage === 'string' ? row.key_storage : 'software';
+  };
 
   return {
     async start(request: AuthenticationRequest): Promise<StartResult> {
@@ -28,7 +43,9 @@ export function createDeviceAuthenticator(auth: AuthService): Authenticator {
       const subject = method === 'device_link' && hint === '' ? {} : PINFL.test(hint) ? { pinfl: hint } : { phone: hint };
       // CIBA: no second screen shows a code, so the phone shows the relying party's message.
       const interaction = method === 'app' ? (request.interaction ?? (request.bindingMessage !== undefined ? 'confirmation_message' : 'verification_code_choice')) : 'verification_code_choice';
-      const serviceName = request.client.name['uz-Latn'];
+      const locale = request.locale ?? DEFAULT_LOCALE;
+      // The phone speaks the citizen's language, and names the service in it.
+      const serviceName = request.client.name[locale] || request.client.name[DEFAULT_LOCALE];
       try {
         const started = await auth.start({
           kind: 'auth',
@@ -40,7 +57,7 @@ export function createDeviceAuthenticator(auth: AuthService): Authenticator {
           // Without a binding message the phone still names the service the citizen is at.
           reason: request.bindingMessage ?? (interaction === 'confirmation_message' ? serviceName : undefined),
           origin: request.origin,
-          locale: 'uz-Latn',
+          locale,
         });
         if (started.state === 'complete') return { status: 'refused', reason: 'no_device' };
         if (request.acrValues[0]) {
@@ -58,7 +75,8 @@ export function createDeviceAuthenticator(auth: AuthService): Authenticator {
         };
       } catch (error) {
         if (error instanceof ApiError) {
-          if (error.code === 'auth_cooldown' || error.code === 'auth_session_already_pending' || error.code === 'auth_otp_rate_limited') return { status: 'refused', reason: 'rate_limited' };
+          if (error.code === 'auth_session_already_pending') return { status: 'refused', reason: 'already_pending' };
+          if (error.code === 'auth_cooldown' || error.code === 'auth_otp_rate_limited') return { status: 'refused', reason: 'rate_limited' };
           if (error.code === 'validation_failed' || error.code === 'auth_subject_required') return { status: 'refused', reason: 'unknown_citizen' };
         }
         throw error;
@@ -73,8 +91,9 @@ export function createDeviceAuthenticator(auth: AuthService): Authenticator {
         case 'OK': {
           // SMS sessions complete at `low` only (verifyOtp records it); the app at substantial or high.
           const acr = `urn:tasdiq:acr:${session.assurance ?? 'low'}`;
-          // Signed with a device key after a PIN or biometric check on the phone.
-          const amr = session.mode === 'sms_otp' ? ['sms', 'otp'] : ['hwk', 'user', 'mfa'];
+          // An app confirmation is a device-key signature after a PIN or biometric check on the
+          // phone: `hwk` only where the device's key is recorded as hardware-backed.
+          const amr = session.mode === 'sms_otp' ? ['sms', 'otp'] : ['user', 'mfa', (await keyStorageOf(session.device_id)) === 'hardware' ? 'hwk' : 'swk'];
           const minimum = required.get(attemptId);
           required.delete(attemptId);
           if (acrRank(acr) < 0 || (minimum !== undefined && acrRank(acr) < acrRank(minimum))) return { status: 'failed' };
@@ -111,6 +130,21 @@ export function createDeviceAuthenticator(auth: AuthService): Authenticator {
         if (!(error instanceof ApiError)) throw error;
       });
     },
+
+    watch(attemptId: string, listener: () => void) {
+      sessionEvents.on(attemptId, listener);
+      return () => void sessionEvents.off(attemptId, listener);
+    },
+
+    ...(db
+      ? {
+          async settled(attemptIds: readonly string[]) {
+            if (attemptIds.length === 0) return [];
+            const rows = await db.selectFrom('auth_sessions').select('id').where('id', 'in', [...attemptIds]).where('state', '=', 'complete').execute();
+            return rows.map((r) => r.id);
+          },
+        }
+      : {}),
 
     async deviceLinkQr(attemptId: string) {
       try {

@@ -1,4 +1,4 @@
-import type { Translations } from '../platform/i18n.ts';
+import type { Locale, Translations } from '../platform/i18n.ts';
 
 /*
  * Extensions (backwards compatible: every addition is optional; an Authenticator that ignores
@@ -12,6 +12,11 @@ import type { Translations } from '../platform/i18n.ts';
  *   StartResult.smsFallback says whether the page may offer SMS for this client and citizen.
  * - AuthenticationRequest.origin: the host the SMS code is bound to (WebOTP `@origin #code`).
  * - Authenticator.verifySmsCode / deviceLinkQr, for those two methods.
+ * - AuthenticationRequest.locale: the language the phone (push, SMS) speaks; the client's name
+ *   is taken in it. Default uz-Latn.
+ * - StartResult reason 'already_pending': the citizen has another sign-in waiting on the phone.
+ * - Authenticator.cancel / watch / settled: withdraw an attempt; hear in-process completions;
+ *   ask which of many attempts are over in one call (CIBA follows every pending request so).
  */
 
 /** What the sign-in pages and CIBA hand to the device flow. */
@@ -29,6 +34,8 @@ export interface AuthenticationRequest {
   readonly method?: 'app' | 'sms_otp' | 'device_link' | undefined;
   /** Host name the SMS code is bound to (e.g. id.tasdiq.uz); required for sms_otp. */
   readonly origin?: string | undefined;
+  /** The citizen's language (the sign-in page's, or ui_locales): for the push and the SMS. */
+  readonly locale?: Locale | undefined;
 }
 
 export type SmsCheck =
@@ -47,7 +54,7 @@ export type StartResult =
       readonly smsFallback: boolean;
       readonly expiresAt: number;
     }
-  | { readonly status: 'refused'; readonly reason: 'unknown_citizen' | 'no_device' | 'rate_limited' | 'unavailable' };
+  | { readonly status: 'refused'; readonly reason: 'unknown_citizen' | 'no_device' | 'rate_limited' | 'already_pending' | 'unavailable' };
 
 export type PollResult =
   | { readonly status: 'pending' }
@@ -68,6 +75,13 @@ export interface Authenticator {
   deviceLinkQr?(attemptId: string): Promise<{ readonly qr: string; readonly elapsedSeconds: number } | null>;
   /** Withdraws a pending attempt (the citizen left the page or switched method); no-op once over. */
   cancel?(attemptId: string): Promise<void>;
+  /**
+   * Calls `listener` when the attempt may have ended in this process (a hint: poll for the
+   * result). Returns the unsubscribe. Completions on other instances are found by `settled`.
+   */
+  watch?(attemptId: string, listener: () => void): () => void;
+  /** Which of these attempts are over (one query for many); poll each of those for its result. */
+  settled?(attemptIds: readonly string[]): Promise<string[]>;
 }
 
 /**

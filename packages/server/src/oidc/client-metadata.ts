@@ -1,5 +1,9 @@
 import type { ClientRegistry, RelyingParty } from '../clients/index.ts';
+import type { Logger } from '../platform/logger.ts';
 import type { AdapterPayload, ProviderAdapter } from './storage/index.ts';
+
+/** Client authentication the provider can actually perform (no TLS client-certificate plumbing yet). */
+export const SUPPORTED_AUTH_METHODS: ReadonlySet<string> = new Set(['private_key_jwt']);
 
 /** Tasdiq's own client metadata, carried next to the standard members. */
 export const EXTRA_CLIENT_METADATA = ['tasdiq_sector', 'tasdiq_acr_values', 'tasdiq_fapi', 'tasdiq_names'] as const;
@@ -19,7 +23,6 @@ export function providerMetadata(rp: RelyingParty): AdapterPayload {
     token_endpoint_auth_method: rp.tokenEndpointAuthMethod,
     ...(rp.jwks ? { jwks: rp.jwks } : {}),
     ...(rp.jwksUri ? { jwks_uri: rp.jwksUri } : {}),
-    ...(rp.tlsClientAuthSubjectDn ? { tls_client_auth_subject_dn: rp.tlsClientAuthSubjectDn } : {}),
     scope: rp.scopes.join(' '),
     subject_type: rp.subjectType,
     // The sector is registered by an admin, so nothing is fetched from this URI
@@ -43,17 +46,28 @@ export function providerMetadata(rp: RelyingParty): AdapterPayload {
   };
 }
 
-/** oidc-provider's `Client` model, read from the relying-party registry; disabled clients do not exist. */
+/**
+ * oidc-provider's `Client` model, read from the relying-party registry; disabled clients do not
+ * exist, and neither do clients registered for an authentication method the provider cannot
+ * perform (tls_client_auth: registered ahead of the TLS plumbing, refused as invalid_client).
+ */
 export class RegistryClientAdapter implements ProviderAdapter {
   readonly #registry: ClientRegistry;
-  constructor(registry: ClientRegistry) {
+  readonly #logger: Logger | undefined;
+  constructor(registry: ClientRegistry, logger?: Logger) {
     this.#registry = registry;
+    this.#logger = logger;
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (id.length > 64) return undefined;
     const rp = await this.#registry.findActive(id);
-    return rp ? providerMetadata(rp) : undefined;
+    if (!rp) return undefined;
+    if (!SUPPORTED_AUTH_METHODS.has(rp.tokenEndpointAuthMethod)) {
+      this.#logger?.warn({ clientId: rp.clientId, method: rp.tokenEndpointAuthMethod }, 'client registered for an authentication method the provider does not offer');
+      return undefined;
+    }
+    return providerMetadata(rp);
   }
 
   async upsert(): Promise<void> {

@@ -18,7 +18,7 @@ export async function consentRoutes(app: FastifyInstance, oidc: OidcService, dev
     const items = [];
     for (const consent of consents) {
       const rp = await oidc.registry.find(consent.clientId);
-      items.push({ clientId: consent.clientId, name: rp?.name[request.locale] ?? consent.clientId, scopes: consent.scopes, grantedAt: consent.grantedAt });
+      items.push({ clientId: consent.clientId, name: rp?.name[request.locale] ?? consent.clientId, scopes: consent.scopes, claims: consent.claims, grantedAt: consent.grantedAt });
     }
     return { items };
   });

@@ -64,4 +64,4 @@ export function createOidcModule(options: OidcOptions = {}): TasdiqModule & { se
 }
 
 /** The service's provider: citizens sign in with their phone through the auth module's device sessions. */
-export const oidcModule = createOidcModule({ authenticator: (context) => createDeviceAuthenticator(authModule.service(context)) });
+export const oidcModule = createOidcModule({ authenticator: (context) => createDeviceAuthenticator(authModule.service(context), context.db) });

@@ -7,17 +7,21 @@ import type { RelyingParty } from '../clients/index.ts';
 import { ApiError } from '../platform/errors.ts';
 import { OidcErrors } from './errors.ts';
 import type { OidcService } from './service.ts';
-import { acceptableAcr, meetsAcr } from './provider.ts';
+import { PAGE_CSP, uiLocale } from './provider.ts';
+import { acceptableAcr, meetsAcr } from './acr.ts';
+import { claimsBeyondScopes, claimsOfScopes } from './claims.ts';
+import { grantFor, saveGrant } from './grants.ts';
 import { parseLoginHint } from './login-hint.ts';
 import { html, raw, type RawHtml } from './pages/html.ts';
 import { layout, SIGNIN_CSS, SIGNIN_JS } from './pages/layout.ts';
+import { renderSigninGonePage } from './pages/error.ts';
 import { t, TEXTS, type TextKey } from './pages/texts.ts';
 
 type Method = 'app' | 'sms_otp' | 'device_link';
 const METHODS: readonly Method[] = ['app', 'device_link', 'sms_otp'];
 const ACR_LOW = 'urn:tasdiq:acr:low';
 
-/** The pending device authentication of an interaction, kept in the interaction itself. */
+/** The pending device authentication of an interaction, kept in the interaction itself (server side). */
 interface PendingAttempt {
   readonly attemptId: string;
   /** Absent in attempts saved before methods existed: those are app attempts. */
@@ -26,13 +30,12 @@ interface PendingAttempt {
   readonly deviceLink: string | null;
   readonly smsFallback: boolean;
   readonly acceptable: readonly string[];
+  /** The phone or PINFL the citizen typed, so they can switch to an SMS code without typing it again. */
+  readonly loginHint?: string;
 }
 
 const UID = { type: 'object', properties: { uid: { type: 'string', pattern: '^[A-Za-z0-9_-]{10,64}$' } }, required: ['uid'] } as const;
-const PAGE_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'cache-control': 'no-store',
-};
+const PAGE_HEADERS = { 'content-security-policy': PAGE_CSP, 'x-frame-options': 'DENY', 'cache-control': 'no-store' };
 
 function pending(details: InteractionDetails): PendingAttempt | undefined {
   const tasdiq = details.result?.tasdiq as PendingAttempt | undefined;
@@ -47,19 +50,59 @@ function page(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply.code(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(body);
 }
 
+/** The consent page's line for one claim asked individually (the `claims` parameter). */
+function claimLabel(locale: Locale, claim: string): string {
+  const [base = '', script] = claim.split('#');
+  const profile: Record<string, TextKey> = { name: 'claimFullName', given_name: 'claimGivenName', family_name: 'claimFamilyName', middle_name: 'claimMiddleName' };
+  const byScope: Record<string, TextKey> = {
+    pinfl: 'claim_pinfl',
+    birthdate: 'claim_birthdate',
+    phone_number: 'claim_phone',
+    phone_number_verified: 'claim_phone',
+    document: 'claim_document',
+  };
+  const key = profile[base] ?? byScope[base];
+  if (!key) return claim;
+  return script === 'uz-Cyrl' ? `${t(locale, key)} ${t(locale, 'inCyrillic')}` : t(locale, key);
+}
+
+/** A sign-in that is over or unknown; carries where the citizen can start again, when known. */
+class SigninGone extends Error {
+  readonly startAgain: string | undefined;
+  constructor(startAgain: string | undefined) {
+    super('sign-in not found');
+    this.startAgain = startAgain;
+  }
+}
+
 const LANG_COOKIE = 'tasdiq_lang';
 
 export async function interactionRoutes(app: FastifyInstance, oidc: OidcService): Promise<void> {
   await app.register(formbody, { bodyLimit: 4096 });
+  // Requests whose language the citizen chose (?lang= or the cookie it leaves); otherwise the
+  // request's ui_locales, then the browser's Accept-Language.
+  const chosenLanguage = new WeakSet<FastifyRequest>();
   // A language picked on one page holds for the rest of the sign-in (consent is a new interaction).
   app.addHook('preHandler', async (request, reply) => {
     const lang = (request.query as { lang?: unknown } | undefined)?.lang;
     if (isLocale(lang)) {
       reply.header('set-cookie', `${LANG_COOKIE}=${lang}; Path=/signin; Max-Age=31536000; SameSite=Lax; HttpOnly`);
+      chosenLanguage.add(request);
       return;
     }
     const saved = /(?:^|;\s*)tasdiq_lang=([A-Za-z-]+)/.exec(request.headers.cookie ?? '')?.[1];
-    if (isLocale(saved)) request.locale = saved;
+    if (isLocale(saved)) {
+      request.locale = saved;
+      chosenLanguage.add(request);
+    }
+  });
+  // A browser gets an HTML page in its language for a sign-in that is over; scripts (the page's
+  // status poll, API callers) get the problem document.
+  app.setErrorHandler(async (error, request, reply) => {
+    if (!(error instanceof SigninGone)) throw error;
+    const problem = new ApiError(OidcErrors.signin_not_found);
+    if (!/text\/html/.test(request.headers.accept ?? '')) throw problem;
+    return page(reply, problem.status, renderSigninGonePage(request.locale, error.startAgain));
   });
   // Per sign-in, not per address: citizens on mobile networks share addresses behind carrier
   // NAT. The global per-address limit still bounds a single source.
@@ -75,17 +118,34 @@ export async function interactionRoutes(app: FastifyInstance, oidc: OidcService)
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SIGNIN_JS),
   );
 
+  /** Where a citizen whose sign-in is gone can start again: the service's site, when the interaction is still known. */
+  async function startAgainFor(uid: string): Promise<string | undefined> {
+    const stored = (await oidc.provider.Interaction.find(uid).catch(() => undefined)) as { params?: Record<string, unknown> } | undefined;
+    const clientId = stored?.params?.client_id;
+    const redirectUri = stored?.params?.redirect_uri;
+    if (typeof clientId !== 'string' || typeof redirectUri !== 'string') return undefined;
+    const rp = await oidc.registry.findActive(clientId);
+    if (!rp?.redirectUris.includes(redirectUri)) return undefined;
+    return `${new URL(redirectUri).origin}/`;
+  }
+
   async function details(request: FastifyRequest, reply: FastifyReply): Promise<InteractionDetails> {
+    const uid = (request.params as { uid: string }).uid;
     let found: InteractionDetails;
     try {
       found = await oidc.provider.interactionDetails(request.raw, reply.raw);
     } catch (error) {
       // No interaction cookie, or it expired: the citizen must start again from the service.
-      if (error instanceof errors.OIDCProviderError) throw new ApiError(OidcErrors.signin_not_found);
+      if (error instanceof errors.OIDCProviderError) throw new SigninGone(await startAgainFor(uid));
       throw error;
     }
-    if (found.uid !== (request.params as { uid: string }).uid) throw new ApiError(OidcErrors.signin_not_found);
+    if (found.uid !== uid) throw new SigninGone(await startAgainFor(uid));
+    if (!chosenLanguage.has(request)) request.locale = uiLocale(found.params.ui_locales) ?? request.locale;
     return found;
+  }
+
+  async function save(found: InteractionDetails): Promise<void> {
+    await found.save(Math.max(1, found.exp - Math.floor(Date.now() / 1000)));
   }
 
   async function finish(request: FastifyRequest, reply: FastifyReply, result: Record<string, unknown>): Promise<FastifyReply> {
@@ -97,11 +157,21 @@ export async function interactionRoutes(app: FastifyInstance, oidc: OidcService)
     return oidc.registry.findActive(String(found.params.client_id ?? ''));
   }
 
+  function acceptableFor(found: InteractionDetails, rp: RelyingParty): string[] {
+    return acceptableAcr(found.params.acr_values, rp.acrValues, found.params.claims);
+  }
+
+  /** Withdraws the interaction's pending attempt, so the citizen's phone is free for the next one. */
+  async function cancelPending(found: InteractionDetails): Promise<void> {
+    const attempt = pending(found);
+    if (attempt) await oidc.authenticator.cancel?.(attempt.attemptId);
+  }
+
   /** The ways this client and this service let a citizen confirm; the app always. */
   function methodsFor(found: InteractionDetails, rp: RelyingParty | undefined): Method[] {
     let acceptable: string[] = [];
     try {
-      acceptable = rp ? acceptableAcr(found.params.acr_values, rp.acrValues) : [];
+      acceptable = rp ? acceptableFor(found, rp) : [];
     } catch {
       // Refused when the page is shown; here it only means no SMS.
     }
@@ -168,31 +238,51 @@ ${problem ? html`<p class="error" role="alert" id="otp-error">${problem}</p>` : 
     return layout(l, t(l, 'smsTitle'), body, { path });
   }
 
-  async function confirmPage(request: FastifyRequest, found: InteractionDetails, attempt: PendingAttempt): Promise<string> {
+  async function confirmPage(request: FastifyRequest, found: InteractionDetails, rp: RelyingParty | undefined, attempt: PendingAttempt): Promise<string> {
     if (attempt.method === 'device_link') return qrPage(request, found, attempt);
     if (attempt.method === 'sms_otp') return smsPage(request, found);
     const l = request.locale;
     const path = `/signin/${found.uid}`;
     const qr = attempt.deviceLink ? await QRCode.toString(attempt.deviceLink, { type: 'svg', margin: 1 }) : '';
+    // The other ways, for a citizen whose phone with the app is not at hand: the pending app
+    // session is cancelled first, so switching never locks them out.
+    const methods = methodsFor(found, rp);
+    const switches: Array<{ method: Method; label: TextKey }> = [];
+    if (methods.includes('device_link')) switches.push({ method: 'device_link', label: 'switchToQr' });
+    if (methods.includes('sms_otp') && attempt.smsFallback && attempt.loginHint) switches.push({ method: 'sms_otp', label: 'smsFallback' });
     const body: RawHtml = html`
 <p>${t(l, 'confirmHelp')}</p>
 <p class="help">${t(l, 'verificationCode')}</p>
 <p class="code" aria-live="polite">${attempt.verificationCode}</p>
 ${attempt.deviceLink
-  ? html`<p><a class="button" href="${attempt.deviceLink}">${t(l, 'deviceLink')}</a></p><div class="qr" role="img" aria-label="QR">${raw(qr)}</div>`
+  ? html`<p><a class="button" href="${attempt.deviceLink}">${t(l, 'deviceLink')}</a></p><div class="qr" role="img" aria-label="${t(l, 'qrAlt')}">${raw(qr)}</div>`
   : ''}
 <p class="waiting" role="status" data-poll="${path}/status" data-next="${path}/complete?lang=${l}">${t(l, 'waiting')}</p>
 <form method="get" action="${path}/complete"><input type="hidden" name="lang" value="${l}"><button type="submit">${t(l, 'checkNow')}</button></form>
+${switches.length > 0
+  ? html`<section aria-labelledby="other-ways"><h2 id="other-ways">${t(l, 'otherWays')}</h2>${switches.map(
+      (s) => html`<form method="post" action="${path}/switch?lang=${l}"><input type="hidden" name="method" value="${s.method}"><button type="submit" class="secondary">${t(l, s.label)}</button></form>`,
+    )}</section>`
+  : ''}
 <form method="post" action="${path}/abort"><button type="submit" class="secondary">${t(l, 'cancel')}</button></form>`;
     return layout(l, t(l, 'confirmTitle'), body, { path, script: true });
+  }
+
+  /** What the consent would add: scopes not yet granted, and claims asked one by one beyond them. */
+  function consentAsked(found: InteractionDetails, rp: RelyingParty | undefined): { scopes: string[]; claims: string[] } {
+    const scopes = ((found.prompt.details.missingOIDCScope as string[] | undefined) ?? []).filter((s) => `claim_${s}` in TEXTS);
+    const missingClaims = (found.prompt.details.missingOIDCClaims as string[] | undefined) ?? [];
+    // Claims of a scope the request asks for (and the client may have) come with that scope.
+    const requestedScopes = String(found.params.scope ?? '').split(' ').filter((s) => rp?.scopes.includes(s));
+    return { scopes, claims: claimsBeyondScopes(missingClaims, [...requestedScopes, ...scopes]) };
   }
 
   function consentPage(request: FastifyRequest, found: InteractionDetails, rp: RelyingParty | undefined): string {
     const l = request.locale;
     const path = `/signin/${found.uid}`;
-    const scopes = String(found.params.scope ?? '').split(' ').filter((s) => `claim_${s}` in TEXTS);
+    const asked = consentAsked(found, rp);
     const body = html`
-<ul class="claims">${scopes.map((s) => html`<li>${t(l, `claim_${s}` as TextKey)}</li>`)}</ul>
+<ul class="claims">${asked.scopes.map((s) => html`<li>${t(l, `claim_${s}` as TextKey)}</li>`)}${asked.claims.map((c) => html`<li>${claimLabel(l, c)}</li>`)}</ul>
 <p class="help">${t(l, 'consentHelp')}</p>
 <form method="post" action="${path}/consent">
 <button type="submit" name="decision" value="allow">${t(l, 'allow')}</button>
@@ -201,17 +291,57 @@ ${attempt.deviceLink
     return layout(l, t(l, 'consentTitle', { service: serviceName(rp, l) }), body, { path });
   }
 
+  /** Starts a device authentication for this interaction, withdrawing the one it had. */
+  async function startAttempt(request: FastifyRequest, reply: FastifyReply, found: InteractionDetails, rp: RelyingParty, method: Method, typed: string): Promise<FastifyReply> {
+    // The QR names nobody: the citizen is whoever's app scans it.
+    const hint = method === 'device_link' ? undefined : parseLoginHint(typed);
+    if (method !== 'device_link' && !hint) return page(reply, 400, entryPage(request, found, rp, 'hintInvalid', typed, method));
+    const acceptable = acceptableFor(found, rp);
+    await cancelPending(found);
+    const loginHint = !hint ? '' : 'phone' in hint ? hint.phone : hint.pinfl;
+    const started = await oidc.authenticator.start({
+      loginHint,
+      acrValues: acceptable,
+      client: { clientId: rp.clientId, name: rp.name },
+      method,
+      locale: request.locale,
+      // The SMS names the site it is for (WebOTP `@host #code`), so a look-alike page cannot reuse it.
+      ...(method === 'sms_otp' ? { origin: new URL(oidc.context.config.publicUrl).host } : {}),
+    });
+    if (started.status === 'refused') {
+      found.result = {};
+      await save(found);
+      const problem: TextKey = (
+        { unknown_citizen: 'unknownCitizen', no_device: 'unknownCitizen', rate_limited: 'tooMany', already_pending: 'alreadyPending', unavailable: 'unavailable' } as const
+      )[started.reason];
+      const status = started.reason === 'unavailable' ? 503 : started.reason === 'rate_limited' || started.reason === 'already_pending' ? 429 : 400;
+      return page(reply, status, entryPage(request, found, rp, problem, typed, method));
+    }
+    const attempt: PendingAttempt = {
+      attemptId: started.attemptId,
+      method,
+      verificationCode: started.verificationCode,
+      deviceLink: started.deviceLink,
+      smsFallback: started.smsFallback,
+      acceptable,
+      ...(loginHint ? { loginHint } : {}),
+    };
+    found.result = { tasdiq: attempt };
+    await save(found);
+    return reply.redirect(`/signin/${found.uid}?lang=${request.locale}`, 303);
+  }
+
   app.get<{ Params: { uid: string } }>('/signin/:uid', { schema: { params: UID } }, async (request, reply) => {
     const found = await details(request, reply);
     const rp = await client(found);
     if (found.prompt.name === 'consent') return page(reply, 200, consentPage(request, found, rp));
     try {
-      acceptableAcr(found.params.acr_values, rp?.acrValues ?? []);
+      acceptableAcr(found.params.acr_values, rp?.acrValues ?? [], found.params.claims);
     } catch {
       return finish(request, reply, { error: 'invalid_request', error_description: 'acr_values asks for levels this client is not registered for' });
     }
     const attempt = pending(found);
-    if (attempt) return page(reply, 200, await confirmPage(request, found, attempt));
+    if (attempt) return page(reply, 200, await confirmPage(request, found, rp, attempt));
     return page(reply, 200, entryPage(request, found, rp));
   });
 
@@ -231,35 +361,26 @@ ${attempt.deviceLink
       const asked = request.body?.method ?? 'app';
       const method = methodsFor(found, rp).find((m) => m === asked);
       if (!method || !rp) return page(reply, 400, entryPage(request, found, rp, 'hintInvalid', typed));
-      // The QR names nobody: the citizen is whoever's app scans it.
-      const hint = method === 'device_link' ? undefined : parseLoginHint(typed);
-      if (method !== 'device_link' && !hint) return page(reply, 400, entryPage(request, found, rp, 'hintInvalid', typed, method));
-      const acceptable = acceptableAcr(found.params.acr_values, rp.acrValues);
-      const started = await oidc.authenticator.start({
-        loginHint: !hint ? '' : 'phone' in hint ? hint.phone : hint.pinfl,
-        acrValues: acceptable,
-        client: { clientId: rp.clientId, name: rp.name },
-        method,
-        // The SMS names the site it is for (WebOTP `@host #code`), so a look-alike page cannot reuse it.
-        ...(method === 'sms_otp' ? { origin: new URL(oidc.context.config.publicUrl).host } : {}),
-      });
-      if (started.status === 'refused') {
-        const problem: TextKey = { unknown_citizen: 'unknownCitizen', no_device: 'unknownCitizen', rate_limited: 'tooMany', unavailable: 'unavailable' }[
-          started.reason
-        ] as TextKey;
-        return page(reply, started.reason === 'unavailable' ? 503 : started.reason === 'rate_limited' ? 429 : 400, entryPage(request, found, rp, problem, typed, method));
+      return startAttempt(request, reply, found, rp, method, typed);
+    },
+  );
+
+  // From the app's confirmation page to another way (an SMS code, the QR), for the same citizen.
+  app.post<{ Params: { uid: string }; Body: { method?: string } }>(
+    '/signin/:uid/switch',
+    {
+      schema: { params: UID, body: { type: 'object', properties: { method: { type: 'string', enum: ['sms_otp', 'device_link'] } }, required: ['method'], additionalProperties: false } },
+      config: strict,
+    },
+    async (request, reply) => {
+      const found = await details(request, reply);
+      const rp = await client(found);
+      const attempt = pending(found);
+      const method = methodsFor(found, rp).find((m) => m === request.body.method);
+      if (!rp || !attempt || !method || (method === 'sms_otp' && !attempt.loginHint)) {
+        return reply.redirect(`/signin/${found.uid}?lang=${request.locale}`, 303);
       }
-      const attempt: PendingAttempt = {
-        attemptId: started.attemptId,
-        method,
-        verificationCode: started.verificationCode,
-        deviceLink: started.deviceLink,
-        smsFallback: started.smsFallback,
-        acceptable,
-      };
-      found.result = { tasdiq: attempt };
-      await found.save(Math.max(1, found.exp - Math.floor(Date.now() / 1000)));
-      return reply.redirect(`/signin/${found.uid}?lang=${request.locale}`, 303);
+      return startAttempt(request, reply, found, rp, method, attempt.loginHint ?? '');
     },
   );
 
@@ -277,10 +398,10 @@ ${attempt.deviceLink
     const rp = await client(found);
     if (!attempt) return reply.redirect(`/signin/${found.uid}?lang=${request.locale}`, 303);
     const result = await oidc.authenticator.poll(attempt.attemptId);
-    if (result.status === 'pending') return page(reply, 200, await confirmPage(request, found, attempt));
+    if (result.status === 'pending') return page(reply, 200, await confirmPage(request, found, rp, attempt));
     if (result.status !== 'approved') {
       found.result = {};
-      await found.save(Math.max(1, found.exp - Math.floor(Date.now() / 1000)));
+      await save(found);
       return page(reply, 200, entryPage(request, found, rp, 'denied'));
     }
     if (!meetsAcr(result.acr, attempt.acceptable)) {
@@ -321,7 +442,7 @@ ${attempt.deviceLink
       if (checked.status === 'wrong') return page(reply, 400, smsPage(request, found, t(l, 'smsWrong', { left: String(checked.attemptsLeft) })));
       // Out of attempts, expired or failed: this attempt is over; the citizen starts again.
       found.result = {};
-      await found.save(Math.max(1, found.exp - Math.floor(Date.now() / 1000)));
+      await save(found);
       return page(reply, 400, entryPage(request, found, await client(found), 'denied', '', 'sms_otp'));
     },
   );
@@ -342,19 +463,25 @@ ${attempt.deviceLink
       if (request.body.decision === 'deny') return finish(request, reply, { error: 'access_denied', error_description: 'the citizen declined' });
       const clientId = String(found.params.client_id);
       const { Grant } = oidc.provider;
-      const grant = (found.grantId ? await Grant.find(found.grantId) : undefined) ?? new Grant({ accountId, clientId });
+      const grant = (found.grantId ? await Grant.find(found.grantId) : undefined) ?? (await grantFor(oidc.provider, oidc.storage, accountId, clientId));
       const missingScopes = (found.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
       const missingClaims = (found.prompt.details.missingOIDCClaims as string[] | undefined) ?? [];
+      const asked = consentAsked(found, await client(found));
+      // What the page listed is what is recorded (and audited): the scopes, and the claims asked
+      // one by one beyond them. The grant also names each claim its scopes cover.
+      const consent = await oidc.consents.grant(accountId, clientId, { scopes: missingScopes, claims: asked.claims }, oidc.context.now(), { requestId: request.id });
       if (missingScopes.length > 0) grant.addOIDCScope(missingScopes.join(' '));
-      if (missingClaims.length > 0) grant.addOIDCClaims(missingClaims);
-      const grantId = await grant.save();
-      await oidc.consents.grant(accountId, clientId, missingScopes, oidc.context.now());
+      const claims = [...new Set([...missingClaims, ...consent.claims, ...claimsOfScopes(consent.scopes)])];
+      if (claims.length > 0) grant.addOIDCClaims(claims);
+      const grantId = await saveGrant(grant);
       return finish(request, reply, { consent: { grantId } });
     },
   );
 
   app.post<{ Params: { uid: string } }>('/signin/:uid/abort', { schema: { params: UID }, config: strict }, async (request, reply) => {
-    await details(request, reply);
+    const found = await details(request, reply);
+    // The phone's pending request is withdrawn too: the citizen can start again at once.
+    await cancelPending(found);
     return finish(request, reply, { error: 'access_denied', error_description: 'the citizen cancelled the sign-in' });
   });
 }

@@ -54,4 +54,20 @@ export const oidcMigrations: ModuleMigration[] = [
       await db.schema.createIndex('oidc_durable_subject_idx').on('oidc_durable').columns(['account_id', 'client_id']).execute();
     },
   },
+  {
+    name: '202612010800_oidc_consent_claims_ciba_attempts',
+    async up(db, { types }) {
+      await db.schema.alterTable('oidc_consents').addColumn('claims', types.json, (c) => c.notNull().defaultTo('[]')).execute();
+      await db.schema
+        .createTable('oidc_ciba_attempts')
+        .addColumn('jti', types.id, (c) => c.primaryKey())
+        .addColumn('attempt_id', types.id, (c) => c.notNull())
+        .addColumn('account_id', types.id, (c) => c.notNull())
+        .addColumn('client_id', types.id, (c) => c.notNull())
+        .addColumn('acceptable', types.json, (c) => c.notNull())
+        .addColumn('expires_at', types.time, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('oidc_ciba_attempts_expiry_idx').on('oidc_ciba_attempts').columns(['expires_at']).execute();
+    },
+  },
 ];

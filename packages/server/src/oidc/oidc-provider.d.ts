@@ -39,6 +39,10 @@ declare module 'oidc-provider' {
 
   export interface GrantInstance {
     readonly jti: string;
+    readonly accountId: string;
+    readonly clientId: string;
+    readonly exp?: number;
+    getOIDCScope(): string;
     addOIDCScope(scope: string): void;
     addOIDCClaims(claims: readonly string[]): void;
     addResourceScope(resource: string, scope: string): void;
@@ -68,6 +72,7 @@ declare module 'oidc-provider' {
     proxy: boolean;
     readonly Grant: GrantConstructor;
     readonly Client: ClientConstructor;
+    readonly Interaction: { find(id: string): Promise<{ readonly params?: Record<string, unknown> } | undefined> };
     readonly BackchannelAuthenticationRequest: { find(id: string): Promise<BackchannelAuthenticationRequestInstance | undefined> };
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
@@ -78,6 +83,7 @@ declare module 'oidc-provider' {
       options?: { acr?: string; amr?: readonly string[]; authTime?: number; sessionUid?: string; expiresWithSession?: boolean; sid?: string },
     ): Promise<void>;
     on(event: string, listener: (...args: unknown[]) => void): this;
+    use(middleware: (ctx: KoaContextWithOidc & { body?: unknown }, next: () => Promise<void>) => Promise<void>): void;
   }
 
   export class ExternalSigningKey {
@@ -103,6 +109,9 @@ declare module 'oidc-provider' {
       constructor(description?: string);
     }
     class InvalidRequestObject extends OIDCProviderError {
+      constructor(description?: string);
+    }
+    class LoginRequired extends OIDCProviderError {
       constructor(description?: string);
     }
     class UnknownUserId extends OIDCProviderError {

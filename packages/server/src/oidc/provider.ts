@@ -1,13 +1,18 @@
 import { createHmac } from 'node:crypto';
 import { Provider, errors, type Configuration, type ExternalSigningKey, type KoaContextWithOidc, type ProviderClient } from 'oidc-provider';
 import type { Logger } from '../platform/logger.ts';
+import { negotiateLocale, type Locale } from '../platform/i18n.ts';
 import type { ClientRegistry } from '../clients/index.ts';
-import { ACR_VALUES, SCOPES, acrRank } from '../clients/index.ts';
+import { ACR_VALUES, SCOPES } from '../clients/index.ts';
 import type { ProviderStorage } from './storage/index.ts';
 import { EXTRA_CLIENT_METADATA, RegistryClientAdapter } from './client-metadata.ts';
 import { CLAIMS_BY_SCOPE, claimsFromCitizen, type CitizenDirectory } from './citizens.ts';
 import type { ConsentRepository } from './consents.ts';
 import type { Authenticator } from './authenticator.ts';
+import { acceptableAcr, tasdiqInteractionPolicy } from './acr.ts';
+import { assertClaimsWithinScopes, claimsOfScopes } from './claims.ts';
+import { GRANT_LIFETIME, grantFor, grantTtl, refreshTokenTtl, saveGrant } from './grants.ts';
+import { assertCibaConsent, type CibaFollower } from './ciba.ts';
 import { isValidBindingMessage, BINDING_MESSAGE_MAX } from './binding-message.ts';
 import { parseLoginHint } from './login-hint.ts';
 import { renderErrorPage, renderLoggedOutPage, renderLogoutPage } from './pages/error.ts';
@@ -39,11 +44,14 @@ export const TTL = {
   ClientCredentials: 600,
   IdToken: 3600,
   Interaction: 1800,
-  RefreshToken: 30 * 86_400,
-  Session: 8 * 3600,
-  Grant: 30 * 86_400,
+  RefreshToken: GRANT_LIFETIME.offline,
+  Session: GRANT_LIFETIME.session,
 } as const;
 export const KEY_RETENTION_MS = (TTL.IdToken + 3600) * 1000;
+
+/** Every HTML page the provider renders itself (errors, logout): no framing, nothing from elsewhere. */
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export interface ProviderDependencies {
   readonly issuer: string;
@@ -55,43 +63,41 @@ export interface ProviderDependencies {
   readonly citizens: CitizenDirectory;
   readonly consents: ConsentRepository;
   readonly authenticator: Authenticator;
+  /** Follows CIBA requests until the phone answers (shared by every request, resumed at start-up). */
+  readonly ciba: Pick<CibaFollower, 'follow'>;
   readonly logger: Logger;
-  /** CIBA: how often to ask the authenticator whether the phone has answered. */
-  readonly cibaPollIntervalMs?: number;
   readonly outboundFetch?: typeof fetch;
-  /** Aborted when the service stops: pending CIBA requests stop being followed. */
-  readonly signal?: AbortSignal;
 }
 
 /** The Koa context members the page renderers use. */
-type PageContext = KoaContextWithOidc & { type?: string; body?: string; get(header: string): string };
+type PageContext = KoaContextWithOidc & { type?: string; body?: string; get(header: string): string; set(header: string, value: string): void };
 
-export function tasdiqClient(client: ProviderClient | undefined): { sector: string; acrValues: string[]; fapi: boolean } {
+function htmlPage(ctx: PageContext, body: string): void {
+  ctx.type = 'html';
+  ctx.set('content-security-policy', PAGE_CSP);
+  ctx.set('x-frame-options', 'DENY');
+  ctx.set('cache-control', 'no-store');
+  ctx.body = body;
+}
+
+export function tasdiqClient(client: ProviderClient | undefined): { sector: string; acrValues: string[]; fapi: boolean; scopes: string[] } {
   return {
     sector: String(client?.tasdiq_sector ?? ''),
     acrValues: Array.isArray(client?.tasdiq_acr_values) ? (client.tasdiq_acr_values as string[]) : [],
     fapi: client?.tasdiq_fapi === true,
+    scopes: typeof client?.scope === 'string' ? client.scope.split(' ').filter(Boolean) : [],
   };
 }
 
-/**
- * The acr values a request may be satisfied with: those it asked for that the client is
- * allowed, or the client's allowed ones when it asked for none. Throws when it asked only for
- * levels the client is not allowed, so a request is never silently served at a lower level.
- */
-export function acceptableAcr(requested: unknown, allowed: readonly string[]): string[] {
-  const asked = typeof requested === 'string' ? requested.split(' ').filter(Boolean) : [];
-  const sorted = (values: readonly string[]) => [...values].sort((a, b) => acrRank(a) - acrRank(b));
-  if (asked.length === 0) return sorted(allowed);
-  const acceptable = asked.filter((a) => allowed.includes(a));
-  if (acceptable.length === 0) throw new errors.InvalidRequest('acr_values asks for assurance levels this client is not registered for');
-  return sorted(acceptable);
-}
+export { acceptableAcr, meetsAcr } from './acr.ts';
 
-/** True when an achieved acr is at least the weakest acceptable one. */
-export function meetsAcr(achieved: string, acceptable: readonly string[]): boolean {
-  const weakest = acceptable[0];
-  return weakest !== undefined && acrRank(achieved) >= acrRank(weakest);
+/** The language a request asks the citizen to be spoken to in (`ui_locales`), if it names one we have. */
+export function uiLocale(uiLocales: unknown): Locale | undefined {
+  if (typeof uiLocales !== 'string' || uiLocales.trim() === '') return undefined;
+  const tags = uiLocales.trim().split(/\s+/).slice(0, 10);
+  const sentinel = 'none' as unknown as Locale;
+  const locale = negotiateLocale(tags.join(','), sentinel);
+  return locale === sentinel ? undefined : locale;
 }
 
 /**
@@ -113,9 +119,23 @@ async function assertRequestObject(ctx: KoaContextWithOidc, claims: Record<strin
   if (exp - nbf <= 0 || exp - nbf > 3600) throw new errors.InvalidRequestObject("Request Object 'exp' claim too far from 'nbf' claim");
 }
 
+/** oidc-provider's own check of the claims parameter's members, then Tasdiq's: claims only within the client's scopes. */
+async function assertClaimsParameter(_ctx: KoaContextWithOidc, claims: Record<string, unknown>, client: ProviderClient): Promise<void> {
+  for (const container of ['userinfo', 'id_token'] as const) {
+    const members = claims[container];
+    if (members === undefined) continue;
+    for (const value of Object.values(members as Record<string, unknown>)) {
+      if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+        throw new errors.InvalidRequest(`claims.${container} members must be null or objects`);
+      }
+    }
+  }
+  assertClaimsWithinScopes(claims, tasdiqClient(client).scopes);
+}
+
 export function buildProvider(deps: ProviderDependencies): Provider {
-  const { storage, registry, citizens, consents, authenticator, logger } = deps;
-  const clientAdapter = new RegistryClientAdapter(registry);
+  const { storage, registry, citizens, consents, authenticator } = deps;
+  const clientAdapter = new RegistryClientAdapter(registry, deps.logger);
   const secure = deps.issuer.startsWith('https:');
 
   // oidc-provider instantiates its adapter with `new Adapter(modelName)`.
@@ -132,9 +152,16 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     acrValues: [...ACR_VALUES],
     subjectTypes: ['pairwise', 'public'],
     responseTypes: ['code'],
-    clientAuthMethods: ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'],
+    // Only what can succeed here: no TLS listener or trusted client-certificate plumbing exists,
+    // so tls_client_auth is neither advertised nor accepted (see docs/oidc.md).
+    clientAuthMethods: ['private_key_jwt'],
     pkce: { required: () => true },
-    ttl: { ...TTL, BackchannelAuthenticationRequest: () => TTL.BackchannelAuthenticationRequest },
+    ttl: {
+      ...TTL,
+      BackchannelAuthenticationRequest: () => TTL.BackchannelAuthenticationRequest,
+      RefreshToken: (ctx: KoaContextWithOidc | undefined) => refreshTokenTtl(ctx),
+      Grant: grantTtl,
+    },
     cookies: {
       keys: [...deps.cookieKeys],
       long: { signed: true, secure, httpOnly: true, sameSite: 'lax' },
@@ -168,27 +195,35 @@ export function buildProvider(deps: ProviderDependencies): Provider {
         provider: Provider;
       };
       const grantId = oidc.result?.consent?.grantId ?? oidc.session.grantIdFor(oidc.client.clientId);
-      if (grantId) return oidc.provider.Grant.find(grantId);
-      // A consent the citizen gave earlier (and has not withdrawn) covers a new session.
+      if (grantId) {
+        const found = await oidc.provider.Grant.find(grantId);
+        if (found) return found;
+      }
+      // A consent the citizen gave earlier (and has not withdrawn) covers a new session, through
+      // the one grant the citizen has for this client (a new one only when there is none).
       const accountId = oidc.session.accountId;
       if (!accountId) return undefined;
       const consent = await consents.find(accountId, oidc.client.clientId);
       if (!consent) return undefined;
-      const grant = new oidc.provider.Grant({ accountId, clientId: oidc.client.clientId });
-      grant.addOIDCScope(consent.scopes.join(' '));
-      await grant.save();
+      const grant = await grantFor(oidc.provider, storage, accountId, oidc.client.clientId);
+      if (consent.scopes.length > 0) grant.addOIDCScope(consent.scopes.join(' '));
+      const claims = [...consent.claims, ...claimsOfScopes(consent.scopes)];
+      if (claims.length > 0) grant.addOIDCClaims(claims);
+      await saveGrant(grant);
       return grant;
     },
-    interactions: { url: (_ctx: KoaContextWithOidc, interaction: { uid: string }) => `/signin/${interaction.uid}` },
+    interactions: {
+      policy: tasdiqInteractionPolicy(),
+      url: (_ctx: KoaContextWithOidc, interaction: { uid: string }) => `/signin/${interaction.uid}`,
+    },
     renderError: async (ctx: PageContext, out: Record<string, string>) => {
-      ctx.type = 'html';
-      ctx.body = renderErrorPage(out, ctx.get('accept-language'));
+      htmlPage(ctx, renderErrorPage(out, ctx.get('accept-language')));
     },
     features: {
       devInteractions: { enabled: false },
       // Signing happens in the KeyStore; the private keys never reach oidc-provider.
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
-      claimsParameter: { enabled: true },
+      claimsParameter: { enabled: true, assertClaimsParameter },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true },
       requestObjects: { enabled: true, requireSignedRequestObject: false, assertJwtClaimsAndHeader: assertRequestObject },
@@ -205,37 +240,14 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: PageContext, form: string) => {
-          ctx.type = 'html';
-          ctx.body = renderLogoutPage(form, ctx.get('accept-language'));
+          htmlPage(ctx, renderLogoutPage(form, ctx.get('accept-language')));
         },
         postLogoutSuccessSource: async (ctx: PageContext) => {
-          ctx.type = 'html';
-          ctx.body = renderLoggedOutPage(ctx.get('accept-language'));
+          htmlPage(ctx, renderLoggedOutPage(ctx.get('accept-language')));
         },
       },
       backchannelLogout: { enabled: true },
       fapi: { enabled: true, profile: (_ctx: KoaContextWithOidc, client?: ProviderClient) => (tasdiqClient(client).fapi ? '2.0' : undefined) },
-      mTLS: {
-        enabled: true,
-        certificateBoundAccessTokens: true,
-        selfSignedTlsClientAuth: true,
-        tlsClientAuth: true,
-        // Only a TLS connection this server terminated carries a certificate; a proxy header is never trusted.
-        getCertificate: (ctx: KoaContextWithOidc) => {
-          const socket = ctx.socket as unknown as { getPeerCertificate?: (detailed: boolean) => { raw?: Buffer } };
-          const raw = socket.getPeerCertificate?.(false)?.raw;
-          return raw ? `-----BEGIN CERTIFICATE-----\n${raw.toString('base64')}\n-----END CERTIFICATE-----` : undefined;
-        },
-        certificateAuthorized: (ctx: KoaContextWithOidc) => (ctx.socket as unknown as { authorized?: boolean }).authorized === true,
-        certificateSubjectMatches: (ctx: KoaContextWithOidc, property: string, expected: string) => {
-          if (property !== 'tls_client_auth_subject_dn') return false;
-          const socket = ctx.socket as unknown as { getPeerCertificate?: (detailed: boolean) => { subject?: Record<string, string> } };
-          const subject = socket.getPeerCertificate?.(false)?.subject;
-          if (!subject) return false;
-          const dn = Object.entries(subject).map(([k, v]) => `${k}=${v}`).join(',');
-          return dn.replace(/\s+/g, '') === expected.replace(/\s+/g, '');
-        },
-      },
       ciba: {
         enabled: true,
         deliveryModes: ['poll', 'ping'],
@@ -249,7 +261,11 @@ export function buildProvider(deps: ProviderDependencies): Provider {
         processLoginHintToken: async () => {
           throw new errors.InvalidRequest('login_hint_token is not supported; use login_hint');
         },
-        verifyUserCode: async () => undefined,
+        // No client may send a user_code (backchannel_user_code_parameter is false for all, and
+        // discovery says so); a client sending one anyway is refused rather than ignored.
+        verifyUserCode: async (_ctx: KoaContextWithOidc, _account: unknown, userCode: string | undefined) => {
+          if (userCode) throw new errors.InvalidRequest('user_code is not supported');
+        },
         validateBindingMessage: async (_ctx: KoaContextWithOidc, message: string | undefined) => {
           if (message !== undefined && !isValidBindingMessage(message)) {
             throw new errors.InvalidBindingMessage(
@@ -258,26 +274,30 @@ export function buildProvider(deps: ProviderDependencies): Provider {
           }
         },
         validateRequestContext: async (ctx: KoaContextWithOidc) => {
-          acceptableAcr(ctx.oidc.params?.acr_values, tasdiqClient(ctx.oidc.client).acrValues);
+          acceptableAcr(ctx.oidc.params?.acr_values, tasdiqClient(ctx.oidc.client).acrValues, ctx.oidc.params?.claims);
         },
         triggerAuthenticationDevice: async (
           _ctx: KoaContextWithOidc,
-          request: { jti: string; params: Record<string, unknown>; scope?: string; claims?: Record<string, unknown> },
+          request: { jti: string; params: Record<string, unknown>; scope?: string; claims?: Record<string, unknown>; exp?: number },
           account: { accountId: string },
           client: ProviderClient,
         ) => {
-          const acceptable = acceptableAcr(request.params.acr_values, tasdiqClient(client).acrValues);
+          const acceptable = acceptableAcr(request.params.acr_values, tasdiqClient(client).acrValues, request.params.claims);
+          // No screen to ask on: what the request wants must already be consented to.
+          await assertCibaConsent(consents, account.accountId, client.clientId, request);
           const started = await authenticator.start({
             loginHint: String(request.params.login_hint ?? ''),
             acrValues: acceptable,
             client: { clientId: client.clientId, name: client.tasdiq_names as never },
             bindingMessage: typeof request.params.binding_message === 'string' ? request.params.binding_message : undefined,
+            locale: uiLocale(request.params.ui_locales),
           });
           if (started.status !== 'pending') {
             await provider.backchannelResult(request.jti, new errors.AccessDenied(`authentication could not start (${started.reason})`));
             return;
           }
-          void followBackchannel(request, account.accountId, client.clientId, started.attemptId, acceptable);
+          const expiresAt = typeof request.exp === 'number' ? request.exp * 1000 : Date.now() + TTL.BackchannelAuthenticationRequest * 1000;
+          await deps.ciba.follow({ jti: request.jti, attemptId: started.attemptId, accountId: account.accountId, clientId: client.clientId, acceptable, expiresAt });
         },
       },
     },
@@ -285,42 +305,12 @@ export function buildProvider(deps: ProviderDependencies): Provider {
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = secure;
-
-  /** Waits for the phone's answer and completes the CIBA request with a grant or an error. */
-  async function followBackchannel(
-    request: { jti: string; scope?: string; claims?: Record<string, unknown> },
-    accountId: string,
-    clientId: string,
-    attemptId: string,
-    acceptable: readonly string[],
-  ): Promise<void> {
-    const interval = deps.cibaPollIntervalMs ?? 1000;
-    const deadline = Date.now() + TTL.BackchannelAuthenticationRequest * 1000;
-    try {
-      while (Date.now() < deadline && !deps.signal?.aborted) {
-        const result = await authenticator.poll(attemptId);
-        if (result.status === 'pending') {
-          await new Promise((resolve) => setTimeout(resolve, interval).unref());
-          continue;
-        }
-        if (result.status !== 'approved') {
-          await provider.backchannelResult(request.jti, new errors.AccessDenied(`the citizen did not approve (${result.status})`));
-          return;
-        }
-        if (result.citizenId !== accountId || !meetsAcr(result.acr, acceptable)) {
-          await provider.backchannelResult(request.jti, new errors.AccessDenied('the authentication did not meet the request'));
-          return;
-        }
-        const grant = new provider.Grant({ accountId, clientId });
-        if (request.scope) grant.addOIDCScope(request.scope);
-        await grant.save();
-        await provider.backchannelResult(request.jti, grant, { acr: result.acr, amr: result.amr, authTime: result.authTime });
-        return;
-      }
-    } catch (error) {
-      logger.error({ err: error, attemptId }, 'CIBA request could not be completed');
+  // oidc-provider always advertises the CIBA user_code parameter; Tasdiq supports none.
+  provider.use(async (ctx: KoaContextWithOidc & { body?: unknown }, next: () => Promise<void>) => {
+    await next();
+    if ((ctx.oidc as { route?: string } | undefined)?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
+      (ctx.body as Record<string, unknown>).backchannel_user_code_parameter_supported = false;
     }
-  }
-
+  });
   return provider;
 }

@@ -16,7 +16,7 @@ export async function providerRoutes(app: FastifyInstance, oidc: OidcService, de
     const handOver = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
       reply.hijack();
       reply.raw.setHeader('x-request-id', request.id);
-      await oidc.provider.callback()(request.raw, reply.raw);
+      await oidc.callback(request.raw, reply.raw);
     };
     scope.get('/.well-known/openid-configuration', handOver);
     scope.all('/oidc/*', handOver);

@@ -45,8 +45,26 @@ export interface OidcConsentTable {
   client_id: string;
   /** JSON array of scopes the citizen agreed to. */
   scopes: string;
+  /** JSON array of individual claims (the `claims` request parameter) beyond those scopes. */
+  claims: string;
   granted_at: number;
   withdrawn_at: number | null;
+}
+
+/**
+ * CIBA requests waiting for the phone, so a restarted service resumes following them. A row
+ * lives from the request to its answer (at most the request's lifetime, minutes); expired
+ * ones are deleted by the maintenance through the expiry index. Small by construction.
+ */
+export interface OidcCibaAttemptTable {
+  /** The BackchannelAuthenticationRequest id (auth_req_id). */
+  jti: string;
+  attempt_id: string;
+  account_id: string;
+  client_id: string;
+  /** JSON array of acceptable acr values, weakest first. */
+  acceptable: string;
+  expires_at: number;
 }
 
 export const RING_SLOTS = 8;
@@ -76,5 +94,6 @@ declare module '../platform/db/types.ts' {
     oidc_ring_slots: OidcRingTable;
     oidc_key_rotations: OidcKeyRotationTable;
     oidc_consents: OidcConsentTable;
+    oidc_ciba_attempts: OidcCibaAttemptTable;
   }
 }

@@ -10,6 +10,8 @@ import { buildProvider, KEY_RETENTION_MS } from './provider.ts';
 import { ConsentRepository } from './consents.ts';
 import { DatabaseCitizenDirectory, type CitizenDirectory } from './citizens.ts';
 import { unavailableAuthenticator, type Authenticator } from './authenticator.ts';
+import { CibaFollower } from './ciba.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Models whose rows belong to a grant. */
 const GRANT_MEMBERS = ['AuthorizationCode', 'AccessToken', 'RefreshToken', 'BackchannelAuthenticationRequest', 'DeviceCode'] as const;
@@ -18,6 +20,7 @@ export interface OidcOptions {
   /** Device authentication (per running service); without one, nobody can sign in. */
   readonly authenticator?: Authenticator | ((context: AppContext) => Authenticator);
   readonly citizens?: CitizenDirectory;
+  /** CIBA: how often one shared round asks whether pending requests were answered elsewhere. */
   readonly cibaPollIntervalMs?: number;
   /**
    * How the provider calls out (client jwks_uri, CIBA pings, back-channel logout). Default:
@@ -38,10 +41,11 @@ export class OidcService {
   readonly consents: ConsentRepository;
   readonly authenticator: Authenticator;
   readonly citizens: CitizenDirectory;
+  readonly ciba: CibaFollower;
   readonly #options: OidcOptions;
   readonly #redis: Redis | undefined;
   #provider: Provider | undefined;
-  readonly #stopping = new AbortController();
+  #callback: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
   #kids = '';
 
   constructor(context: AppContext, options: OidcOptions = {}) {
@@ -57,6 +61,16 @@ export class OidcService {
     const authenticator = options.authenticator ?? unavailableAuthenticator;
     this.authenticator = typeof authenticator === 'function' ? authenticator(context) : authenticator;
     this.citizens = options.citizens ?? new DatabaseCitizenDirectory(context.db);
+    this.ciba = new CibaFollower({
+      db: context.db,
+      authenticator: this.authenticator,
+      consents: this.consents,
+      storage: this.storage,
+      provider: () => this.provider,
+      logger: context.logger,
+      now: context.now,
+      intervalMs: options.cibaPollIntervalMs ?? 1000,
+    });
   }
 
   get provider(): Provider {
@@ -64,10 +78,19 @@ export class OidcService {
     return this.#provider;
   }
 
+  /** The provider's request handler, built once per provider (Koa composes its middleware per call). */
+  get callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+    this.#callback ??= this.provider.callback();
+    return this.#callback;
+  }
+
   async start(): Promise<void> {
     if (this.#redis) await this.#redis.connect();
     await this.storage.maintain();
     await this.reload();
+    // CIBA requests pending when the service last stopped are followed again.
+    const resumed = await this.ciba.resume();
+    if (resumed > 0) this.context.logger.info({ resumed }, 'following pending CIBA requests again');
   }
 
   /** Rebuilds the provider when the published key set changed; cheap when it did not. */
@@ -85,16 +108,16 @@ export class OidcService {
       citizens: this.citizens,
       consents: this.consents,
       authenticator: this.authenticator,
+      ciba: this.ciba,
       logger: this.context.logger,
-      ...(this.#options.cibaPollIntervalMs ? { cibaPollIntervalMs: this.#options.cibaPollIntervalMs } : {}),
       ...(this.#options.outboundFetch ? { outboundFetch: this.#options.outboundFetch } : {}),
-      signal: this.#stopping.signal,
     });
     provider.on('server_error', (_ctx, error) => {
       if (error instanceof SigningKeyRotatedError) void this.reload();
       else this.context.logger.error({ err: error }, 'OpenID provider error');
     });
     this.#provider = provider;
+    this.#callback = undefined;
     this.#kids = kids;
   }
 
@@ -143,7 +166,7 @@ export class OidcService {
   }
 
   async stop(): Promise<void> {
-    this.#stopping.abort();
+    this.ciba.stop();
     this.#redis?.disconnect();
   }
 }

@@ -28,7 +28,7 @@ describe('the OpenID provider seam served by device sessions', () => {
     expect(signed.msg).toBe('Kirish 42');
     await device.confirm(request);
     const result = await authenticator.poll(started.attemptId);
-    expect(result).toMatchObject({ status: 'approved', citizenId: citizen.citizenId, acr: 'urn:tasdiq:acr:high', amr: ['hwk', 'user', 'mfa'] });
+    expect(result).toMatchObject({ status: 'approved', citizenId: citizen.citizenId, acr: 'urn:tasdiq:acr:high', amr: ['user', 'mfa', 'swk'] });
   });
 
   it('sign-in pages keep the code choice; a confirmation without the right code still fails there', async () => {
@@ -101,7 +101,8 @@ describe('the OpenID provider seam served by device sessions', () => {
     const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
     const device = await DeviceClient.activate(app.url, await citizen.activationCode());
     const first = await authenticator.start({ loginHint: citizen.phone, acrValues: [], client });
-    expect(await authenticator.start({ loginHint: citizen.phone, acrValues: [], client })).toEqual({ status: 'refused', reason: 'rate_limited' });
+    // A second sign-in while one waits on the phone: said as such (not "too many attempts").
+    expect(await authenticator.start({ loginHint: citizen.phone, acrValues: [], client })).toEqual({ status: 'refused', reason: 'already_pending' });
     if (first.status !== 'pending') throw new Error('not pending');
     await device.refuse((await device.pending())!);
     expect(await authenticator.poll(first.attemptId)).toEqual({ status: 'denied' });

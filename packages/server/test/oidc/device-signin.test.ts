@@ -73,7 +73,8 @@ describe.each(testDialects())('sign-in with a phone, end to end, on %s', (dialec
     expect((await (await browser.get(new URL(`${path}/status`, baseUrl))).json()) as unknown).toEqual({ status: 'pending' });
 
     const request = (await phone.pending())!;
-    expect(request.service).toBe('Soliq');
+    // The phone speaks the page's language (English here) and names the service in it.
+    expect(request.service).toBe('Tax');
     expect(request.verificationCodeChoices).toContain(shown);
     await phone.confirm(request, shown);
     expect((await (await browser.get(new URL(`${path}/status`, baseUrl))).json()) as unknown).toEqual({ status: 'approved' });
@@ -87,7 +88,8 @@ describe.each(testDialects())('sign-in with a phone, end to end, on %s', (dialec
 
     const tokens = await client.authorizationCodeGrant(config, redirect, { pkceCodeVerifier: verifier }, undefined, { DPoP: dpop });
     const claims = tokens.claims()!;
-    expect(claims).toMatchObject({ acr: 'urn:tasdiq:acr:high', amr: ['hwk', 'user', 'mfa'] });
+    // The device's key is not recorded as hardware-backed: a software key (swk), never a claimed hwk.
+    expect(claims).toMatchObject({ acr: 'urn:tasdiq:acr:high', amr: ['user', 'mfa', 'swk'] });
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, { DPoP: dpop });
     expect(userinfo).toMatchObject({
       pinfl: citizen.pinfl,

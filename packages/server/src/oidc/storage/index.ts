@@ -16,7 +16,7 @@ export interface ProviderStorage {
   /** Recycles passed ring slots and purges expired durable rows; run on a timer. */
   maintain(): Promise<{ slotsEmptied: number; durableRemoved: number }>;
   readonly ring: ExpiryRing;
-  /** Live grants a citizen gave a client (their tokens hang off them). */
+  /** Live grants a citizen gave a client (their tokens hang off them), longest-lived first. */
   grantsOf(accountId: string, clientId: string): Promise<string[]>;
 }
 
@@ -47,6 +47,7 @@ export function createProviderStorage(options: { db: Db; dialect: Dialect; now: 
         .where('client_id', '=', clientId)
         .where('model', '=', 'Grant')
         .where('expires_at', '>', now())
+        .orderBy('expires_at', 'desc')
         .execute();
       return rows.map((r) => r.id);
     },

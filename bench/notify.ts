@@ -56,6 +56,7 @@ async function measure(handle: DatabaseHandle, db: string): Promise<void> {
     vapid: undefined,
     fcm: undefined,
     apns: undefined,
+    webPush: { hosts: ['127.0.0.1'], allowLoopback: false },
     development: false,
     worker: { enabled: true, batchSize: 100, leaseMs: 30_000, pollMs: POLL_MS, baseBackoffMs: 1000, maxBackoffMs: 30_000, retentionMs: 86_400_000 },
   };

@@ -23,8 +23,9 @@ export const workerCommand: Command = {
     const logger = createLogger(config.logLevel);
     const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     if (!values['no-migrate']) await migrateToLatest(database.db as never, database.dialect, allMigrations());
-    const runtime = createNotifyRuntime({ db: database.db, dialect: database.dialect, logger, config: { ...notify, worker: { ...notify.worker, enabled: true } } });
+    const runtime = createNotifyRuntime({ db: database.db, dialect: database.dialect, logger, config: { ...notify, worker: { ...notify.worker, enabled: true } }, serveMetrics: true });
     runtime.start();
+    await runtime.metricsReady;
     console.log(`tasdiq worker ${runtime.worker.id} delivering (sms: ${notify.sms}, database: ${database.location})`);
     await new Promise<void>((resolve) => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());

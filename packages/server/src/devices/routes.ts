@@ -6,6 +6,7 @@ import { installDeviceProtocol } from './protocol.ts';
 import { revokeDevices, type DeviceService } from './service.ts';
 import type { DeviceDependencies } from './ports.ts';
 import { registerPushTarget, type PushTargetInput } from '../notify/push-targets.ts';
+import { pushConfigRoute, webPushPolicy } from '../notify/push-config.ts';
 import { citizenOfficeHistory } from '../enrollment/citizen-offices.ts';
 import { historyRoutes } from './history-routes.ts';
 
@@ -19,6 +20,8 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
     // Codes fall only to volume: 10 tries per address per minute by default, scaled with the
     // configured limit so a load test can activate its fleet of simulated devices.
     const activationsPerMinute = Math.max(10, Math.floor(context.config.rateLimitPerMinute / 30));
+    // Where a device's Web Push subscription may point (the push services; loopback in development).
+    const pushPolicy = webPushPolicy(context.config);
 
     app.post<{ Body: { activationCode: string; authKey: string; signKey: string; authProof: string; signProof: string; label?: string } }>(
       '/api/v1/device/activate',
@@ -90,10 +93,13 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
       },
       async (request) => {
         const d = request.device!;
-        const { id } = await registerPushTarget(context.db, d.id, request.body, context.now());
+        const { id } = await registerPushTarget(context.db, d.id, request.body, context.now(), pushPolicy);
         return { pushTargetId: id };
       },
     );
+
+    /** The VAPID key (and which native push services are configured) an app subscribes with. */
+    await pushConfigRoute(app, context);
 
     app.get('/api/v1/device/ca/certificate', async (_request, reply) => {
       const root = await ca.root();

@@ -7,6 +7,7 @@ import type { HttpSmsConfig } from './channels/http-sms.ts';
 import type { VapidConfig } from './channels/web-push.ts';
 import type { FcmConfig } from './channels/fcm.ts';
 import type { ApnsConfig } from './channels/apns.ts';
+import { DEFAULT_WEBPUSH_HOSTS, isWebPushHostEntry, type WebPushPolicy } from './push-targets.ts';
 
 export interface WorkerSettings {
   /** Run the outbox worker inside `serve` (TASDIQ_OUTBOX_WORKER=0 when `tasdiq worker` runs). */
@@ -19,6 +20,10 @@ export interface WorkerSettings {
   readonly baseBackoffMs: number;
   /** Finished messages, their attempts and receipts are deleted after this long. */
   readonly retentionMs: number;
+  /** `tasdiq worker` serves Prometheus metrics on this port when set (TASDIQ_WORKER_METRICS_PORT). */
+  readonly metricsPort?: number | undefined;
+  /** ...on this address (TASDIQ_WORKER_METRICS_HOST, 127.0.0.1). */
+  readonly metricsHost?: string | undefined;
 }
 
 export interface NotifyConfig {
@@ -31,6 +36,8 @@ export interface NotifyConfig {
   readonly vapid: VapidConfig | undefined;
   readonly fcm: FcmConfig | undefined;
   readonly apns: ApnsConfig | undefined;
+  /** Where Web Push subscriptions may point (TASDIQ_WEBPUSH_HOSTS; loopback in development). */
+  readonly webPush: WebPushPolicy;
   readonly worker: WorkerSettings;
   readonly development: boolean;
 }
@@ -114,14 +121,51 @@ function readSecret(env: NodeJS.ProcessEnv, inline: string, file: string, proble
   }
 }
 
-function url(name: string, value: string, problems: string[]): string {
+function url(name: string, value: string, problems: string[], options: { httpsOnly?: boolean } = {}): string {
   try {
     const u = new URL(value);
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+    if (options.httpsOnly && u.protocol !== 'https:') {
+      problems.push(`${name}: expected an https URL outside development (what travels there holds one-time codes)`);
+    }
   } catch {
     problems.push(`${name}: expected an http(s) URL, got "${value}"`);
   }
   return value;
+}
+
+/**
+ * TASDIQ_WEBPUSH_HOSTS: comma-separated push-service hosts Web Push subscriptions may point
+ * at (`fcm.googleapis.com`, `*.push.apple.com`, `127.0.0.1`, ...), replacing the defaults.
+ * Development also allows loopback receivers without listing them.
+ */
+function parseWebPushHosts(raw: string | undefined, development: boolean, problems: string[]): WebPushPolicy {
+  if (raw === undefined || raw.trim() === '') return { hosts: DEFAULT_WEBPUSH_HOSTS, allowLoopback: development };
+  const hosts = raw
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  for (const host of hosts) {
+    if (!isWebPushHostEntry(host)) problems.push(`TASDIQ_WEBPUSH_HOSTS: "${host}" is not a host name (like fcm.googleapis.com or *.push.apple.com; no scheme, port or path)`);
+  }
+  if (hosts.length === 0) problems.push('TASDIQ_WEBPUSH_HOSTS: lists no host');
+  return { hosts, allowLoopback: development };
+}
+
+/** Where Web Push subscriptions may point, for modules that register targets (the devices routes). */
+export function webPushPolicy(config: Config, env: NodeJS.ProcessEnv = process.env): WebPushPolicy {
+  const problems: string[] = [];
+  const policy = parseWebPushHosts(env.TASDIQ_WEBPUSH_HOSTS, config.development, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return policy;
+}
+
+/** A VAPID key pair as `web-push` takes it: an uncompressed P-256 point and a 32-byte scalar, base64url. */
+function checkVapidKeys(publicKey: string, privateKey: string, problems: string[]): void {
+  const pub = /^[A-Za-z0-9_-]+$/.test(publicKey) ? Buffer.from(publicKey, 'base64url') : Buffer.alloc(0);
+  if (pub.length !== 65 || pub[0] !== 0x04) problems.push('TASDIQ_VAPID_PUBLIC_KEY: expected an uncompressed P-256 public key in base64url (87 characters)');
+  const priv = /^[A-Za-z0-9_-]+$/.test(privateKey) ? Buffer.from(privateKey, 'base64url') : Buffer.alloc(0);
+  if (priv.length !== 32) problems.push('TASDIQ_VAPID_PRIVATE_KEY: expected a 32-byte P-256 private key in base64url (43 characters)');
 }
 
 /**
@@ -138,6 +182,7 @@ function vapidKeys(env: NodeJS.ProcessEnv, config: Config, problems: string[]): 
       problems.push('TASDIQ_VAPID_PUBLIC_KEY and TASDIQ_VAPID_PRIVATE_KEY: set both or neither');
       return undefined;
     }
+    checkVapidKeys(publicKey, privateKey, problems);
     return { subject, publicKey, privateKey };
   }
   if (!config.development) return undefined;
@@ -161,7 +206,7 @@ export function loadNotifyConfig(config: Config, env: NodeJS.ProcessEnv = proces
   const smppRoutes = parseRoutes(env.TASDIQ_SMPP_ROUTES, problems);
   const httpSms: HttpSmsConfig | undefined = env.TASDIQ_SMS_HTTP_URL
     ? {
-        url: url('TASDIQ_SMS_HTTP_URL', env.TASDIQ_SMS_HTTP_URL, problems),
+        url: url('TASDIQ_SMS_HTTP_URL', env.TASDIQ_SMS_HTTP_URL, problems, { httpsOnly: !config.development }),
         token: env.TASDIQ_SMS_HTTP_TOKEN || undefined,
         timeoutMs: int('TASDIQ_SMS_HTTP_TIMEOUT_MS', env.TASDIQ_SMS_HTTP_TIMEOUT_MS, 10_000, 100, 120_000, problems),
       }
@@ -218,7 +263,10 @@ export function loadNotifyConfig(config: Config, env: NodeJS.ProcessEnv = proces
     baseBackoffMs: int('TASDIQ_OUTBOX_BACKOFF_MS', env.TASDIQ_OUTBOX_BACKOFF_MS, 1_000, 1, 600_000, problems),
     maxBackoffMs: int('TASDIQ_OUTBOX_MAX_BACKOFF_MS', env.TASDIQ_OUTBOX_MAX_BACKOFF_MS, 300_000, 1, 86_400_000, problems),
     retentionMs: int('TASDIQ_OUTBOX_RETENTION_DAYS', env.TASDIQ_OUTBOX_RETENTION_DAYS, 30, 1, 3650, problems) * 86_400_000,
+    metricsPort: env.TASDIQ_WORKER_METRICS_PORT ? int('TASDIQ_WORKER_METRICS_PORT', env.TASDIQ_WORKER_METRICS_PORT, 0, 1, 65535, problems) : undefined,
+    metricsHost: env.TASDIQ_WORKER_METRICS_HOST || '127.0.0.1',
   };
+  const webPush = parseWebPushHosts(env.TASDIQ_WEBPUSH_HOSTS, config.development, problems);
   let vapid: VapidConfig | undefined;
   try {
     vapid = vapidKeys(env, config, problems);
@@ -229,5 +277,5 @@ export function loadNotifyConfig(config: Config, env: NodeJS.ProcessEnv = proces
   const httpSmsReceiptToken = env.TASDIQ_SMS_HTTP_RECEIPT_TOKEN || undefined;
   if (httpSmsReceiptToken !== undefined && httpSmsReceiptToken.length < 32) problems.push('TASDIQ_SMS_HTTP_RECEIPT_TOKEN: use at least 32 random characters');
   if (problems.length > 0) throw new ConfigError(problems);
-  return { sms, smppRoutes, httpSms, httpSmsReceiptToken, vapid, fcm, apns, worker, development: config.development };
+  return { sms, smppRoutes, httpSms, httpSmsReceiptToken, vapid, fcm, apns, webPush, worker, development: config.development };
 }

@@ -8,11 +8,23 @@ export {
   enqueueNotification,
   getNotificationStatus,
   getNotificationsByCorrelation,
+  markDelivered,
   waitForNotification,
   type NotificationInput,
   type NotificationFallback,
 } from './outbox.ts';
-export { registerPushTarget, removePushTargets, listPushTargets, type PushTargetInput, type WebPushSubscription } from './push-targets.ts';
+export {
+  registerPushTarget,
+  removePushTargets,
+  removePushTargetsOfDevice,
+  listPushTargets,
+  DEFAULT_WEBPUSH_HOSTS,
+  MAX_PUSH_TARGETS_PER_KIND,
+  type PushTargetInput,
+  type WebPushSubscription,
+  type WebPushPolicy,
+} from './push-targets.ts';
+export { devicePushConfig, webPushPolicy, type DevicePushConfig } from './push-config.ts';
 export { smsSegments, splitSms, type SmsSegmentInfo } from './sms-segments.ts';
 export { renderText, NOTIFICATION_KINDS, type NotificationKind } from './templates.ts';
 export { loadNotifyConfig, type NotifyConfig } from './config.ts';

@@ -87,4 +87,17 @@ export const notifyMigrations: ModuleMigration[] = [
         .execute();
     },
   },
+  {
+    name: '202611251200_notify_delivery_tracking',
+    async up(db, { types }) {
+      // A push may wait this long for the device to fetch its request before its fallback goes.
+      await db.schema.alterTable('notify_outbox').addColumn('fallback_after_ms', types.int).execute();
+      await db.schema.alterTable('notify_outbox').addColumn('fallback_due_at', types.time).execute();
+      await db.schema.createIndex('notify_outbox_fallback_due_idx').on('notify_outbox').column('fallback_due_at').execute();
+      // SMS segments an attempt put on the air (what an operator bills).
+      await db.schema.alterTable('notify_attempts').addColumn('segments', types.int).execute();
+      // Which attempt a provider ref belongs to: a partly sent long SMS keeps its segments' refs.
+      await db.schema.alterTable('notify_provider_refs').addColumn('attempt', types.int).execute();
+    },
+  },
 ];

@@ -87,6 +87,8 @@ export function notificationRow(input: NotificationInput, now: number): Insertab
     sent_at: null,
     delivered_at: null,
     fallback: input.fallback ? JSON.stringify(input.fallback) : null,
+    fallback_after_ms: input.fallbackAfterMs ?? null,
+    fallback_due_at: null,
   };
 }
 

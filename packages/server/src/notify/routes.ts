@@ -111,10 +111,13 @@ async function receiptRoutes(app: FastifyInstance, context: AppContext): Promise
         },
       },
       config: { rateLimit: { max: 6_000, timeWindow: 60_000 } },
+      // A stranger learns nothing, not even which bodies would be valid: auth comes first.
+      onRequest: async (request) => {
+        const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.authorization ?? '');
+        if (!match || !sameSecret(match[1]!, token)) throw new ApiError(CommonErrors.unauthorized);
+      },
     },
     async (request, reply) => {
-      const auth = request.headers.authorization ?? '';
-      if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice(7), token)) throw new ApiError(CommonErrors.unauthorized);
       await recorder.handleReceipt(`http:${request.body.id}`, RECEIPT_STATUS[request.body.status]!);
       return reply.code(204).send();
     },

@@ -10,8 +10,9 @@ import { FcmProvider } from './channels/fcm.ts';
 import { ApnsProvider } from './channels/apns.ts';
 import type { NotifyConfig } from './config.ts';
 import { OutboxWorker, type OutboxWorkerOptions } from './worker.ts';
-import type { Registry } from 'prom-client';
-import { notifyMetrics } from './metrics.ts';
+import type { Server } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { notifyMetrics, serveMetrics } from './metrics.ts';
 import type { NotificationChannel, PushTargetKind } from './schema.ts';
 
 export interface NotifyRuntime {
@@ -20,6 +21,8 @@ export interface NotifyRuntime {
   readonly smpp: SmppRouter | undefined;
   start(): void;
   stop(): Promise<void>;
+  /** Resolves once the metrics port (if asked for) listens; rejects if it cannot. */
+  readonly metricsReady: Promise<void>;
 }
 
 /** Wires channels from configuration to one outbox worker; used by `serve`, `tasdiq worker` and the benchmark. */
@@ -32,10 +35,21 @@ export function createNotifyRuntime(options: {
   workerId?: string;
   onSettled?: OutboxWorkerOptions['onSettled'];
   registry?: Registry;
+  /**
+   * `tasdiq worker`: serve this runtime's metrics on `config.worker.metricsPort` (a process
+   * with no HTTP service of its own). `serve` leaves it off: its /metrics already has them.
+   */
+  serveMetrics?: boolean;
 }): NotifyRuntime {
   const logger = options.logger.child({ module: 'notify' });
   const now = options.now ?? Date.now;
   const { config } = options;
+  const metricsPort = options.serveMetrics ? config.worker.metricsPort : undefined;
+  let registry = options.registry;
+  if (metricsPort !== undefined && !registry) {
+    registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'tasdiq_' });
+  }
   // The router reports receipts to the worker, which is built after it.
   const late: { worker?: OutboxWorker } = {};
   let smpp: SmppRouter | undefined;
@@ -58,7 +72,7 @@ export function createNotifyRuntime(options: {
   }
   const dev = config.development ? new DevInboxChannel(options.db, logger, now) : undefined;
   const providers: Partial<Record<PushTargetKind, PushProvider>> = {};
-  if (config.vapid) providers.webpush = new WebPushProvider(config.vapid);
+  if (config.vapid) providers.webpush = new WebPushProvider(config.vapid, { policy: config.webPush });
   if (config.fcm) providers.fcm = new FcmProvider(config.fcm);
   if (config.apns) providers.apns = new ApnsProvider(config.apns);
   const channels: Partial<Record<NotificationChannel, Channel>> = {
@@ -75,17 +89,33 @@ export function createNotifyRuntime(options: {
     now,
     ...(options.workerId ? { workerId: options.workerId } : {}),
     ...(options.onSettled ? { onSettled: options.onSettled } : {}),
-    ...(options.registry ? { metrics: notifyMetrics(options.registry) } : {}),
+    ...(registry ? { metrics: notifyMetrics(registry) } : {}),
   });
   late.worker = w;
+  let server: Server | undefined;
+  let metricsReady: Promise<void> = Promise.resolve();
   return {
     worker: w,
     smpp,
+    get metricsReady() {
+      return metricsReady;
+    },
     start() {
       smpp?.start();
       w.start();
+      if (metricsPort !== undefined && registry && !server) {
+        const host = config.worker.metricsHost ?? '127.0.0.1';
+        metricsReady = serveMetrics(registry, host, metricsPort).then((s) => {
+          server = s;
+          logger.info({ host, port: metricsPort }, 'worker metrics at /metrics');
+        });
+      }
     },
     async stop() {
+      await metricsReady.catch(() => undefined);
+      server?.closeAllConnections();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      server = undefined;
       await w.stop();
       await Promise.all(Object.values(channels).map((c) => c.close?.()));
     },

@@ -41,6 +41,13 @@ export interface NotifyOutboxTable {
    * (a push that reached no device falls back to SMS). Cleared once final, like `params`.
    */
   fallback: string | null;
+  /**
+   * Push only: how long after the push was sent the device has to fetch its request
+   * (`markDelivered`) before the fallback is enqueued anyway; null sends it only on failure.
+   */
+  fallback_after_ms: number | null;
+  /** When that time is up for a sent push still waiting; cleared once delivered or fallen back. */
+  fallback_due_at: number | null;
 }
 
 export type OutboxMessage = Selectable<NotifyOutboxTable>;
@@ -60,6 +67,8 @@ export interface NotifyAttemptTable {
   error: string | null;
   started_at: number;
   finished_at: number;
+  /** SMS segments this attempt submitted (all of them when sent, those accepted before a failure). */
+  segments: number | null;
 }
 
 /**
@@ -75,6 +84,11 @@ export interface NotifyProviderRefTable {
   receipt_status: string | null;
   created_at: number;
   receipt_at: number | null;
+  /**
+   * The message attempt that got this ref. Settling looks at the latest attempt's refs only,
+   * so segments a failed attempt left behind still match their receipts without blocking it.
+   */
+  attempt: number | null;
 }
 
 export const PUSH_TARGET_KINDS = ['webpush', 'fcm', 'apns'] as const;

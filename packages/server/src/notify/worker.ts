@@ -7,7 +7,7 @@ import type { Logger } from '../platform/logger.ts';
 import { DeliveryError, type Channel, type DeliveryResult, type OutgoingMessage } from './channels/channel.ts';
 import type { WorkerSettings } from './config.ts';
 import { enqueueNotification, outboxSignal, type NotificationFallback } from './outbox.ts';
-import type { AttemptOutcome, NotificationChannel, OutboxMessage } from './schema.ts';
+import type { AttemptOutcome, NotificationChannel, NotificationStatus, OutboxMessage } from './schema.ts';
 import { TemplateError } from './templates.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { NotifyMetrics } from './metrics.ts';
@@ -17,6 +17,10 @@ const PURGE_EVERY_MS = 3_600_000;
 const PURGE_BATCH = 1_000;
 /** Development texts hold codes; they are for the demo in hand, not for keeping. */
 const DEV_INBOX_RETENTION_MS = 86_400_000;
+/** Waits before recording an outcome again after its group's transaction failed. */
+const RECORD_RETRY_DELAYS_MS = [50, 250, 1_000];
+/** Pushes whose fallback time is up, handled per pass. */
+const FALLBACK_BATCH = 100;
 const RECEIPT_DELIVERED = 'DELIVRD';
 const RECEIPT_FAILED = new Set(['UNDELIV', 'REJECTD', 'EXPIRED', 'DELETED', 'UNKNOWN']);
 
@@ -27,6 +31,8 @@ export interface WorkerCounters {
   failed: number;
   delivered: number;
   expired: number;
+  /** Pushes not delivered within their `fallbackAfterMs`, whose fallback was enqueued. */
+  fellBack: number;
 }
 
 export interface OutboxWorkerOptions {
@@ -53,7 +59,7 @@ export interface OutboxWorkerOptions {
  */
 export class OutboxWorker {
   readonly id: string;
-  readonly counters: WorkerCounters = { claimed: 0, sent: 0, retried: 0, failed: 0, delivered: 0, expired: 0 };
+  readonly counters: WorkerCounters = { claimed: 0, sent: 0, retried: 0, failed: 0, delivered: 0, expired: 0, fellBack: 0 };
   readonly #db: Db;
   readonly #dialect: Dialect;
   readonly #logger: Logger;
@@ -67,11 +73,14 @@ export class OutboxWorker {
   #wake: (() => void) | undefined;
   #leaseHeldUntil = 0;
   #lastPurge = 0;
-  #lastRenewal = 0;
+  /** Ids of the messages this worker is delivering or recording now: the leases it renews. */
+  readonly #holding = new Set<string>();
+  #renewTimer: NodeJS.Timeout | undefined;
+  #renewing: Promise<void> | undefined;
   #signalPending = false;
   /** Set by a kick that arrived while the loop was busy, so its next sleep is skipped. */
   #kicked = false;
-  readonly #sentLog = new GroupCommit<SentRecord, SettleStatus | undefined>((items) => this.#flushSent(items));
+  readonly #sentLog = new GroupCommit<SentRecord, SentOutcome>((items) => this.#flushSent(items));
   readonly #receiptLog = new GroupCommit<{ ref: string; stat: string }, void>((items) => this.#flushReceipts(items));
 
   constructor(options: OutboxWorkerOptions) {
@@ -90,6 +99,10 @@ export class OutboxWorker {
     if (!this.#stopped) return;
     this.#stopped = false;
     outboxSignal.on('enqueued', this.#onEnqueued);
+    // Leases are renewed on their own clock, not on loop passes: a pass can wait a whole
+    // poll interval (or longer, on a slow database), and a lease must not lapse meanwhile.
+    this.#renewTimer = setInterval(() => void this.#renewLeases(), Math.max(20, Math.floor(this.#settings.leaseMs / 3)));
+    this.#renewTimer.unref();
     this.#loop = this.#run();
   }
 
@@ -114,6 +127,9 @@ export class OutboxWorker {
     this.#wake?.();
     await this.#loop;
     this.#loop = undefined;
+    clearInterval(this.#renewTimer);
+    this.#renewTimer = undefined;
+    await this.#renewing;
     await this.#receiptLog.idle();
     if (this.#dialect === 'sqlite') {
       this.#leaseHeldUntil = 0;
@@ -142,7 +158,7 @@ export class OutboxWorker {
         // Asked every pass, busy or not: on SQLite the lease must not lapse while this
         // worker is full, or a second process would start delivering beside it.
         const leader = await this.holdsLease();
-        await this.#renewLeases(inFlight.size);
+        if (leader) await this.#fireDueFallbacks();
         if (leader && room >= half) {
           if (this.#now() - this.#lastPurge > PURGE_EVERY_MS) {
             this.#lastPurge = this.#now();
@@ -153,9 +169,14 @@ export class OutboxWorker {
           claimed = batch.length;
           this.counters.claimed += claimed;
           for (const message of batch) {
+            this.#holding.add(message.id);
             const task: Promise<void> = this.#process(message)
-              .catch((error: unknown) => this.#logger.error({ err: error, messageId: message.id }, 'recording an outcome failed; the lease will requeue it'))
+              .catch((error: unknown) => this.#logger.error({ err: error, messageId: message.id }, 'recording an outcome failed; its lease will lapse and requeue it'))
               .finally(() => {
+                // No longer renewed: if its outcome was never recorded, the lease runs out and
+                // the next pass requeues it (or fails it at the bound) instead of it staying
+                // `sending` for as long as this worker lives.
+                this.#holding.delete(message.id);
                 inFlight.delete(task);
                 if (inFlight.size <= this.#settings.batchSize - half) this.#wake?.();
               });
@@ -207,10 +228,12 @@ export class OutboxWorker {
 
   /** One pass without the loop (tests): requeue what dead workers held, claim, deliver, record. */
   async runOnce(): Promise<number> {
+    await this.#fireDueFallbacks();
     await this.#expireLeases();
     const batch = await this.#claim(this.#settings.batchSize);
     this.counters.claimed += batch.length;
-    await Promise.all(batch.map((message) => this.#process(message)));
+    for (const message of batch) this.#holding.add(message.id);
+    await Promise.all(batch.map((message) => this.#process(message).finally(() => this.#holding.delete(message.id))));
     return batch.length;
   }
 
@@ -242,48 +265,165 @@ export class OutboxWorker {
       if (ids.length < PURGE_BATCH) break;
     }
     await this.#db.deleteFrom('notify_dev_inbox').where('created_at', '<', now - DEV_INBOX_RETENTION_MS).execute();
+    // A revoked app is never woken again, whether or not its revocation removed its targets.
+    await this.#db
+      .deleteFrom('notify_push_targets')
+      .where('device_id', 'in', (eb) => eb.selectFrom('devices').select('id').where('status', '=', 'revoked'))
+      .execute();
     await this.#db.deleteFrom('notify_provider_refs').where('message_id', 'is', null).where('created_at', '<', now - DEV_INBOX_RETENTION_MS).execute();
     if (removed > 0) this.#logger.info({ removed }, 'purged finished notifications past retention');
     return removed;
   }
 
   /**
-   * Extends the lease of messages still in hand (a slow SMSC window, a long throttle), so a
-   * live worker never has its own messages taken back and sent twice; only a dead one's lapse.
+   * Extends the leases of exactly the messages this worker is delivering or recording now (a
+   * slow SMSC window, a long throttle), so a live worker never has its own messages taken
+   * back and sent twice; only a dead one's lapse. A message whose outcome could not be
+   * recorded leaves that set, so its lease runs out and it is requeued rather than kept
+   * `sending` forever. On SQLite it also keeps the worker's `outbox` lease while it holds it.
    */
-  async #renewLeases(inFlight: number): Promise<void> {
-    const now = this.#now();
-    if (inFlight === 0 || now - this.#lastRenewal < this.#settings.leaseMs / 3) return;
-    this.#lastRenewal = now;
-    await this.#db
-      .updateTable('notify_outbox')
-      .set({ lease_until: now + this.#settings.leaseMs })
-      .where('claimed_by', '=', this.id)
-      .where('status', '=', 'sending')
-      .execute();
+  async #renewLeases(): Promise<void> {
+    if (this.#renewing) return;
+    const run = async () => {
+      const now = this.#now();
+      if (this.#dialect === 'sqlite' && this.#leaseHeldUntil > 0) await this.holdsLease();
+      const ids = [...this.#holding];
+      for (let i = 0; i < ids.length; i += 500) {
+        await this.#db
+          .updateTable('notify_outbox')
+          .set({ lease_until: now + this.#settings.leaseMs })
+          .where('id', 'in', ids.slice(i, i + 500))
+          .where('claimed_by', '=', this.id)
+          .where('status', '=', 'sending')
+          .execute();
+      }
+    };
+    this.#renewing = run()
+      .catch((error: unknown) => this.#logger.warn({ err: error }, 'renewing leases failed; trying again shortly'))
+      .finally(() => (this.#renewing = undefined));
+    await this.#renewing;
   }
 
+  /**
+   * Takes back messages whose worker stopped renewing their lease, in one statement: each
+   * goes back to the queue, or fails if that was its last attempt (or turns delivered if its
+   * device fetched the request meanwhile). Its lost attempt, and the fallback of one that
+   * failed, are written in the same transaction.
+   */
   async #expireLeases(): Promise<void> {
     const now = this.#now();
-    const expired = await this.#db
-      .updateTable('notify_outbox')
-      .set({ status: 'queued', claimed_by: null, lease_until: null, next_attempt_at: now, updated_at: now })
-      .where('status', '=', 'sending')
-      .where('lease_until', '<', now)
-      .returning(['id', 'attempts', 'max_attempts'])
-      .execute();
+    const exhausted = 'attempts exhausted (last attempt lost with its worker)';
+    const expired = await this.#db.transaction().execute(async (tx) => {
+      const rows = await tx
+        .updateTable('notify_outbox')
+        .set((eb) => ({
+          status: eb
+            .case()
+            .when('delivered_at', 'is not', null)
+            .then('delivered' as NotificationStatus)
+            .when('attempts', '>=', eb.ref('max_attempts'))
+            .then('failed' as NotificationStatus)
+            .else('queued' as NotificationStatus)
+            .end(),
+          last_error: eb
+            .case()
+            .when(eb.and([eb('delivered_at', 'is', null), eb('attempts', '>=', eb.ref('max_attempts'))]))
+            .then(exhausted)
+            .else(eb.ref('last_error'))
+            .end(),
+          claimed_by: null,
+          lease_until: null,
+          next_attempt_at: now,
+          updated_at: now,
+        }))
+        .where('status', '=', 'sending')
+        .where('lease_until', '<', now)
+        .returning(['id', 'status', 'attempts', 'kind', 'locale', 'params', 'fallback', 'correlation_id'])
+        .execute();
+      if (rows.length === 0) return rows;
+      await tx
+        .insertInto('notify_attempts')
+        .values(
+          rows.map((row) => ({
+            id: randomUUID(),
+            message_id: row.id,
+            attempt: row.attempts,
+            worker_id: this.id,
+            route: null,
+            outcome: 'lease_expired' as const,
+            error: 'the worker holding it stopped before recording an outcome',
+            started_at: now,
+            finished_at: now,
+            segments: null,
+          })),
+        )
+        .execute();
+      const finished = rows.filter((r) => r.status !== 'queued');
+      if (finished.length > 0) {
+        await tx
+          .updateTable('notify_outbox')
+          .set({ params: '{}', fallback: null, fallback_due_at: null })
+          .where('id', 'in', finished.map((r) => r.id))
+          .execute();
+        for (const row of finished) if (row.status === 'failed') await this.#enqueueFallback(tx, row, now);
+      }
+      return rows;
+    });
     if (expired.length === 0) return;
     this.counters.expired += expired.length;
     this.#metrics?.outcomes.inc({ channel: 'any', outcome: 'lease_expired' }, expired.length);
     this.#logger.warn({ count: expired.length }, 'requeued messages whose worker stopped answering');
     for (const row of expired) {
-      await this.#db.transaction().execute(async (tx) => {
-        await this.#recordAttempt(tx, row.id, row.attempts, null, 'lease_expired', 'the worker holding it stopped before recording an outcome', now);
-        if (row.attempts >= row.max_attempts) {
-          const message = await tx.selectFrom('notify_outbox').selectAll().where('id', '=', row.id).where('status', '=', 'queued').executeTakeFirst();
-          if (message) await this.#fail(tx, message, 'attempts exhausted (last attempt lost with its worker)', now);
-        }
-      });
+      if (row.status === 'failed') {
+        this.counters.failed += 1;
+        this.#onSettled?.(row.id, 'failed');
+      }
+    }
+  }
+
+  /**
+   * Pushes the provider accepted but whose device did not fetch its request within their
+   * `fallbackAfterMs`: each is marked failed and its fallback enqueued, in one transaction and
+   * fenced on the pending deadline, so with any number of workers each fallback goes once.
+   */
+  async #fireDueFallbacks(): Promise<void> {
+    const now = this.#now();
+    const due = await this.#db
+      .selectFrom('notify_outbox')
+      .select('id')
+      .where('fallback_due_at', '<=', now)
+      .where('status', '=', 'sent')
+      .orderBy('fallback_due_at')
+      .limit(FALLBACK_BATCH)
+      .execute();
+    if (due.length === 0) return;
+    const fired = await this.#db.transaction().execute(async (tx) => {
+      // The deadline is cleared as the row is taken (RETURNING still has its fallback): a
+      // second worker, or markDelivered, racing for the same row finds nothing left to do.
+      const rows = await tx
+        .updateTable('notify_outbox')
+        .set({ fallback_due_at: null, updated_at: now })
+        .where('id', 'in', due.map((r) => r.id).sort())
+        .where('status', '=', 'sent')
+        .where('fallback_due_at', '<=', now)
+        .where('fallback', 'is not', null)
+        .returning(['id', 'kind', 'locale', 'params', 'fallback', 'correlation_id', 'fallback_after_ms'])
+        .execute();
+      for (const row of rows) {
+        const channel = (JSON.parse(row.fallback!) as NotificationFallback).channel;
+        await tx
+          .updateTable('notify_outbox')
+          .set({ status: 'failed', fallback: null, params: '{}', last_error: `not delivered within ${row.fallback_after_ms} ms of sending; fell back to ${channel}`, updated_at: now })
+          .where('id', '=', row.id)
+          .execute();
+        await this.#enqueueFallback(tx, row, now);
+      }
+      return rows;
+    });
+    for (const row of fired) {
+      this.counters.fellBack += 1;
+      this.#metrics?.outcomes.inc({ channel: 'push', outcome: 'not_delivered' });
+      this.#onSettled?.(row.id, 'failed');
     }
   }
 
@@ -350,46 +490,112 @@ export class OutboxWorker {
     await this.#recordSent(message, result, started);
   }
 
+  /**
+   * Runs a write again with growing pauses when it fails (a deadlock victim, a dropped
+   * connection, a busy SQLite file); throws the last error when every try failed.
+   */
+  async #persist<T>(what: string, messageId: string, write: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        const delay = RECORD_RETRY_DELAYS_MS[attempt];
+        if (delay === undefined) throw error;
+        this.#logger.warn({ err: error, messageId, retryInMs: delay }, `${what} failed; trying again`);
+        await new Promise((resolve) => setTimeout(resolve, delay + randomInt(0, Math.ceil(delay / 2) + 1)));
+      }
+    }
+  }
+
   async #recordSent(message: OutboxMessage, result: DeliveryResult, started: number): Promise<void> {
-    const settled = await this.#sentLog.add({ message, result, started, finished: this.#now() });
+    const record: SentRecord = { message, result, started, finished: this.#now() };
+    let settled: SentOutcome;
+    try {
+      settled = await this.#sentLog.add(record);
+    } catch (groupError) {
+      // The group's transaction failed (one bad item fails them all): record this one alone.
+      this.#logger.warn({ err: groupError, messageId: message.id }, 'recording a group of sends failed; recording each alone');
+      try {
+        settled = (await this.#persist('recording a send', message.id, () => this.#flushSent([record])))[0]!;
+      } catch (error) {
+        await this.#release(message, error, started);
+        return;
+      }
+    }
     this.counters.sent += 1;
     this.#metrics?.outcomes.inc({ channel: message.channel, outcome: 'sent' });
-    if (result.delivered || settled?.status === 'delivered') this.counters.delivered += 1;
+    const status = settled?.status ?? (result.delivered ? 'delivered' : 'sent');
+    if (status === 'delivered') this.counters.delivered += 1;
     this.#onSettled?.(message.id, result.delivered ? 'delivered' : 'sent');
     if (settled) this.#onSettled?.(message.id, settled.status);
   }
 
-  /** Records a group of sends in one transaction. */
-  async #flushSent(items: SentRecord[]): Promise<Array<SettleStatus | undefined>> {
+  /**
+   * The provider took the message but its send could not be recorded, even alone and after
+   * pauses: give the message back (or fail it at the bound) in a fresh transaction, so it is
+   * retried like any failed attempt instead of staying `sending`. It may reach the phone
+   * twice; that is the at-least-once price of an outcome that cannot be written.
+   */
+  async #release(message: OutboxMessage, cause: unknown, started: number): Promise<void> {
+    const reason = `recording the send failed: ${(cause as Error)?.message ?? String(cause)}`;
+    this.#logger.error({ err: cause, messageId: message.id }, 'recording a send failed for good; releasing the message for another attempt');
+    await this.#recordFailure(message, new DeliveryError(reason.slice(0, 500)), started);
+  }
+
+  /**
+   * Records a group of sends in one transaction: provider refs (one per SMS segment), the
+   * status (`delivered` at once for the dev inbox, or for a push whose device already fetched
+   * its request), the attempt, and for a push with `fallbackAfterMs` the time its fallback
+   * becomes due.
+   */
+  async #flushSent(items: SentRecord[]): Promise<SentOutcome[]> {
     const now = this.#now();
     return this.#db.transaction().execute(async (tx) => {
+      // One row per ref, the first message in the group to name it keeping it: an SMSC that
+      // answers two submits with one id must not fail the whole group's transaction.
+      const owner = new Map<string, { message_id: string; attempt: number }>();
+      for (const i of items) for (const ref of i.result.refs) if (!owner.has(ref)) owner.set(ref, { message_id: i.message.id, attempt: i.message.attempts });
       // Refs before outbox rows, each in sorted order: the receipt path locks the same way,
       // so the two never deadlock, and whichever commits second sees the other's half.
-      const refs = items.flatMap((i) => i.result.refs.map((ref) => ({ ref, message_id: i.message.id, receipt_status: null, created_at: now, receipt_at: null })));
-      refs.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+      const refs = [...owner.keys()].sort();
       if (refs.length > 0) {
         await tx
           .insertInto('notify_provider_refs')
-          .values(refs)
-          .onConflict((oc) => oc.column('ref').doUpdateSet((eb) => ({ message_id: eb.ref('excluded.message_id') })))
+          .values(refs.map((ref) => ({ ref, ...owner.get(ref)!, receipt_status: null, created_at: now, receipt_at: null })))
+          .onConflict((oc) =>
+            oc
+              .column('ref')
+              .doUpdateSet((eb) => ({ message_id: eb.ref('excluded.message_id'), attempt: eb.ref('excluded.attempt') }))
+              // Fill in a receipt that came first; never take a ref another message holds.
+              .where((eb) => eb.or([eb('notify_provider_refs.message_id', 'is', null), eb('notify_provider_refs.message_id', '=', eb.ref('excluded.message_id'))])),
+          )
           .execute();
       }
+      const held = refs.length > 0 ? await tx.selectFrom('notify_provider_refs').select(['ref', 'message_id']).where('ref', 'in', refs).execute() : [];
+      const heldBy = new Map(held.map((r) => [r.ref, r.message_id]));
+      const unmatched = new Set(
+        items.filter((i) => !i.result.delivered && i.result.refs.length > 0 && i.result.refs.every((ref) => heldBy.get(ref) !== i.message.id)).map((i) => i.message.id),
+      );
       for (const { message, result } of [...items].sort((a, b) => (a.message.id < b.message.id ? -1 : 1))) {
+        const keep = this.#pendingFallback(message, result);
         const updated = await tx
           .updateTable('notify_outbox')
-          .set({
-            status: result.delivered ? 'delivered' : 'sent',
+          .set((eb) => ({
+            // A push whose device fetched its request while it was being sent is delivered.
+            status: result.delivered ? 'delivered' : eb.case().when('delivered_at', 'is not', null).then('delivered' as NotificationStatus).else('sent' as NotificationStatus).end(),
             sent_at: now,
-            delivered_at: result.delivered ? now : null,
+            delivered_at: result.delivered ? now : eb.ref('delivered_at'),
             provider_message_id: result.refs[0] ?? null,
             claimed_by: null,
             lease_until: null,
-            last_error: null,
-            // Nothing is rendered from these again: a code must not outlive its message.
+            last_error: unmatched.has(message.id) ? 'the provider gave its message id to another message too; no delivery receipt can be matched to this one' : null,
+            // Nothing is rendered from these again: a code must not outlive its message. A
+            // push that may still fall back keeps what the fallback needs until then.
             params: '{}',
-            fallback: null,
+            fallback: keep ? eb.case().when('delivered_at', 'is', null).then(keep.fallback).else(null).end() : null,
+            fallback_due_at: keep ? eb.case().when('delivered_at', 'is', null).then(now + keep.afterMs).else(null).end() : null,
             updated_at: now,
-          })
+          }))
           .where('id', '=', message.id)
           .where('claimed_by', '=', this.id)
           .where('status', '=', 'sending')
@@ -397,6 +603,7 @@ export class OutboxWorker {
         if (Number(updated.numUpdatedRows) === 0) {
           this.#logger.warn({ messageId: message.id }, 'lease lost before recording a send; another worker may send it again');
         }
+        if (unmatched.has(message.id)) this.#logger.warn({ messageId: message.id }, 'provider message id already used by another message; its receipt cannot be matched');
       }
       await tx
         .insertInto('notify_attempts')
@@ -411,6 +618,7 @@ export class OutboxWorker {
             error: null,
             started_at: i.started,
             finished_at: i.finished,
+            segments: i.result.segments ?? null,
           })),
         )
         .execute();
@@ -423,30 +631,73 @@ export class OutboxWorker {
     });
   }
 
+  /** A push with a delayed fallback keeps it (with the parameters it renders) once sent. */
+  #pendingFallback(message: OutboxMessage, result: DeliveryResult): { fallback: string; afterMs: number } | undefined {
+    if (result.delivered || !message.fallback || message.fallback_after_ms === null || message.channel !== 'push') return undefined;
+    const fallback = JSON.parse(message.fallback) as NotificationFallback;
+    return { fallback: JSON.stringify({ ...fallback, params: fallback.params ?? JSON.parse(message.params) }), afterMs: message.fallback_after_ms };
+  }
+
   async #recordFailure(message: OutboxMessage, error: DeliveryError, started: number): Promise<void> {
-    const now = this.#now();
     const final = error.permanent || message.attempts >= message.max_attempts;
-    await this.#db.transaction().execute(async (tx) => {
-      if (final) {
-        await this.#fail(tx, message, error.message, now);
-      } else {
-        // Exponential backoff with equal jitter: spreads retries of a burst that failed together.
-        const ceiling = Math.min(this.#settings.maxBackoffMs, this.#settings.baseBackoffMs * 2 ** (message.attempts - 1));
-        const delay = Math.ceil(ceiling / 2) + randomInt(0, Math.ceil(ceiling / 2) + 1);
-        await tx
-          .updateTable('notify_outbox')
-          .set({ status: 'queued', claimed_by: null, lease_until: null, next_attempt_at: now + delay, last_error: error.message.slice(0, 500), updated_at: now })
-          .where('id', '=', message.id)
-          .where('claimed_by', '=', this.id)
-          .execute();
-      }
-      await this.#recordAttempt(tx, message.id, message.attempts, error.route ?? null, final ? 'failed' : 'retry', error.message, started);
-    });
-    if (final) this.counters.failed += 1;
-    else this.counters.retried += 1;
-    this.#metrics?.outcomes.inc({ channel: message.channel, outcome: final ? 'failed' : 'retry' });
+    const outcome = await this.#persist('recording a failed attempt', message.id, () =>
+      this.#db.transaction().execute(async (tx): Promise<'delivered' | 'failed' | 'queued'> => {
+        const now = this.#now();
+        if (error.refs.length > 0) {
+          // Segments of a long SMS the SMSC took before a later one failed are on their way:
+          // keep their refs so their receipts match (they count for this attempt only).
+          await tx
+            .insertInto('notify_provider_refs')
+            .values([...new Set(error.refs)].sort().map((ref) => ({ ref, message_id: message.id, attempt: message.attempts, receipt_status: null, created_at: now, receipt_at: null })))
+            .onConflict((oc) =>
+              oc
+                .column('ref')
+                .doUpdateSet((eb) => ({ message_id: eb.ref('excluded.message_id'), attempt: eb.ref('excluded.attempt') }))
+                .where('notify_provider_refs.message_id', 'is', null),
+            )
+            .execute();
+        }
+        let result: 'delivered' | 'failed' | 'queued';
+        const delivered =
+          message.channel === 'push'
+            ? await tx
+                .updateTable('notify_outbox')
+                .set({ status: 'delivered', claimed_by: null, lease_until: null, params: '{}', fallback: null, fallback_due_at: null, last_error: error.message.slice(0, 500), updated_at: now })
+                .where('id', '=', message.id)
+                .where('claimed_by', '=', this.id)
+                .where('status', '=', 'sending')
+                .where('delivered_at', 'is not', null)
+                .executeTakeFirst()
+            : undefined;
+        if (delivered && Number(delivered.numUpdatedRows) > 0) {
+          // The device fetched its request meanwhile (the app was opened by hand): nothing to retry.
+          result = 'delivered';
+        } else if (final) {
+          await this.#fail(tx, message, error.message, now);
+          result = 'failed';
+        } else {
+          // Exponential backoff with equal jitter: spreads retries of a burst that failed together.
+          const ceiling = Math.min(this.#settings.maxBackoffMs, this.#settings.baseBackoffMs * 2 ** (message.attempts - 1));
+          const delay = Math.ceil(ceiling / 2) + randomInt(0, Math.ceil(ceiling / 2) + 1);
+          await tx
+            .updateTable('notify_outbox')
+            .set({ status: 'queued', claimed_by: null, lease_until: null, next_attempt_at: now + delay, last_error: error.message.slice(0, 500), updated_at: now })
+            .where('id', '=', message.id)
+            .where('claimed_by', '=', this.id)
+            .where('status', '=', 'sending')
+            .execute();
+          result = 'queued';
+        }
+        await this.#recordAttempt(tx, message.id, message.attempts, error.route ?? null, final ? 'failed' : 'retry', error.message, started, error.refs.length > 0 ? error.refs.length : null);
+        return result;
+      }),
+    );
+    if (outcome === 'failed') this.counters.failed += 1;
+    else if (outcome === 'queued') this.counters.retried += 1;
+    else this.counters.delivered += 1;
+    this.#metrics?.outcomes.inc({ channel: message.channel, outcome: outcome === 'failed' ? 'failed' : outcome === 'queued' ? 'retry' : 'delivered' });
     this.#logger.warn({ messageId: message.id, kind: message.kind, attempt: message.attempts, final, reason: error.message }, 'delivery failed');
-    this.#onSettled?.(message.id, final ? 'failed' : 'queued');
+    this.#onSettled?.(message.id, outcome);
   }
 
   /** Marks a message failed for good and, in the same transaction, enqueues its fallback. */
@@ -455,11 +706,21 @@ export class OutboxWorker {
     // so a worker whose lease lapsed cannot fail a message another worker is sending.
     const updated = await tx
       .updateTable('notify_outbox')
-      .set({ status: 'failed', claimed_by: null, lease_until: null, last_error: reason.slice(0, 500), params: '{}', fallback: null, updated_at: now })
+      .set({ status: 'failed', claimed_by: null, lease_until: null, last_error: reason.slice(0, 500), params: '{}', fallback: null, fallback_due_at: null, updated_at: now })
       .where('id', '=', message.id)
       .where((eb) => eb.or([eb.and([eb('status', '=', 'sending'), eb('claimed_by', '=', this.id)]), eb('status', '=', 'queued')]))
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0 || !message.fallback) return;
+    if (Number(updated.numUpdatedRows) === 0) return;
+    await this.#enqueueFallback(tx, message, now);
+  }
+
+  /** Enqueues a failed message's fallback (if it has one) under the same correlation id. */
+  async #enqueueFallback(
+    tx: Tx,
+    message: Pick<OutboxMessage, 'id' | 'kind' | 'locale' | 'params' | 'fallback' | 'correlation_id'>,
+    now: number,
+  ): Promise<void> {
+    if (!message.fallback) return;
     const fallback = JSON.parse(message.fallback) as NotificationFallback;
     const params = (fallback.params ?? JSON.parse(message.params)) as Record<string, string | number>;
     const { id } = await enqueueNotification(
@@ -477,7 +738,16 @@ export class OutboxWorker {
     this.#logger.info({ messageId: message.id, fallbackId: id, channel: fallback.channel }, 'enqueued fallback');
   }
 
-  async #recordAttempt(tx: Tx | Db, messageId: string, attempt: number, route: string | null, outcome: AttemptOutcome, error: string | null, started: number): Promise<void> {
+  async #recordAttempt(
+    tx: Tx | Db,
+    messageId: string,
+    attempt: number,
+    route: string | null,
+    outcome: AttemptOutcome,
+    error: string | null,
+    started: number,
+    segments: number | null = null,
+  ): Promise<void> {
     await tx
       .insertInto('notify_attempts')
       .values({
@@ -490,6 +760,7 @@ export class OutboxWorker {
         error: error?.slice(0, 500) ?? null,
         started_at: started,
         finished_at: this.#now(),
+        segments,
       })
       .execute();
   }
@@ -533,13 +804,22 @@ export class OutboxWorker {
   async #settle(tx: Tx, messageIds: string[], now: number): Promise<Map<string, SettleStatus>> {
     const result = new Map<string, SettleStatus>();
     if (messageIds.length === 0) return result;
-    let lock = tx.selectFrom('notify_outbox').select(['id', 'status']).where('id', 'in', [...messageIds].sort()).orderBy('id');
+    let lock = tx.selectFrom('notify_outbox').select(['id', 'status', 'attempts']).where('id', 'in', [...messageIds].sort()).orderBy('id');
     if (this.#dialect === 'postgres') lock = lock.forUpdate();
-    const sent = (await lock.execute()).filter((m) => m.status === 'sent').map((m) => m.id);
-    if (sent.length === 0) return result;
-    const refs = await tx.selectFrom('notify_provider_refs').select(['message_id', 'receipt_status']).where('message_id', 'in', sent).execute();
+    const sentRows = (await lock.execute()).filter((m) => m.status === 'sent');
+    if (sentRows.length === 0) return result;
+    const attemptOf = new Map(sentRows.map((m) => [m.id, m.attempts]));
+    const refs = await tx
+      .selectFrom('notify_provider_refs')
+      .select(['message_id', 'receipt_status', 'attempt'])
+      .where('message_id', 'in', [...attemptOf.keys()])
+      .execute();
     const byMessage = new Map<string, Array<string | null>>();
-    for (const r of refs) byMessage.set(r.message_id!, [...(byMessage.get(r.message_id!) ?? []), r.receipt_status]);
+    for (const r of refs) {
+      // Segments an earlier, failed attempt left behind neither hold up nor fail the sent one.
+      if (r.attempt !== null && r.attempt !== attemptOf.get(r.message_id!)) continue;
+      byMessage.set(r.message_id!, [...(byMessage.get(r.message_id!) ?? []), r.receipt_status]);
+    }
     const delivered: string[] = [];
     for (const [id, statuses] of byMessage) {
       if (statuses.some((s) => s === null)) continue;
@@ -579,6 +859,8 @@ interface SentRecord {
 interface SettleStatus {
   readonly status: 'delivered' | 'failed';
 }
+
+type SentOutcome = SettleStatus | undefined;
 
 function toOutgoing(message: OutboxMessage): OutgoingMessage {
   return {

@@ -6,6 +6,7 @@ export interface GatewayRequest {
   readonly text: string;
   readonly reference: string;
   readonly authorization: string | undefined;
+  readonly idempotencyKey: string | undefined;
 }
 
 /** A local HTTP SMS aggregator: records each request and answers with the status a test sets. */
@@ -18,7 +19,7 @@ export class TestSmsGateway {
     this.#server = createServer((req, res) => {
       void body(req).then((raw) => {
         const parsed = JSON.parse(raw) as { to: string; text: string; reference: string };
-        this.requests.push({ ...parsed, authorization: req.headers.authorization });
+        this.requests.push({ ...parsed, authorization: req.headers.authorization, idempotencyKey: req.headers['idempotency-key'] as string | undefined });
         res.writeHead(this.status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(this.status === 200 ? { id: `gw-${this.requests.length}` } : { error: 'nope' }));
       });

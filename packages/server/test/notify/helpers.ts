@@ -19,6 +19,8 @@ export function notifyConfig(overrides: Partial<NotifyConfig> = {}): NotifyConfi
     vapid: undefined,
     fcm: undefined,
     apns: undefined,
+    // Tests list their loopback receivers, as a deployment lists its push services.
+    webPush: { hosts: ['127.0.0.1'], allowLoopback: false },
     worker: FAST_WORKER,
     development: true,
     ...overrides,

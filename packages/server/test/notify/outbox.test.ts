@@ -79,6 +79,8 @@ describe.each(testDialects())('notification outbox on %s', (dialect) => {
         text: 'Tasdiq: your phone binding code is 5821-3307. Tell it only to the operator at Boysun PSC. Never share it by phone.',
         reference: id,
         authorization: 'Bearer gw-token',
+        // The message id again, so an aggregator that honours it drops a retry's duplicate.
+        idempotencyKey: id,
       },
     ]);
     const row = await database.db.selectFrom('notify_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();

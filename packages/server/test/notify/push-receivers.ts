@@ -41,6 +41,8 @@ export interface ReceivedPush {
   readonly payload: unknown;
   readonly headers: IncomingMessage['headers'];
   readonly vapidClaims: Record<string, unknown>;
+  /** The subscription path it was sent to (`/push/sub-1`, ...). */
+  readonly path: string;
 }
 
 /**
@@ -51,6 +53,12 @@ export class WebPushReceiver {
   readonly received: ReceivedPush[] = [];
   readonly errors: string[] = [];
   status = 201;
+  /** Hold each answer this long (a slow push service). */
+  delayMs = 0;
+  /** Answer every push with a redirect here instead (a push service must not redirect). */
+  redirectTo: string | undefined;
+  /** Every request that reached this receiver, decryptable or not. */
+  requests = 0;
   readonly #server: Server;
   readonly #ecdh = createECDH('prime256v1');
   readonly #auth = randomBytes(16);
@@ -68,14 +76,29 @@ export class WebPushReceiver {
   }
 
   get subscription() {
+    return this.subscriptionFor(1);
+  }
+
+  /** Another subscription of the same browser (same keys, its own endpoint path). */
+  subscriptionFor(n: number) {
     return {
-      endpoint: `http://127.0.0.1:${this.#port}/push/sub-1`,
+      endpoint: `http://127.0.0.1:${this.#port}/push/sub-${n}`,
       keys: { p256dh: this.#ecdh.getPublicKey().toString('base64url'), auth: this.#auth.toString('base64url') },
     };
   }
 
+  get base(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    this.requests += 1;
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.redirectTo) {
+      res.writeHead(307, { location: this.redirectTo }).end();
+      return;
+    }
     try {
       const m = /^vapid t=([^,]+),\s*k=(.+)$/.exec(req.headers.authorization ?? '');
       if (!m) throw new Error('no VAPID authorization');
@@ -87,7 +110,7 @@ export class WebPushReceiver {
       const { payload } = await jwtVerify(m[1]!, key as unknown as KeyObject, { audience: `http://127.0.0.1:${this.#port}`, algorithms: ['ES256'] });
       if (req.headers['content-encoding'] !== 'aes128gcm') throw new Error('not aes128gcm');
       const text = decryptWebPush(body, this.#ecdh, this.#auth);
-      this.received.push({ payload: JSON.parse(text), headers: req.headers, vapidClaims: payload });
+      this.received.push({ payload: JSON.parse(text), headers: req.headers, vapidClaims: payload, path: req.url ?? '' });
       res.writeHead(this.status, { location: `/msg/${this.received.length}` }).end();
     } catch (error) {
       this.errors.push((error as Error).message);
@@ -106,6 +129,12 @@ export class FcmServer {
   readonly sent: Array<{ message: { token: string; data: Record<string, string> } }> = [];
   readonly errors: string[] = [];
   unregistered = new Set<string>();
+  /** Access tokens issued so far (`at-1`, `at-2`, ...). */
+  tokensIssued = 0;
+  /** Access tokens no longer accepted (revoked before they expire): answered 401. */
+  readonly revoked = new Set<string>();
+  /** Message requests answered 401 because of their access token. */
+  rejected = 0;
   readonly #server: Server;
   readonly #publicKey: KeyObject;
   #port = 0;
@@ -133,10 +162,18 @@ export class FcmServer {
         if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') throw new Error('bad grant');
         const { payload } = await jwtVerify(form.get('assertion')!, this.#publicKey, { audience: `${this.base}/token`, issuer: 'tasdiq@test.iam.gserviceaccount.com' });
         if (payload.scope !== 'https://www.googleapis.com/auth/firebase.messaging') throw new Error('bad scope');
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'at-1', expires_in: 3600 }));
+        this.tokensIssued += 1;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `at-${this.tokensIssued}`, expires_in: 3600 }));
         return;
       }
-      if (req.url !== '/v1/projects/tasdiq-test/messages:send' || req.headers.authorization !== 'Bearer at-1') throw new Error(`unexpected ${req.url}`);
+      if (req.url !== '/v1/projects/tasdiq-test/messages:send') throw new Error(`unexpected ${req.url}`);
+      const token = /^Bearer (at-(\d+))$/.exec(req.headers.authorization ?? '');
+      if (!token || Number(token[2]) > this.tokensIssued || Number(token[2]) < 1) throw new Error('unknown access token');
+      if (this.revoked.has(token[1]!)) {
+        this.rejected += 1;
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { status: 'UNAUTHENTICATED' } }));
+        return;
+      }
       const parsed = JSON.parse(body) as FcmServer['sent'][number];
       if (this.unregistered.has(parsed.message.token)) {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { status: 'UNREGISTERED' } }));
@@ -160,6 +197,14 @@ export class FcmServer {
 export class ApnsServer {
   readonly sent: Array<{ token: string; headers: Record<string, unknown>; body: Record<string, unknown> }> = [];
   readonly errors: string[] = [];
+  /** Device tokens answered with an error instead (`410 Unregistered`, `400 BadDeviceToken`). */
+  readonly refuse = new Map<string, { status: number; reason: string }>();
+  /** Device tokens whose next N pushes get no answer at all (APNs timing out). */
+  readonly hang = new Map<string, number>();
+  /** Provider tokens (JWTs) answered 403 ExpiredProviderToken. */
+  readonly expired = new Set<string>();
+  /** Every provider token presented, in order. */
+  readonly providerTokens: string[] = [];
   readonly #server: Http2Server;
   readonly #publicKey: KeyObject;
   #port = 0;
@@ -170,15 +215,34 @@ export class ApnsServer {
     this.#server.on('stream', (stream, headers) => {
       let data = '';
       stream.setEncoding('utf8');
+      stream.on('error', () => undefined);
       stream.on('data', (c: string) => (data += c));
       stream.on('end', () => {
         void (async () => {
           try {
             const auth = String(headers.authorization ?? '');
-            const { protectedHeader } = await jwtVerify(auth.replace(/^bearer /, ''), this.#publicKey, { issuer: 'TEAM123456', algorithms: ['ES256'] });
+            const jwt = auth.replace(/^bearer /, '');
+            this.providerTokens.push(jwt);
+            const { protectedHeader } = await jwtVerify(jwt, this.#publicKey, { issuer: 'TEAM123456', algorithms: ['ES256'] });
             if (protectedHeader.kid !== 'KEY1234567') throw new Error('bad kid');
             if (headers['apns-topic'] !== 'uz.tasdiq.app') throw new Error('bad topic');
             const token = String(headers[':path']).replace('/3/device/', '');
+            const hangs = this.hang.get(token) ?? 0;
+            if (hangs > 0) {
+              this.hang.set(token, hangs - 1);
+              return; // never answered
+            }
+            if (this.expired.has(jwt)) {
+              stream.respond({ ':status': 403, 'content-type': 'application/json' });
+              stream.end(JSON.stringify({ reason: 'ExpiredProviderToken' }));
+              return;
+            }
+            const refusal = this.refuse.get(token);
+            if (refusal) {
+              stream.respond({ ':status': refusal.status, 'content-type': 'application/json' });
+              stream.end(JSON.stringify({ reason: refusal.reason }));
+              return;
+            }
             this.sent.push({ token, headers: { ...headers }, body: JSON.parse(data) as Record<string, unknown> });
             stream.respond({ ':status': 200, 'apns-id': `apns-${this.sent.length}` });
             stream.end();

@@ -8,7 +8,7 @@ export interface SubmittedSms {
   readonly text: string;
   readonly dataCoding: number;
   /** Concatenation header (ref, total, seq) when the submit was one part of a long SMS. */
-  readonly concat: { ref: number; total: number; seq: number } | undefined;
+  readonly concat: { ref: number; total: number; seq: number; bits: 8 | 16 } | undefined;
   readonly messageId: string;
   readonly at: number;
 }
@@ -22,6 +22,14 @@ export interface TestSmscOptions {
   readonly respondDelayMs?: number;
   /** Answer the first N submits with ESME_RTHROTTLED. */
   readonly throttleFirst?: number;
+  /** Answer every accepted submit with this message id (a broken SMSC reusing ids). */
+  readonly fixedMessageId?: string;
+  /** Leave the first N bind requests unanswered (an SMSC that accepts TCP and then hangs). */
+  readonly ignoreBinds?: number;
+  /** Leave the first N enquire_link requests unanswered (a link that died silently). */
+  readonly ignoreEnquireLinks?: number;
+  /** Answer submit number N (1-based, counting all sessions) with ESME_RSYSERR, once. */
+  readonly failSubmitNumber?: number;
 }
 
 /**
@@ -35,6 +43,10 @@ export class TestSmsc {
   maxOutstanding = 0;
   enquireLinks = 0;
   unbinds = 0;
+  /** Bind requests seen, answered or not. */
+  bindRequests = 0;
+  #enquiresIgnored = 0;
+  #submitsSeen = 0;
   options: TestSmscOptions;
   readonly #server: Server;
   readonly #sessions = new Set<Session>();
@@ -115,6 +127,8 @@ export class TestSmsc {
       this.#receivers.get(systemId)?.delete(session);
     });
     const bind = (type: 'transceiver' | 'transmitter' | 'receiver') => (pdu: Pdu) => {
+      this.bindRequests += 1;
+      if (this.bindRequests <= (this.options.ignoreBinds ?? 0)) return;
       const ok = (this.options.systemId ?? 'tasdiq') === pdu.system_id && (this.options.password ?? 'secret') === pdu.password;
       if (!ok) {
         session.send(pdu.response({ command_status: smpp.ESME_RBINDFAIL }));
@@ -137,6 +151,10 @@ export class TestSmsc {
     session.on('bind_receiver', bind('receiver'));
     session.on('enquire_link', (pdu: Pdu) => {
       this.enquireLinks += 1;
+      if (this.#enquiresIgnored < (this.options.ignoreEnquireLinks ?? 0)) {
+        this.#enquiresIgnored += 1;
+        return;
+      }
       session.send(pdu.response());
     });
     session.on('unbind', (pdu: Pdu) => {
@@ -151,6 +169,8 @@ export class TestSmsc {
       }
       this.#outstanding += 1;
       this.maxOutstanding = Math.max(this.maxOutstanding, this.#outstanding);
+      this.#submitsSeen += 1;
+      const number = this.#submitsSeen;
       const answer = () => {
         this.#outstanding -= 1;
         if (this.#throttled < (this.options.throttleFirst ?? 0)) {
@@ -158,15 +178,25 @@ export class TestSmsc {
           session.send(pdu.response({ command_status: smpp.ESME_RTHROTTLED }));
           return;
         }
-        const messageId = randomBytes(8).toString('hex');
+        if (number === this.options.failSubmitNumber) {
+          session.send(pdu.response({ command_status: smpp.ESME_RSYSERR }));
+          return;
+        }
+        const messageId = this.options.fixedMessageId ?? randomBytes(8).toString('hex');
         const sm = pdu.short_message as { message: string; udh?: Buffer[] };
-        const udh = sm.udh?.find((u) => u[0] === 0x00);
+        // Concatenation: IEI 0x00 (8-bit reference) or 0x08 (16-bit reference).
+        const udh8 = sm.udh?.find((u) => u[0] === 0x00);
+        const udh16 = sm.udh?.find((u) => u[0] === 0x08);
         this.submits.push({
           systemId,
           destination: String(pdu.destination_addr),
           text: String(sm.message),
           dataCoding: Number(pdu.data_coding),
-          concat: udh ? { ref: udh[2]!, total: udh[3]!, seq: udh[4]! } : undefined,
+          concat: udh16
+            ? { ref: (udh16[2]! << 8) | udh16[3]!, total: udh16[4]!, seq: udh16[5]!, bits: 16 }
+            : udh8
+              ? { ref: udh8[2]!, total: udh8[3]!, seq: udh8[4]!, bits: 8 }
+              : undefined,
           messageId,
           at: Date.now(),
         });

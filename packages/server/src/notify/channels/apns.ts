@@ -12,6 +12,8 @@ export interface ApnsConfig {
   readonly privateKey: string;
   /** The app's bundle id. */
   readonly topic: string;
+  /** How long to wait for APNs to answer one push (10 s). */
+  readonly timeoutMs?: number;
 }
 
 /** Apple Push Notification service over HTTP/2 with token (JWT, ES256) authentication. */
@@ -51,12 +53,32 @@ export class ApnsProvider implements PushProvider {
   }
 
   async send(address: string, payload: WakePayload): Promise<PushOutcome> {
-    const bearer = await this.#bearer();
     const body = JSON.stringify({
       // A localized generic alert: the words live in the app, the details come from the server.
       aps: { alert: { 'loc-key': 'TASDIQ_REQUEST' }, 'mutable-content': 1, sound: 'default' },
       ...payload,
     });
+    let answer = await this.#post(address, body);
+    if (answer.status === 403 && answer.reason === 'ExpiredProviderToken') {
+      // Apple thinks our token too old (clock skew, a long-lived process): sign a new one and
+      // try again at once rather than failing the push.
+      this.#jwt = undefined;
+      answer = await this.#post(address, body);
+    }
+    const { status, headers, reason } = answer;
+    if (status === 200) return { ok: true, id: String(headers['apns-id'] ?? 'apns') };
+    if (status === 403 && reason === 'ExpiredProviderToken') {
+      this.#jwt = undefined;
+      return { ok: false, gone: false, permanent: false, error: 'apns answered 403 ExpiredProviderToken' };
+    }
+    const gone = status === 410 || reason === 'BadDeviceToken' || reason === 'Unregistered';
+    return pushHttpOutcome('apns', status, gone ? [status] : [], reason);
+  }
+
+  /** One POST; rejects (a transient failure) when APNs does not answer in time or resets the stream. */
+  async #post(address: string, body: string): Promise<{ status: number; headers: Record<string, unknown>; reason: string }> {
+    const bearer = await this.#bearer();
+    const timeoutMs = this.#config.timeoutMs ?? 10_000;
     const { status, headers, text } = await new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
       const request = this.#connection().request({
         [constants.HTTP2_HEADER_METHOD]: 'POST',
@@ -68,17 +90,32 @@ export class ApnsProvider implements PushProvider {
         'apns-expiration': String(Math.floor(Date.now() / 1000) + 120),
         'content-type': 'application/json',
       });
-      request.setTimeout(10_000, () => request.close(constants.NGHTTP2_CANCEL));
-      let responseHeaders: Record<string, unknown> = {};
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
+      request.setTimeout(timeoutMs, () => {
+        fail(new Error(`APNs did not answer in ${timeoutMs} ms`));
+        request.close(constants.NGHTTP2_CANCEL);
+      });
+      let responseHeaders: Record<string, unknown> | undefined;
       let data = '';
       request.on('response', (h) => (responseHeaders = h));
       request.setEncoding('utf8');
       request.on('data', (chunk: string) => (data += chunk));
-      request.on('end', () => resolve({ status: Number(responseHeaders[constants.HTTP2_HEADER_STATUS] ?? 0), headers: responseHeaders, text: data }));
-      request.on('error', reject);
+      request.on('end', () => {
+        if (settled) return;
+        const code = Number(responseHeaders?.[constants.HTTP2_HEADER_STATUS] ?? 0);
+        if (code === 0) return fail(new Error('APNs closed the stream without an answer'));
+        settled = true;
+        resolve({ status: code, headers: responseHeaders ?? {}, text: data });
+      });
+      request.on('close', () => fail(new Error('APNs closed the stream without an answer')));
+      request.on('error', fail);
       request.end(body);
     });
-    if (status === 200) return { ok: true, id: String(headers['apns-id'] ?? 'apns') };
     const reason = (() => {
       try {
         return String((JSON.parse(text) as { reason?: string }).reason ?? '');
@@ -86,9 +123,7 @@ export class ApnsProvider implements PushProvider {
         return '';
       }
     })();
-    if (status === 403 && reason === 'ExpiredProviderToken') this.#jwt = undefined;
-    const gone = status === 410 || reason === 'BadDeviceToken' || reason === 'Unregistered';
-    return pushHttpOutcome('apns', status, gone ? [status] : [], reason);
+    return { status, headers, reason };
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,8 @@ export interface DeliveryResult {
   readonly refs: readonly string[];
   /** True when the channel itself is the end of the road (dev inbox): no receipt will come. */
   readonly delivered?: boolean;
+  /** SMS segments submitted (billing); absent for push. */
+  readonly segments?: number;
 }
 
 /**
@@ -27,11 +29,17 @@ export interface DeliveryResult {
 export class DeliveryError extends Error {
   readonly permanent: boolean;
   readonly route: string | undefined;
-  constructor(message: string, options: { permanent?: boolean; route?: string | undefined } = {}) {
+  /**
+   * Refs of the segments of a long SMS the SMSC accepted before a later one failed: they are
+   * on their way to the phone, so they are recorded (their receipts match, operators bill them).
+   */
+  readonly refs: readonly string[];
+  constructor(message: string, options: { permanent?: boolean; route?: string | undefined; refs?: readonly string[] } = {}) {
     super(message);
     this.name = 'DeliveryError';
     this.permanent = options.permanent ?? false;
     this.route = options.route;
+    this.refs = options.refs ?? [];
   }
 }
 
@@ -42,6 +50,6 @@ export interface Channel {
 
 /** Sends a finished SMS text to a phone; the SMPP router and the HTTP gateway implement it. */
 export interface SmsTransport {
-  send(messageId: string, to: string, text: string): Promise<{ route: string; refs: string[] }>;
+  send(messageId: string, to: string, text: string): Promise<{ route: string; refs: string[]; segments?: number }>;
   close(): Promise<void>;
 }

@@ -40,6 +40,7 @@ export class FcmProvider implements PushProvider {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
+      redirect: 'error',
       signal: AbortSignal.timeout(10_000),
     });
     const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number };
@@ -50,6 +51,23 @@ export class FcmProvider implements PushProvider {
   }
 
   async send(address: string, payload: WakePayload): Promise<PushOutcome> {
+    let answer = await this.#post(address, payload);
+    if (answer.status === 401) {
+      // The access token was revoked or expired early: fetch a new one and try again at once.
+      this.#token = undefined;
+      answer = await this.#post(address, payload);
+    }
+    const { status, body } = answer;
+    if (status >= 200 && status < 300) return { ok: true, id: body.name?.split('/').pop() ?? 'fcm' };
+    if (status === 401) {
+      this.#token = undefined;
+      return { ok: false, gone: false, permanent: false, error: 'fcm answered 401 twice with fresh access tokens' };
+    }
+    const unregistered = body.error?.status === 'UNREGISTERED' || body.error?.status === 'NOT_FOUND';
+    return pushHttpOutcome('fcm', status, unregistered ? [status] : [404], body.error?.status ?? '');
+  }
+
+  async #post(address: string, payload: WakePayload): Promise<{ status: number; body: { name?: string; error?: { status?: string } } }> {
     const token = await this.#accessToken();
     const url = `${this.#config.endpoint.replace(/\/+$/, '')}/v1/projects/${encodeURIComponent(this.#config.projectId)}/messages:send`;
     const response = await fetch(url, {
@@ -62,12 +80,10 @@ export class FcmProvider implements PushProvider {
           android: { priority: 'HIGH', ttl: '120s' },
         },
       }),
+      redirect: 'error',
       signal: AbortSignal.timeout(10_000),
     });
     const body = (await response.json().catch(() => ({}))) as { name?: string; error?: { status?: string } };
-    if (response.ok) return { ok: true, id: body.name?.split('/').pop() ?? 'fcm' };
-    if (response.status === 401) this.#token = undefined;
-    const unregistered = body.error?.status === 'UNREGISTERED' || body.error?.status === 'NOT_FOUND';
-    return pushHttpOutcome('fcm', response.status, unregistered ? [response.status] : [404], body.error?.status ?? '');
+    return { status: response.status, body };
   }
 }

@@ -30,6 +30,8 @@ export class HttpSmsGateway implements SmsTransport {
           ...(this.#config.token ? { authorization: `Bearer ${this.#config.token}` } : {}),
         },
         body: JSON.stringify({ to, text, reference: messageId }),
+        // A redirect would carry the code and the bearer token somewhere not configured.
+        redirect: 'error',
         signal: AbortSignal.timeout(this.#config.timeoutMs),
       });
     } catch (error) {

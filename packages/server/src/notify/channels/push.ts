@@ -1,6 +1,6 @@
 import type { Db } from '../../platform/db/index.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { listPushTargets, removePushTarget } from '../push-targets.ts';
+import { pushTargetsToWake, removePushTarget } from '../push-targets.ts';
 import type { PushTarget, PushTargetKind } from '../schema.ts';
 import { DeliveryError, type Channel, type DeliveryResult, type OutgoingMessage } from './channel.ts';
 
@@ -35,7 +35,7 @@ export class PushChannel implements Channel {
   }
 
   async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
-    const targets = await listPushTargets(this.#db, message.recipient);
+    const targets = await pushTargetsToWake(this.#db, message.recipient);
     const usable = targets.filter((t) => this.#providers[t.kind]);
     if (usable.length === 0) throw new DeliveryError('the device has no push target a configured provider serves', { permanent: true, route: 'push' });
     const payload: WakePayload = { v: 1, type: 'wake', kind: message.kind, ref: message.correlationId ?? message.id };
@@ -77,6 +77,7 @@ export class PushChannel implements Channel {
 /** Maps an HTTP status of a push service to what Tasdiq does next. */
 export function pushHttpOutcome(provider: string, status: number, goneStatuses: readonly number[], detail = ''): PushOutcome {
   const gone = goneStatuses.includes(status);
-  const retryable = status === 429 || status >= 500 || status === 408;
+  // 0: no HTTP answer at all (a timeout, a reset stream), which says nothing about the target.
+  const retryable = status === 0 || status === 429 || status >= 500 || status === 408;
   return { ok: false, gone, permanent: !retryable, error: `${provider} answered ${status}${detail ? ` ${detail}` : ''}` };
 }

@@ -35,7 +35,10 @@ export type ReceiptHandler = (ref: string, stat: string) => Promise<void> | void
 
 const RECEIPT_ESM_CLASS = 0x04;
 const RETRY_LATER_STATUSES = new Set([smpp.ESME_RTHROTTLED, smpp.ESME_RMSGQFUL]);
-const CONCAT_IEI = 0x00;
+/** The SMSC's own trouble, not the message's: the attempt fails but the outbox retries it. */
+const TRANSIENT_STATUSES = new Set([smpp.ESME_RSYSERR]);
+/** Concatenated SMS with a 16-bit reference (3GPP TS 23.040 9.2.3.24.8). */
+const CONCAT16_IEI = 0x08;
 /** SMPP 3.4 "ESME receiver temporary app error": the SMSC retries the deliver_sm later. */
 const ESME_RX_T_APPN = 0x64;
 
@@ -69,7 +72,6 @@ export class SmppConnection {
   #failures = 0;
   #inFlight = 0;
   #nextSendAt = 0;
-  #concatRef = randomInt(0, 256);
   #waiters: Array<() => void> = [];
   #boundWaiters: Array<() => void> = [];
   #enquireTimer: NodeJS.Timeout | undefined;
@@ -126,15 +128,26 @@ export class SmppConnection {
     if (this.#stopped) return;
     const session = smpp.connect({ host: this.config.host, port: this.config.port });
     this.#session = session;
+    // An SMSC that accepts the connection but never answers the bind (or a connect that
+    // hangs) would leave the route dead for good: give up on it and let the backoff retry.
+    const bindTimer = setTimeout(() => {
+      this.#logger.warn({ timeoutMs: this.config.responseTimeoutMs }, 'SMSC did not answer the bind in time; reconnecting');
+      session.destroy();
+    }, this.config.responseTimeoutMs);
     session.on('error', (error: Error) => {
       this.#logger.warn({ err: { message: error.message } }, 'SMSC connection error');
     });
-    session.on('close', () => this.#onClose(session));
+    session.on('close', () => {
+      clearTimeout(bindTimer);
+      this.#onClose(session);
+    });
     session.on('connect', () => {
       const bind = { transceiver: session.bind_transceiver, transmitter: session.bind_transmitter, receiver: session.bind_receiver }[this.bindType].bind(session);
       bind(
         { system_id: this.config.systemId, password: this.config.password, system_type: this.config.systemType, interface_version: 0x34 },
         (pdu: Pdu) => {
+          clearTimeout(bindTimer);
+          if (this.#session !== session) return;
           if (pdu.command_status !== 0) {
             this.#logger.error({ status: pdu.command_status }, 'SMSC refused the bind');
             session.destroy();
@@ -272,21 +285,23 @@ export class SmppConnection {
         await sleep(Math.min(2_000, 100 * 2 ** throttled) + randomInt(0, 50));
         continue;
       }
-      // Throttling that outlasts our retries is transient; anything else the SMSC rejected
+      // Throttling that outlasts our retries and a system error are transient; anything else the SMSC rejected
       // (bad destination, bad data) will be rejected again, so retrying only wastes time.
       throw new DeliveryError(`SMSC rejected submit_sm with status 0x${pdu.command_status.toString(16)}`, {
         route: this.config.name,
-        permanent: !RETRY_LATER_STATUSES.has(pdu.command_status),
+        permanent: !RETRY_LATER_STATUSES.has(pdu.command_status) && !TRANSIENT_STATUSES.has(pdu.command_status),
       });
     }
   }
 
   /**
-   * Submits a text, split into concatenated segments (UDH IEI 0x00) when it does not fit one,
-   * each asking for a delivery receipt. Resolves to one `<route>:<id>` ref per segment.
+   * Submits a text, split into concatenated segments (UDH IEI 0x08, a random 16-bit
+   * reference, so several worker processes texting one phone do not mix their parts) when it
+   * does not fit one, each asking for a delivery receipt. Resolves to one `<route>:<id>` ref
+   * per segment. If a later segment fails, the error carries the refs of those accepted.
    */
   async submit(destination: string, text: string): Promise<string[]> {
-    const { encoding, parts } = splitSms(text);
+    const { encoding, parts } = splitSms(text, 16);
     const dataCoding = encoding === 'gsm7' ? 0x00 : 0x08;
     const base = {
       source_addr_ton: /^\d+$/.test(this.config.sourceAddr) ? 1 : 5,
@@ -299,16 +314,21 @@ export class SmppConnection {
       data_coding: dataCoding,
     };
     const refs: string[] = [];
-    if (parts.length === 1) {
-      refs.push(await this.#submitPdu({ ...base, short_message: text }));
-    } else {
-      this.#concatRef = (this.#concatRef + 1) % 256;
-      const ref = this.#concatRef;
-      for (const [index, part] of parts.entries()) {
-        const udh = Buffer.from([0x05, CONCAT_IEI, 0x03, ref, parts.length, index + 1]);
-        refs.push(await this.#submitPdu({ ...base, short_message: { udh, message: part } }));
+    const named = () => refs.map((id) => `${this.config.name}:${id}`);
+    try {
+      if (parts.length === 1) {
+        refs.push(await this.#submitPdu({ ...base, short_message: text }));
+      } else {
+        const ref = randomInt(0, 0x10000);
+        for (const [index, part] of parts.entries()) {
+          const udh = Buffer.from([0x06, CONCAT16_IEI, 0x04, ref >> 8, ref & 0xff, parts.length, index + 1]);
+          refs.push(await this.#submitPdu({ ...base, short_message: { udh, message: part } }));
+        }
       }
+    } catch (error) {
+      if (refs.length === 0 || !(error instanceof DeliveryError)) throw error;
+      throw new DeliveryError(`${error.message} (after ${refs.length} of ${parts.length} segments)`, { route: error.route, permanent: error.permanent, refs: named() });
     }
-    return refs.map((id) => `${this.config.name}:${id}`);
+    return named();
   }
 }

@@ -29,10 +29,11 @@ export class SmppRouter implements SmsTransport {
     return this.#byPrefix.find((entry) => to.startsWith(entry.prefix))?.connection;
   }
 
-  async send(_messageId: string, to: string, text: string): Promise<{ route: string; refs: string[] }> {
+  async send(_messageId: string, to: string, text: string): Promise<{ route: string; refs: string[]; segments: number }> {
     const connection = this.route(to);
     if (!connection) throw new DeliveryError('no SMSC route serves this number prefix', { permanent: true });
-    return { route: connection.config.name, refs: await connection.submit(to, text) };
+    const refs = await connection.submit(to, text);
+    return { route: connection.config.name, refs, segments: refs.length };
   }
 
   async close(): Promise<void> {

@@ -15,8 +15,10 @@ export class SmsChannel implements Channel {
 
   async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
     if (!E164.test(message.recipient)) throw new DeliveryError('recipient is not an E.164 number', { permanent: true });
-    const { text } = renderText(message.kind, message.locale, message.params);
-    return this.#transport.send(message.id, message.recipient, text);
+    const { text, segments } = renderText(message.kind, message.locale, message.params);
+    const sent = await this.#transport.send(message.id, message.recipient, text);
+    // The SMPP client says how many parts it submitted; an aggregator splits as counted here.
+    return { route: sent.route, refs: sent.refs, segments: sent.segments ?? segments };
   }
 
   close(): Promise<void> {
@@ -57,6 +59,6 @@ export class DevInboxChannel implements Channel {
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
     this.#logger.info({ messageId: message.id, kind: message.kind, segments: rendered.segments }, 'development SMS stored in the dev inbox (not sent)');
-    return { route: 'dev', refs: [], delivered: true };
+    return { route: 'dev', refs: [], delivered: true, segments: rendered.segments };
   }
 }

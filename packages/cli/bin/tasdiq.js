@@ -7,7 +7,10 @@ main(process.argv.slice(2)).then(
     if (typeof code === 'number') process.exitCode = code;
   },
   (error) => {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(`tasdiq: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
+    // A failed command has already closed what it opened; should anything still hold the
+    // event loop (a socket, a timer), the failure must still end the process.
+    globalThis.setTimeout(() => process.exit(1), 2_000).unref();
   },
 );

@@ -28,7 +28,8 @@ export const serveCommand: Command = {
       values.config,
     );
     const service = await startService(config, { demo: values.demo });
-    const base = config.publicUrl.startsWith(`http://${config.host}:${config.port}`) ? service.url : config.publicUrl;
+    // A derived PUBLIC_URL names the listening host (0.0.0.0 as localhost); an explicit one wins.
+    const base = service.config.publicUrlDerived ? service.url : service.config.publicUrl;
     const lines = [
       '',
       `  Tasdiq is running on ${service.app.context.dialect === 'sqlite' ? 'embedded SQLite' : 'PostgreSQL'} (${service.app.context.database.location})`,

@@ -56,11 +56,72 @@ describe('tasdiq command', () => {
       expect(healthz, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/healthz$/);
       expect(out).toMatch(/embedded SQLite/);
       expect((await fetch(healthz!)).status).toBe(200);
+      // --port 0: the issuer and every printed link carry the port actually bound, not :0.
+      const origin = new URL(healthz!).origin;
+      expect(origin).not.toMatch(/:0$/);
+      const discovery = (await (await fetch(`${origin}/.well-known/openid-configuration`)).json()) as { issuer: string };
+      expect(discovery.issuer).toBe(origin);
+      expect(out).not.toMatch(/127\.0\.0\.1:0\b/);
       const offices = await fetch(healthz!.replace('/healthz', '/api/v1/offices?region=UZ-SU'));
       expect(((await offices.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
     } finally {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+});
+
+/** Runs `tasdiq serve` to its end and says how it ended. */
+function serveUntilExit(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 20_000) {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.resume();
+  return new Promise<{ code: number | null; stderr: string; ms: number }>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+describe('tasdiq serve that cannot listen', () => {
+  it('exits non-zero within seconds, naming PORT, when the port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as { port: number };
+    try {
+      const result = await serveUntilExit(['--port', String(port)]);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(HOST=127\\.0\\.0\\.1, PORT=${port}\\): the port is already in use.*\\[EADDRINUSE\\]`));
+      expect(result.ms).toBeLessThan(15_000);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('exits non-zero, naming HOST, when HOST is not an address of this machine', async () => {
+    const result = await serveUntilExit(['--port', '0'], { HOST: '203.0.113.7' });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/cannot listen on 203\.0\.113\.7:0 \(HOST=203\.0\.113\.7, PORT=0\): HOST is not an address of this machine.*\[EADDRNOTAVAIL\]/);
+  });
+
+  it('exits non-zero after building everything, when the port is taken and PORT is fixed', async () => {
+    // Fixed ports get no pre-check: the app (outbox worker, OIDC timers) is built, then
+    // listen fails, and everything must be closed for the process to end by itself.
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as { port: number };
+    try {
+      const result = await serveUntilExit(['--demo', '--port', String(port)], { TASDIQ_OUTBOX_WORKER: '1' });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/EADDRINUSE/);
+    } finally {
+      holder.close();
+    }
   });
 });

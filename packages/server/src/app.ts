@@ -43,6 +43,8 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       onIdleConnectionError: (error) => logger.warn({ err: { message: error.message } }, 'PostgreSQL closed an idle connection'),
     });
   const tasks: BackgroundTask[] = [];
+  const closing = new AbortController();
+  let http: FastifyInstance | undefined;
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false }) : undefined;
   try {
     await redis?.connect();
@@ -59,11 +61,12 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       logger,
       metrics,
       now: options.now ?? Date.now,
+      closing: closing.signal,
     };
     if (options.demo) {
       for (const module of modules) await module.seedDemo?.(context);
     }
-    const http = await createHttpServer({
+    http = await createHttpServer({
       logger,
       metrics,
       rateLimitPerMinute: config.rateLimitPerMinute,
@@ -82,19 +85,25 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       }
     }
     let closed: Promise<void> | undefined;
+    const server = http;
     return {
-      http,
+      http: server,
       context,
       close: () =>
         (closed ??= (async () => {
+          closing.abort();
           await Promise.allSettled(tasks.map((t) => t.stop()));
-          await http.close();
+          await server.close();
           redis?.disconnect();
           if (ownsDatabase) await database.close();
         })()),
     };
   } catch (error) {
+    closing.abort();
     await Promise.allSettled(tasks.map((t) => t.stop()));
+    // Modules may have started timers while registering (OIDC key rotation, caches): their
+    // onClose hooks stop them.
+    await http?.close().catch(() => undefined);
     redis?.disconnect();
     if (ownsDatabase) await database.close();
     throw error;

@@ -1,5 +1,5 @@
 export { buildApp, type App, type BuildAppOptions } from './app.ts';
-export { startService, type RunningService } from './server.ts';
+export { startService, ListenError, type RunningService, type StartOptions } from './server.ts';
 export { loadConfig, ConfigError, type Config } from './platform/config.ts';
 export { openDatabase, redactDatabaseUrl, type DatabaseHandle } from './platform/db/index.ts';
 export { migrateToLatest, createMigrator } from './platform/db/migrations.ts';

@@ -1,8 +1,20 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext, TasdiqModule } from '../platform/module.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 
 const READY_TIMEOUT_MS = 2_000;
+/** One database round trip answers every readiness probe within this window. */
+const READY_CACHE_MS = 1_000;
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** `Authorization: Bearer <TASDIQ_METRICS_TOKEN>`, compared in constant time. */
+function bearerMatches(request: FastifyRequest, expected: Buffer): boolean {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/.exec(header) : null;
+  return timingSafeEqual(digest(match?.[1] ?? ''), expected) && match !== null;
+}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -23,18 +35,39 @@ async function routes(app: FastifyInstance, context: AppContext): Promise<void> 
 
   app.get('/healthz', { config: noLimit }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { config: noLimit }, async (request) => {
-    try {
-      await withTimeout(context.database.ping(), READY_TIMEOUT_MS);
-    } catch (error) {
+  // Orchestrators probe often and strangers can too: concurrent and repeated probes within
+  // READY_CACHE_MS share one database round trip, so /readyz is unlimited but cheap.
+  let check: { at: number; result: Promise<unknown> } | undefined;
+  const ping = (): Promise<unknown> => {
+    const now = Date.now();
+    if (!check || now - check.at >= READY_CACHE_MS) {
+      const result = withTimeout(context.database.ping(), READY_TIMEOUT_MS).then(
+        () => undefined,
+        (error: unknown) => error ?? new Error('database did not answer'),
+      );
+      check = { at: now, result };
+    }
+    return check.result;
+  };
+
+  app.get('/readyz', { config: noLimit }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const error = await ping();
+    if (error) {
       request.log.warn({ err: error }, 'readiness check failed');
-      throw new ApiError(CommonErrors.service_unavailable, { detail: 'database did not answer' });
+      throw new ApiError(CommonErrors.service_unavailable, { detail: 'database did not answer', headers: { 'retry-after': '1' } });
     }
     return { status: 'ready', database: context.dialect };
   });
 
-  app.get('/metrics', { config: noLimit }, async (_request, reply) => {
-    reply.type(context.metrics.registry.contentType);
+  // Route-level traffic is operational data: with TASDIQ_METRICS_TOKEN set only a scraper
+  // bearing it may read it. The global rate limit applies either way.
+  const token = context.config.metricsToken ? digest(context.config.metricsToken) : undefined;
+  app.get('/metrics', async (request, reply) => {
+    if (token && !bearerMatches(request, token)) {
+      throw new ApiError(CommonErrors.unauthorized, { headers: { 'www-authenticate': 'Bearer realm="metrics"' } });
+    }
+    reply.type(context.metrics.registry.contentType).header('cache-control', 'no-store');
     return context.metrics.registry.metrics();
   });
 }

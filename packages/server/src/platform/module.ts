@@ -15,6 +15,11 @@ export interface AppContext {
   readonly metrics: Metrics;
   /** Wall clock in epoch milliseconds; tests replace it to move time. */
   readonly now: () => number;
+  /**
+   * Aborted when the service starts to close, before it waits for in-flight requests: a
+   * long poll or stream listens to it and answers at once instead of holding shutdown up.
+   */
+  readonly closing: AbortSignal;
 }
 
 /** A background task a module runs beside the HTTP server (outbox workers, cleaners). */

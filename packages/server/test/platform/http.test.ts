@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { testDialects } from '../support/databases.ts';
+import { createTestDatabase, testDialects } from '../support/databases.ts';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/platform/config.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { healthModule } from '../../src/health/routes.ts';
 
 describe.each(testDialects())('HTTP platform on %s', (dialect) => {
   let app: TestApp;
@@ -93,6 +97,48 @@ describe('rate limiting', () => {
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       // Health probes are never limited: an orchestrator must always be able to ask.
       for (let i = 0; i < 5; i++) expect((await app.http.inject('/healthz')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('health endpoints a stranger can reach', () => {
+  it('answers a burst of readiness probes with one database round trip per second', async () => {
+    const database = await createTestDatabase('sqlite');
+    let pings = 0;
+    const counted = { ...database, ping: async () => (pings++, database.ping()) };
+    const app = await buildApp({ config: loadConfig({}, { logLevel: 'silent' }), database: counted, logger: createLogger('silent'), modules: [healthModule], migrate: false, background: false });
+    try {
+      const burst = await Promise.all(Array.from({ length: 20 }, () => app.http.inject('/readyz')));
+      expect(burst.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
+      expect(pings).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await app.http.inject('/readyz')).statusCode).toBe(200);
+      expect(pings).toBe(2);
+    } finally {
+      await app.close();
+      await database.dispose();
+    }
+  });
+
+  it('guards /metrics with TASDIQ_METRICS_TOKEN when it is set', async () => {
+    const token = 'scrape-token-0123456789';
+    const app = await createTestApp('sqlite', { config: { metricsToken: token } });
+    try {
+      const anonymous = await app.http.inject({ url: '/metrics', headers: { 'accept-language': 'en' } });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.json().code).toBe('unauthorized');
+      expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(anonymous.body).not.toContain('tasdiq_http_request_duration_seconds');
+      for (const authorization of [`Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, token, `Basic ${token}`, 'Bearer ']) {
+        expect((await app.http.inject({ url: '/metrics', headers: { authorization } })).statusCode, authorization).toBe(401);
+      }
+      const scraper = await app.http.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+      expect(scraper.statusCode).toBe(200);
+      expect(scraper.body).toMatch(/tasdiq_http_request_duration_seconds_bucket/);
+      // Probes stay open: an orchestrator has no token.
+      expect((await app.http.inject('/readyz')).statusCode).toBe(200);
     } finally {
       await app.close();
     }

@@ -305,9 +305,13 @@ export function buildProvider(deps: ProviderDependencies): Provider {
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = secure;
-  // oidc-provider always advertises the CIBA user_code parameter; Tasdiq supports none.
-  provider.use(async (ctx: KoaContextWithOidc & { body?: unknown }, next: () => Promise<void>) => {
+  provider.use(async (ctx: KoaContextWithOidc & { body?: unknown; set?: (header: string, value: string) => void }, next: () => Promise<void>) => {
+    // Every page the provider answers with (its own self-submitting forms included: it adds
+    // their script's hash to this policy) cannot be framed and loads nothing from elsewhere.
+    ctx.set?.('content-security-policy', PAGE_CSP);
+    ctx.set?.('x-frame-options', 'DENY');
     await next();
+    // oidc-provider always advertises the CIBA user_code parameter; Tasdiq supports none.
     if ((ctx.oidc as { route?: string } | undefined)?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
       (ctx.body as Record<string, unknown>).backchannel_user_code_parameter_supported = false;
     }

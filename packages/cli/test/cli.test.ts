@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -123,5 +123,33 @@ describe('tasdiq serve that cannot listen', () => {
     } finally {
       holder.close();
     }
+  });
+});
+
+describe('npm start', () => {
+  it('execs the server, so the SIGTERM npm forwards to its child stops it', async () => {
+    const root = resolve(import.meta.dirname, '../../..');
+    const script = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(script).toMatch(/^node scripts\/ensure-web-build\.ts && /);
+    // What npm runs (`sh -c <script>`), without the web build this test does not need.
+    const command = `${script.replace('node scripts/ensure-web-build.ts', 'true')} --port 0`;
+    const child = spawn('sh', ['-c', command], { cwd: root, env: { ...env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const deadline = Date.now() + 30_000;
+    let healthz: string | undefined;
+    while (!healthz && Date.now() < deadline && child.exitCode === null) {
+      healthz = /Liveness\s+(\S+)/.exec(out)?.[1];
+      if (!healthz) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(healthz, out).toBeDefined();
+    expect((await fetch(healthz!)).status).toBe(200);
+    child.kill('SIGTERM');
+    // The shell's process is the server itself: it shuts down gracefully and exits 0 ...
+    expect(await exited).toEqual({ code: 0, signal: null });
+    // ... and nothing is left serving.
+    await expect(fetch(healthz!, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
   });
 });

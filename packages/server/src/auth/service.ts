@@ -2,6 +2,7 @@ import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import type { Db } from '../platform/db/index.ts';
 import { isUniqueViolation } from '../platform/db/index.ts';
 import { following, writeTogether } from '../platform/db/write-together.ts';
+import { prepared } from '../platform/db/prepared.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import type { Locale } from '../platform/i18n.ts';
@@ -121,6 +122,11 @@ function subjectOf(jws: string | null): string | undefined {
   return payload.sub?.startsWith('PNOUZ-') ? payload.sub.slice(6) : undefined;
 }
 
+const sessionById = prepared((db: Db, args: { sessionId: string }) => db.selectFrom('auth_sessions').selectAll().where('id', '=', args.sessionId));
+const pendingForDevice = prepared((db: Db, args: { citizenId: string; deviceId: string }) =>
+  db.selectFrom('auth_sessions').selectAll().where('pending_citizen_id', '=', args.citizenId).where('device_id', '=', args.deviceId),
+);
+
 /** Sign-in and signing sessions: the states, the rules and the audit trail. */
 export class AuthService {
   readonly #db: Db;
@@ -161,25 +167,23 @@ export class AuthService {
 
   /**
    * The cool-down probe, a scalar over the citizen: when the `cooldownAfter`-th most recent
-   * refusal (or wrong code) within the window happened, or null while fewer happened.
+   * refusal (or wrong code) since `since` happened, or null while fewer happened.
    */
-  #refusalProbe(now: number): SubjectProbe {
-    return (eb) =>
-      eb
-        .selectFrom('auth_sessions')
-        .select('auth_sessions.completed_at')
-        .whereRef('auth_sessions.citizen_id', '=', 'citizens.id')
-        .where('auth_sessions.completed_at', '>', now - this.#policy.cooldownWindowMs)
-        .where('auth_sessions.result', 'in', REFUSALS)
-        .orderBy('auth_sessions.completed_at', 'desc')
-        .limit(1)
-        .offset(this.#policy.cooldownAfter - 1)
-        .$asScalar();
-  }
+  readonly #refusalProbe: SubjectProbe = (eb, since) =>
+    eb
+      .selectFrom('auth_sessions')
+      .select('auth_sessions.completed_at')
+      .whereRef('auth_sessions.citizen_id', '=', 'citizens.id')
+      .where('auth_sessions.completed_at', '>', since)
+      .where('auth_sessions.result', 'in', REFUSALS)
+      .orderBy('auth_sessions.completed_at', 'desc')
+      .limit(1)
+      .offset(this.#policy.cooldownAfter - 1)
+      .$asScalar();
 
   /** The named citizen with their binding, device and cool-down, in one query. */
   async #resolveCitizen(input: StartInput, now: number): Promise<{ pinfl?: string; found?: SignInSubject }> {
-    const probe = this.#refusalProbe(now);
+    const probe = { build: this.#refusalProbe, value: now - this.#policy.cooldownWindowMs };
     if (input.pinfl !== undefined) {
       const valid = validatePinfl(input.pinfl);
       if (!valid.ok) throw new ApiError(CommonErrors.validation_failed, { errors: [{ field: 'body.pinfl', code: valid.code, message: valid.message, localized: valid.reason }] });
@@ -206,7 +210,7 @@ export class AuthService {
   async #checkCooldown(citizenId: string, now: number): Promise<void> {
     const row = await this.#db
       .selectFrom('citizens')
-      .select((eb) => this.#refusalProbe(now)(eb).as('at'))
+      .select((eb) => this.#refusalProbe(eb, now - this.#policy.cooldownWindowMs).as('at'))
       .where('citizens.id', '=', citizenId)
       .executeTakeFirst();
     this.#throwIfCoolingDown(row?.at === null || row?.at === undefined ? null : Number(row.at), now);
@@ -487,7 +491,7 @@ export class AuthService {
   }
 
   async #session(sessionId: string): Promise<AuthSession> {
-    const session = await this.#db.selectFrom('auth_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+    const session = (await sessionById(this.#db, { sessionId })).rows[0];
     if (!session) throw new ApiError(AuthErrors.auth_session_not_found);
     return session;
   }
@@ -523,12 +527,7 @@ export class AuthService {
 
   /** What the device shows: the pending request addressed to it, if any. */
   async pendingFor(device: Device): Promise<PendingRequest | null> {
-    const session = await this.#db
-      .selectFrom('auth_sessions')
-      .selectAll()
-      .where('pending_citizen_id', '=', device.citizen_id)
-      .where('device_id', '=', device.id)
-      .executeTakeFirst();
+    const session = (await pendingForDevice(this.#db, { citizenId: device.citizen_id, deviceId: device.id })).rows[0];
     if (!session || session.signing_input === null) return null;
     if (session.expires_at <= this.#now()) {
       await this.finish(session, 'TIMEOUT', { type: 'system', id: 'expiry' });

@@ -26,15 +26,19 @@ export interface CitizenDirectory {
   activeBinding(db: Db | Tx, citizenId: string): Promise<{ bindingId: string; phone: string } | undefined>;
   /**
    * Starting a sign-in: the citizen named by PINFL or phone, their active binding (none while
-   * suspended or revoked) and newest active device, in one query. `extra` lets the caller add
+   * suspended or revoked) and newest active device, in one query. `probe` lets the caller add
    * one scalar of its own about the citizen (the auth module's cool-down probe) to the same
    * query, so a sign-in start reads everything it needs in one round trip.
    */
-  signInSubject(db: Db | Tx, subject: { pinfl: string } | { phone: string }, extra?: SubjectProbe): Promise<SignInSubject | undefined>;
+  signInSubject(db: Db | Tx, subject: { pinfl: string } | { phone: string }, probe?: { readonly build: SubjectProbe; readonly value: number }): Promise<SignInSubject | undefined>;
 }
 
-/** A correlated scalar subquery over the citizen row (`citizens.id`), e.g. a count or a time. */
-export type SubjectProbe = (eb: ExpressionBuilder<Database, 'citizens'>) => AliasableExpression<number | null>;
+/**
+ * A correlated scalar subquery over the citizen row (`citizens.id`), e.g. a count or a time,
+ * given one number (`value`, a query parameter). The same function each time: its SQL is
+ * prepared once and reused.
+ */
+export type SubjectProbe = (eb: ExpressionBuilder<Database, 'citizens'>, value: number) => AliasableExpression<number | null>;
 
 export interface SignInSubject {
   readonly citizenId: string;

@@ -1,6 +1,7 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../platform/db/index.ts';
+import { prepared } from '../platform/db/prepared.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import { DeviceErrors } from './errors.ts';
 import { canonicalRequest } from './canonical.ts';
@@ -45,6 +46,18 @@ function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
 }
+
+/** Moves the stored counter forward, once: of two requests with the same counter at most one passes. */
+const advanceCounter = prepared((db: Db, args: { deviceId: string; counter: number; now: number }) =>
+  db
+    .updateTable('devices')
+    .set({ counter: args.counter, last_seen_at: args.now })
+    .where('id', '=', args.deviceId)
+    .where('status', '=', 'active')
+    .where('counter', '<', args.counter)
+    .where('cert_not_after', '>', args.now)
+    .returningAll(),
+);
 
 /**
  * Checks a signed device request: signature over the canonical string, clock skew, device
@@ -91,15 +104,7 @@ export class DeviceAuthenticator {
     const message = canonicalRequest({ method: request.method, path: request.url, deviceId, counter, timestamp, body: request.rawBody ?? '' });
     if (!verifyP256(key, message, signature)) throw new ApiError(DeviceErrors.device_signature_invalid);
 
-    const updated = await this.#db
-      .updateTable('devices')
-      .set({ counter, last_seen_at: now })
-      .where('id', '=', deviceId)
-      .where('status', '=', 'active')
-      .where('counter', '<', counter)
-      .where('cert_not_after', '>', now)
-      .returningAll()
-      .executeTakeFirst();
+    const updated = (await advanceCounter(this.#db, { deviceId, counter, now })).rows[0];
     if (updated) return updated;
     const device = await this.#db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirstOrThrow();
     if (device.status !== 'active') throw new ApiError(DeviceErrors.device_revoked);

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, testDialects, type TestDatabase } from '../support/databases.ts';
+import { following, writeTogether } from '../../src/platform/db/write-together.ts';
+import { prepared } from '../../src/platform/db/prepared.ts';
+import { auditEventRow } from '../../src/audit/audit.ts';
+import type { Db } from '../../src/platform/db/index.ts';
+
+const officeRow = (id: string, now: number) => ({
+  id,
+  kind: 'notary' as const,
+  region: 'UZ-TK',
+  name_uz_latn: `Office ${id}`,
+  name_uz_cyrl: `Офис ${id}`,
+  name_ru: `Офис ${id}`,
+  name_en: `Office ${id}`,
+  address: 'Street 1',
+  active: 1,
+  created_at: now,
+});
+
+const audit = (action: string, now: number) => auditEventRow({ actorType: 'system', actorId: 'test', action }, now);
+
+describe.each(testDialects())('write paths on %s', (dialect) => {
+  let database: TestDatabase;
+  let db: Db;
+  const count = async (action: string) => Number((await db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('action', '=', action).executeTakeFirstOrThrow()).n);
+
+  beforeAll(async () => {
+    database = await createTestDatabase(dialect);
+    db = database.db;
+  });
+  afterAll(async () => database.dispose());
+
+  it('writeTogether writes the following rows only when the leading write changed a row', async () => {
+    const now = Date.now();
+    const inserted = await writeTogether(db, (qc) => qc.insertInto('offices').values(officeRow('wt-1', now)).returning('id'), [following('audit_events', audit('test.office_added', now))]);
+    expect(inserted).toEqual(['wt-1']);
+    expect(await count('test.office_added')).toBe(1);
+    // a conditional update that matches nothing writes no audit record either
+    const missed = await writeTogether(db, (qc) => qc.updateTable('offices').set({ created_at: now + 1 }).where('id', '=', 'wt-missing').returning('id'), [following('audit_events', audit('test.office_touched', now))]);
+    expect(missed).toEqual([]);
+    expect(await count('test.office_touched')).toBe(0);
+    const touched = await writeTogether(db, (qc) => qc.updateTable('offices').set({ created_at: now + 1 }).where('id', '=', 'wt-1').returning('id'), [following('audit_events', audit('test.office_touched', now)), following('audit_events', audit('test.office_touched_twice', now))]);
+    expect(touched).toEqual(['wt-1']);
+    expect(await count('test.office_touched')).toBe(1);
+    expect(await count('test.office_touched_twice')).toBe(1);
+  });
+
+  it('writeTogether is all or nothing: a following row that fails undoes the leading write', async () => {
+    const now = Date.now();
+    const taken = audit('test.duplicate', now);
+    await db.insertInto('audit_events').values(taken).execute();
+    await expect(writeTogether(db, (qc) => qc.insertInto('offices').values(officeRow('wt-2', now)).returning('id'), [following('audit_events', taken)])).rejects.toThrow();
+    expect(await db.selectFrom('offices').select('id').where('id', '=', 'wt-2').executeTakeFirst()).toBeUndefined();
+  });
+
+  it('writeTogether joins a transaction it is given, which then decides', async () => {
+    const now = Date.now();
+    await expect(
+      db.transaction().execute(async (tx) => {
+        await writeTogether(tx, (qc) => qc.insertInto('offices').values(officeRow('wt-3', now)).returning('id'), [following('audit_events', audit('test.in_tx', now))]);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await db.selectFrom('offices').select('id').where('id', '=', 'wt-3').executeTakeFirst()).toBeUndefined();
+    expect(await count('test.in_tx')).toBe(0);
+  });
+
+  it('a prepared query binds new values each time and keeps its constants', async () => {
+    const now = Date.now();
+    for (const id of ['pq-1', 'pq-2', 'pq-3']) await db.insertInto('offices').values(officeRow(id, now)).execute();
+    await db.updateTable('offices').set({ active: 0 }).where('id', '=', 'pq-3').execute();
+    const activeById = prepared((qdb: Db, args: { id: string }) => qdb.selectFrom('offices').select(['id', 'name_en']).where('id', '=', args.id).where('active', '=', 1));
+    expect((await activeById(db, { id: 'pq-1' })).rows).toEqual([{ id: 'pq-1', name_en: 'Office pq-1' }]);
+    expect((await activeById(db, { id: 'pq-2' })).rows).toEqual([{ id: 'pq-2', name_en: 'Office pq-2' }]);
+    expect((await activeById(db, { id: 'pq-3' })).rows).toEqual([]);
+    const touch = prepared((qdb: Db, args: { id: string; at: number }) => qdb.updateTable('offices').set({ created_at: args.at }).where('id', '=', args.id).returning(['id', 'created_at']));
+    expect((await touch(db, { id: 'pq-2', at: now + 5 })).rows).toEqual([{ id: 'pq-2', created_at: now + 5 }]);
+    // inside a transaction too
+    await db.transaction().execute(async (tx) => {
+      expect((await touch(tx, { id: 'pq-1', at: now + 7 })).rows).toEqual([{ id: 'pq-1', created_at: now + 7 }]);
+    });
+  });
+});

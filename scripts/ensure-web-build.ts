@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const WEB = fileURLToPath(new URL('../packages/web/', import.meta.url));
 const BUILT_MARKER = join(WEB, 'dist', 'console', 'index.html');
 // The apps also bundle code of other workspaces (the device-protocol client, the region table).
-const SOURCES = ['src', 'console', 'app', 'welcome', 'public', 'scripts', 'vite.config.ts', 'package.json', '../client/src', '../server/src/offices/regions.ts'];
+const SOURCES = ['src', 'console', 'app', 'welcome', 'public', 'scripts', 'vite.config.ts', 'package.json', '../client/src', '../server/src/offices/regions.ts', '../server/src/clients/vocabulary.ts'];
 const LOCK = join(WEB, '.build-lock');
 
 function newestMtime(path: string): number {

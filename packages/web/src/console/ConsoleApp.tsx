@@ -14,6 +14,7 @@ import { CitizenPage } from './pages/CitizenPage.tsx';
 import { DevInboxPage } from './pages/DevInboxPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { OperatorsPage } from './pages/OperatorsPage.tsx';
+import { ClientPage, ClientsPage } from './pages/ClientsPage.tsx';
 
 type Boot = { readonly phase: 'loading' } | { readonly phase: 'failed'; readonly error: unknown } | { readonly phase: 'ready' };
 
@@ -97,6 +98,11 @@ function Header() {
                   <Link to="/operators">{t('navOperators')}</Link>
                 </li>
               )}
+              {session.operator.role === 'admin' && (
+                <li>
+                  <Link to="/clients">{t('navClients')}</Link>
+                </li>
+              )}
               {development && (
                 <li>
                   <Link to="/dev/sms">{t('navDevInbox')}</Link>
@@ -133,5 +139,8 @@ function Routes() {
   if (citizen) return <CitizenPage key={citizen[1]} citizenId={citizen[1]!} />;
   if (path === '/dev/sms' && development) return <DevInboxPage />;
   if (path === '/operators' && session.operator.role === 'admin') return <OperatorsPage />;
+  if (path === '/clients' && session.operator.role === 'admin') return <ClientsPage />;
+  const client = /^\/clients\/([a-z0-9][a-z0-9._-]{2,63})$/.exec(path);
+  if (client && session.operator.role === 'admin') return <ClientPage key={client[1]} clientId={client[1]!} justRegistered={query.has('registered')} />;
   return <NotFoundPage />;
 }

@@ -20,17 +20,19 @@ export class ApiProblem extends Error {
 }
 
 export interface ApiOptions {
-  readonly method?: 'GET' | 'POST';
+  readonly method?: 'GET' | 'POST' | 'PUT';
   readonly body?: unknown;
   readonly locale: Locale;
   /** The value for `x-tasdiq-csrf`; state-changing calls made with a session need it. */
   readonly csrf?: string | undefined;
+  /** Further request headers (a precondition such as `if-match`). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
 }
 
 /** Same-origin JSON call; a non-2xx answer throws an ApiProblem with the server's own text. */
 export async function api<T>(path: string, options: ApiOptions): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', 'accept-language': options.locale };
+  const headers: Record<string, string> = { ...options.headers, accept: 'application/json', 'accept-language': options.locale };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.csrf) headers['x-tasdiq-csrf'] = options.csrf;
   let response: Response;

@@ -5,7 +5,8 @@ import { ApiError, CommonErrors } from '../platform/errors.ts';
 import { recordAudit } from '../audit/index.ts';
 import { reasonJson } from './routes.ts';
 import { OPERATOR_ROLES, type OperatorRole } from './schema.ts';
-import { inviteOperator, presentOperator } from './operators.ts';
+import { inviteOperator, presentOperator, reinviteOperator } from './operators.ts';
+import { EnrollmentErrors } from './errors.ts';
 import { authenticationOptions, registrationOptions, relyingPartyFor, verifyAuthentication, verifyRegistration } from './webauthn.ts';
 import {
   ADMIN_ROLES,
@@ -227,18 +228,43 @@ export async function operatorAuthRoutes(app: FastifyInstance, context: AppConte
     async (request) => {
       const now = context.now();
       const admin = request.operator!;
+      // The last admin disabling themselves would leave nobody to run the console.
+      if (request.params.operatorId === admin.id) throw new ApiError(EnrollmentErrors.operator_self_change);
       const target = await db.selectFrom('operators').selectAll().where('id', '=', request.params.operatorId).executeTakeFirst();
       if (!target) throw new ApiError(CommonErrors.not_found);
       await db.transaction().execute(async (tx) => {
         await tx.updateTable('operators').set({ status: 'disabled', row_version: target.row_version + 1 }).where('id', '=', target.id).execute();
         await recordAudit(
           tx,
-          { actorType: 'operator', actorId: admin.id, officeId: admin.office_id, action: 'operator.disabled', reason: request.body.reason, details: { operatorId: target.id }, requestId: request.id },
+          { actorType: 'operator', actorId: admin.id, officeId: admin.office_id, action: 'operator.disabled', reason: request.body.reason.trim(), details: { operatorId: target.id }, requestId: request.id },
           now,
         );
       });
       await endOperatorSessions(db, target.id, now);
       return { operator: presentOperator({ ...target, status: 'disabled' }) };
+    },
+  );
+
+  app.post<{ Params: { operatorId: string }; Body: { reason: string } }>(
+    '/api/v1/operator/operators/:operatorId/reinvite',
+    {
+      preHandler: requireOperator(context, ADMIN_ROLES),
+      schema: {
+        params: { type: 'object', properties: { operatorId: { type: 'string', pattern: '^op_[A-Za-z0-9_-]{1,40}$' } }, required: ['operatorId'] },
+        body: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: reasonJson } },
+      },
+    },
+    async (request, reply) => {
+      const invitation = await reinviteOperator(
+        db,
+        { operatorId: request.params.operatorId, reason: request.body.reason.trim(), admin: request.operator!, publicUrl: context.config.publicUrl, requestId: request.id },
+        context.now(),
+      );
+      return reply.code(201).send({
+        operator: presentOperator(invitation.operator),
+        registrationUrl: invitation.registrationUrl,
+        expiresAt: new Date(invitation.expiresAt).toISOString(),
+      });
     },
   );
 }

@@ -145,6 +145,15 @@ export const EnrollmentErrors = defineErrors({
       en: 'The operator account is disabled',
     },
   },
+  operator_self_change: {
+    status: 409,
+    title: {
+      'uz-Latn': "O'zingizni o'chira yoki qayta taklif qila olmaysiz; boshqa administratorga murojaat qiling",
+      'uz-Cyrl': 'Ўзингизни ўчира ёки қайта таклиф қила олмайсиз; бошқа администраторга мурожаат қилинг',
+      ru: 'Нельзя отключить или повторно пригласить себя; обратитесь к другому администратору',
+      en: 'You cannot disable or re-invite yourself; ask another administrator',
+    },
+  },
   office_unknown: {
     status: 400,
     title: {

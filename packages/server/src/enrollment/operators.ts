@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db, Tx } from '../platform/db/index.ts';
-import { ApiError } from '../platform/errors.ts';
+import { ApiError, CommonErrors } from '../platform/errors.ts';
 import { recordAudit } from '../audit/index.ts';
 import { EnrollmentErrors } from './errors.ts';
 import type { Operator, OperatorRole } from './schema.ts';
@@ -68,6 +68,56 @@ export async function inviteOperator(
         action: 'operator.invited',
         details: { operatorId: operator.id, role: input.role, officeId: input.officeId },
         ...(input.requestId ? { requestId: input.requestId } : {}),
+      },
+      now,
+    );
+  });
+  return { operator, token, registrationUrl: `${browserBaseUrl(input.publicUrl)}/console/register?token=${token}`, expiresAt };
+}
+
+/**
+ * A new one-time registration link for an existing operator who lost their passkey (admin).
+ * Their passkeys are deleted (a lost one may be in other hands), their sessions and earlier
+ * links end, and they are `invited` until they register a new passkey. A disabled operator
+ * stays disabled, and nobody re-invites themselves.
+ */
+export async function reinviteOperator(
+  db: Db,
+  input: { operatorId: string; reason: string; admin: Operator; publicUrl: string; requestId: string },
+  now: number,
+): Promise<Invitation> {
+  if (input.operatorId === input.admin.id) throw new ApiError(EnrollmentErrors.operator_self_change);
+  const target = await db.selectFrom('operators').selectAll().where('id', '=', input.operatorId).executeTakeFirst();
+  if (!target) throw new ApiError(CommonErrors.not_found);
+  if (target.status === 'disabled') throw new ApiError(EnrollmentErrors.operator_disabled);
+  const token = randomToken();
+  const expiresAt = now + INVITATION_LIFETIME_MS;
+  const operator: Operator = { ...target, status: 'invited', row_version: target.row_version + 1 };
+  await db.transaction().execute(async (tx) => {
+    const changed = await tx
+      .updateTable('operators')
+      .set({ status: 'invited', row_version: operator.row_version })
+      .where('id', '=', target.id)
+      .where('row_version', '=', target.row_version)
+      .executeTakeFirst();
+    if (Number(changed.numUpdatedRows) !== 1) throw new ApiError(CommonErrors.conflict);
+    const passkeys = await tx.deleteFrom('operator_passkeys').where('operator_id', '=', target.id).executeTakeFirst();
+    await tx.updateTable('operator_invitations').set({ expires_at: now }).where('operator_id', '=', target.id).where('used_at', 'is', null).where('expires_at', '>', now).execute();
+    await tx.updateTable('operator_sessions').set({ ended_at: now }).where('operator_id', '=', target.id).where('ended_at', 'is', null).execute();
+    await tx
+      .insertInto('operator_invitations')
+      .values({ id: newId('inv'), token_hash: sha256(token), operator_id: target.id, expires_at: expiresAt, used_at: null, created_by: input.admin.id, created_at: now })
+      .execute();
+    await recordAudit(
+      tx,
+      {
+        actorType: 'operator',
+        actorId: input.admin.id,
+        officeId: input.admin.office_id,
+        action: 'operator.reinvited',
+        reason: input.reason,
+        details: { operatorId: target.id, passkeysRemoved: Number(passkeys.numDeletedRows) },
+        requestId: input.requestId,
       },
       now,
     );

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testDialects } from '../support/databases.ts';
 import { consumeActivationCode, getActiveBinding } from '../../src/enrollment/index.ts';
+import { makePinfl } from '../../src/identity/index.ts';
 import { call, expectNothingWritten, expiredDemoCitizen, idCard, PUBLIC_URL, registerOperator, smsCodeFor, validDemoCitizen, type OperatorSession } from './helpers.ts';
 
 describe.each(testDialects())('enrollment flow on %s', (dialect) => {
@@ -93,6 +94,66 @@ describe.each(testDialects())('enrollment flow on %s', (dialect) => {
     expect(audit.json().next).toBe(audit.json().items[1].id);
     const offices = await call(app, operator, 'GET', `/api/v1/citizens/${citizen.id}/offices?lang=en`);
     expect(offices.json().items[0].office).toEqual({ id: 'psc-tk-01', kind: 'public_services_center', name: 'Public Services Center, Tashkent City' });
+  });
+
+  it('records the operator\'s reason for look-up, enrollment, binding and code issuance, and a keyed PINFL reference', async () => {
+    const person = validDemoCitizen(8);
+    const other = validDemoCitizen(9);
+    const lookup = (body: object) => call(app, operator, 'POST', '/api/v1/enrollment/lookup', body);
+    expect((await lookup({ pinfl: person.pinfl, reason: 'Citizen at the counter' })).statusCode).toBe(200);
+    expect((await lookup({ document: idCard(person), reason: 'Citizen at the counter' })).statusCode).toBe(200);
+    expect((await lookup({ pinfl: other.pinfl })).statusCode).toBe(200);
+    const lookups = await app.context.db.selectFrom('audit_events').selectAll().where('action', '=', 'registry.lookup').orderBy('id', 'desc').limit(3).execute();
+    const [third, second, first] = lookups.map((e) => ({ reason: e.reason, subject: e.subject_citizen_id, ref: JSON.parse(e.details).subjectRef as string }));
+    expect(first).toMatchObject({ reason: 'Citizen at the counter', subject: null, ref: expect.stringMatching(/^pr1_[A-Za-z0-9_-]{22}$/) });
+    // One person, one reference, whether found by PINFL or by document; another person, another.
+    expect(second!.ref).toBe(first!.ref);
+    expect(third!.ref).not.toBe(first!.ref);
+    expect(third!.reason).toBeNull();
+    expect(JSON.stringify(lookups)).not.toContain(person.pinfl);
+
+    const enrolled = await call(app, operator, 'POST', '/api/v1/enrollment/enrollments', { pinfl: person.pinfl, document: idCard(person), reason: 'In-person enrollment' });
+    expect(enrolled.statusCode, enrolled.body).toBe(201);
+    expect(enrolled.headers['cache-control']).toBe('no-store');
+    const citizenId = enrolled.json().citizen.id as string;
+    const started = await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone: '+998 98 300 00 08', reason: 'Binding the citizen\'s own phone' });
+    expect(started.json().binding).toMatchObject({ mobileOperator: 'Mobiuz', state: 'waiting' });
+    const code = await smsCodeFor(app, started.json().notificationId);
+    await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding/confirm`, { bindingId: started.json().binding.id, code });
+    const issued = await call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/activation-codes`, { reason: 'App set up at the counter' });
+    expect(issued.statusCode, issued.body).toBe(201);
+    const history = (await call(app, operator, 'GET', `/api/v1/citizens/${citizenId}/history`)).json().items as { action: string; reason: string | null }[];
+    expect(history.map((e) => [e.action, e.reason]).reverse()).toEqual([
+      ['enrollment.created', 'In-person enrollment'],
+      ['enrollment.binding_started', "Binding the citizen's own phone"],
+      ['enrollment.phone_bound', null],
+      ['enrollment.activation_code_issued', 'App set up at the counter'],
+    ]);
+    // Reasons are printable text: no control characters, no bidirectional overrides, not blank.
+    for (const reason of ['  ', 'a\u0007b', 'invoice\u202Efdp.exe', 'x'.repeat(501)]) {
+      await expectNothingWritten(app, () => lookup({ pinfl: other.pinfl, reason }), 400, 'validation_failed');
+      await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/activation-codes`, { reason }), 400, 'validation_failed');
+    }
+    await expectNothingWritten(app, () => call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/suspend`, { reason: 'stolen\u0000' }), 400, 'validation_failed');
+  });
+
+  it('answers the bad-input reasons in the operator\'s language', async () => {
+    const person = validDemoCitizen(2);
+    const wrongCheck = person.pinfl.slice(0, 13) + String((Number(person.pinfl[13]) + 1) % 10);
+    const inRussian = await call(app, operator, 'POST', '/api/v1/enrollment/lookup?lang=ru', { pinfl: wrongCheck });
+    expect(inRussian.json()).toMatchObject({
+      code: 'pinfl_check_digit_mismatch',
+      title: 'Неверная контрольная цифра ПИНФЛ',
+      detail: `Контрольная (14-я) цифра для этих первых 13 цифр должна быть ${person.pinfl[13]}, а не ${wrongCheck[13]}.`,
+    });
+    const future = await call(app, operator, 'POST', '/api/v1/enrollment/lookup?lang=en', { pinfl: makePinfl('2027-03-01', 'M', 100, 1) });
+    expect(future.json()).toMatchObject({ code: 'pinfl_birth_date_future', detail: 'Digits 1-7 give the birth date 2027-03-01, which is in the future.' });
+    const expired = expiredDemoCitizen();
+    const card = expired.documents.find((d) => d.kind === 'id_card')!;
+    const old = await call(app, operator, 'POST', '/api/v1/enrollment/enrollments?lang=uz-Latn', { pinfl: expired.pinfl, document: idCard(expired) });
+    expect(old.json()).toMatchObject({ code: 'document_expired', detail: `ID-kartaning amal qilish muddati ${card.expiresOn} kuni tugagan.` });
+    const forbidden = await call(app, operator, 'POST', '/api/v1/citizens/cit_x/suspend?lang=ru', { reason: 'x' });
+    expect(forbidden.json()).toMatchObject({ code: 'forbidden', detail: 'Для этого нужна одна из ролей: supervisor, admin.' });
   });
 
   it('refuses a reused, voided or expired activation code and writes nothing', async () => {

@@ -48,24 +48,31 @@ export function call(app: TestApp, session: OperatorSession | undefined, method:
 }
 
 const TABLES = ['citizens', 'identity_documents', 'enrollments', 'phone_bindings', 'activation_codes', 'audit_events', 'notify_outbox', 'operators', 'operator_sessions'] as const;
+type CountedTable = (typeof TABLES)[number] | 'devices' | 'device_certificates' | 'operator_passkeys' | 'operator_invitations';
 
-/** Row counts of every table these flows write, to prove a refused request wrote nothing. */
-export async function rowCounts(app: TestApp): Promise<Record<string, number>> {
+/** Row counts of every table these flows write (and `extra` ones), to prove a refused request wrote nothing. */
+export async function rowCounts(app: TestApp, extra: readonly CountedTable[] = []): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const table of TABLES) {
+  for (const table of [...TABLES, ...extra]) {
     const row = await app.context.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     counts[table] = Number(row.n);
   }
   return counts;
 }
 
-export async function expectNothingWritten(app: TestApp, act: () => Promise<LightMyRequestResponse>, status: number, code: string): Promise<LightMyRequestResponse> {
-  const before = await rowCounts(app);
+export async function expectNothingWritten(
+  app: TestApp,
+  act: () => Promise<LightMyRequestResponse>,
+  status: number,
+  code: string,
+  extra: readonly CountedTable[] = [],
+): Promise<LightMyRequestResponse> {
+  const before = await rowCounts(app, extra);
   const response = await act();
   expect(response.statusCode, response.body).toBe(status);
   expect(response.headers['content-type']).toContain('application/problem+json');
   expect(response.json().code).toBe(code);
-  expect(await rowCounts(app)).toEqual(before);
+  expect(await rowCounts(app, extra)).toEqual(before);
   return response;
 }
 
@@ -104,4 +111,20 @@ export async function smsCodeFor(app: TestApp, notificationId: string): Promise<
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('binding code neither in the outbox nor in the dev inbox');
+}
+
+/** Enrolls the index-th valid demo citizen through the API and returns the citizen id. */
+export async function enrollDemo(app: TestApp, session: OperatorSession, index: number): Promise<string> {
+  const person = validDemoCitizen(index);
+  const response = await call(app, session, 'POST', '/api/v1/enrollment/enrollments', { pinfl: person.pinfl, document: idCard(person) });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json().citizen.id;
+}
+
+/** Starts a phone binding through the API; the binding id and the SMS code sent for it. */
+export async function startBindingFor(app: TestApp, session: OperatorSession, citizenId: string, phone: string, extra: object = {}): Promise<{ bindingId: string; code: string; notificationId: string }> {
+  const started = await call(app, session, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone, ...extra });
+  expect(started.statusCode, started.body).toBe(201);
+  const notificationId = started.json().notificationId as string;
+  return { bindingId: started.json().binding.id, code: await smsCodeFor(app, notificationId), notificationId };
 }

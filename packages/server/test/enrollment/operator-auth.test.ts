@@ -149,6 +149,171 @@ describe.each(testDialects())('operator passkey sign-in on %s', (dialect) => {
     expect(csrf).not.toBe(c.result.json().csrfToken);
   });
 
+  it('asks for user verification and refuses a passkey answer without it, at registration and at sign-in', async () => {
+    const options = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/options', payload: {} });
+    expect(options.json().options.userVerification).toBe('required');
+    const before = await app.context.db.selectFrom('audit_events').select('id').where('action', '=', 'operator.sign_in_failed').execute();
+    const unverified = await signIn(admin.authenticator, { userVerified: false });
+    expect([unverified.result.statusCode, unverified.result.json().code]).toEqual([401, 'webauthn_failed']);
+    expect(unverified.result.headers['set-cookie']).toBeUndefined();
+    const failures = await app.context.db.selectFrom('audit_events').selectAll().where('action', '=', 'operator.sign_in_failed').orderBy('id').execute();
+    expect(failures).toHaveLength(before.length + 1);
+    expect(failures.at(-1)).toMatchObject({ actor_type: 'operator', actor_id: admin.operatorId, office_id: 'psc-tk-01' });
+    expect(JSON.parse(failures.at(-1)!.details)).toMatchObject({ why: 'not_verified', error: expect.stringMatching(/user.*verif/i) });
+
+    const invitation = await inviteOperator(app.context.db, { name: 'No UV', role: 'operator', officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: PUBLIC_URL }, clock);
+    const registration = await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/options', payload: { token: invitation.token } });
+    expect(registration.json().options.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'required' });
+    const credential = new SoftAuthenticator(PUBLIC_URL).create(registration.json().options, { userVerified: false });
+    const refused = await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/verify?lang=ru', payload: { token: invitation.token, response: credential } });
+    expect([refused.statusCode, refused.json().code]).toEqual([400, 'passkey_registration_failed']);
+    expect(refused.json().detail).toMatch(/проверк/);
+    expect((await app.context.db.selectFrom('operators').select('status').where('id', '=', invitation.operator.id).executeTakeFirstOrThrow()).status).toBe('invited');
+  });
+
+  it('audits a sign-in with an unknown passkey against nobody, and tells why in the reader\'s language', async () => {
+    const stranger = new SoftAuthenticator(PUBLIC_URL);
+    stranger.create({ challenge: 'x', rp: { id: 'localhost', name: 'x' }, user: { id: 'AAAA', name: 'x', displayName: 'x' } });
+    const options = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/options', payload: {} });
+    const response = stranger.get(options.json().options);
+    const refused = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/verify?lang=uz-Cyrl', payload: { challengeId: options.json().challengeId, response } });
+    expect(refused.json()).toMatchObject({ code: 'webauthn_failed', title: 'Калит орқали кириш амалга ошмади', detail: 'Бу кириш калити рўйхатдан ўтказилмаган.' });
+    const last = await app.context.db.selectFrom('audit_events').selectAll().where('action', '=', 'operator.sign_in_failed').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(last).toMatchObject({ actor_type: 'system', actor_id: 'unknown', office_id: null });
+    expect(JSON.parse(last.details)).toEqual({ why: 'unknown_passkey' });
+  });
+
+  it('answers malformed WebAuthn JSON with 400 validation_failed before anything runs, never 500', async () => {
+    const options = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/options', payload: {} });
+    const good = admin.authenticator.get(options.json().options);
+    const challengeId = options.json().challengeId as string;
+    const variants: Array<[string, unknown]> = [
+      ['id as an object', { ...good, id: { $ne: null } }],
+      ['id not base64url', { ...good, id: 'a+b/c=' }],
+      ['id far too long', { ...good, id: 'A'.repeat(5000) }],
+      ['rawId missing', { ...good, rawId: undefined }],
+      ['type other than public-key', { ...good, type: 'password' }],
+      ['response null with a known credential id', { ...good, response: null }],
+      ['response a string', { ...good, response: 'x' }],
+      ['signature missing', { ...good, response: { ...good.response, signature: undefined } }],
+      ['userHandle as an object', { ...good, response: { ...good.response, userHandle: {} } }],
+      ['userHandle null', { ...good, response: { ...good.response, userHandle: null } }],
+      ['an extra field in response', { ...good, response: { ...good.response, attestationObject: 'AAAA' } }],
+      ['an extra top-level field', { ...good, extra: true }],
+      ['clientExtensionResults missing', { ...good, clientExtensionResults: undefined }],
+      ['clientExtensionResults an array', { ...good, clientExtensionResults: [] }],
+      ['authenticatorAttachment unknown', { ...good, authenticatorAttachment: 'usb' }],
+    ];
+    for (const [what, response] of variants) {
+      const sent = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/verify', payload: { challengeId, response: JSON.parse(JSON.stringify(response)) } });
+      expect([what, sent.statusCode]).toEqual([what, 400]);
+      const answer = await expectNothingWritten(
+        app,
+        () => app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/verify', payload: { challengeId, response: JSON.parse(JSON.stringify(response)) } }),
+        400,
+        'validation_failed',
+        ['operator_passkeys'],
+      );
+      expect(answer.json().errors?.[0]?.field, what).toMatch(/^body\.response/);
+    }
+    // The challenge was never taken by a malformed answer: the good one still signs in with it.
+    const signed = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/verify', payload: { challengeId, response: good } });
+    expect(signed.statusCode, signed.body).toBe(200);
+    // Schema coercion reads a numeric id as the string "42": an unknown passkey, not a crash.
+    const next = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/options', payload: {} });
+    const numeric = await app.http.inject({
+      method: 'POST',
+      url: '/api/v1/operator/auth/verify',
+      payload: { challengeId: next.json().challengeId, response: { ...admin.authenticator.get(next.json().options), id: 42 } },
+    });
+    expect([numeric.statusCode, numeric.json().code]).toEqual([401, 'webauthn_failed']);
+
+    const invitation = await inviteOperator(app.context.db, { name: 'Typed', role: 'operator', officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: PUBLIC_URL }, clock);
+    const creation = await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/options', payload: { token: invitation.token } });
+    const credential = new SoftAuthenticator(PUBLIC_URL).create(creation.json().options);
+    for (const [what, response] of [
+      ['attestationObject an object', { ...credential, response: { ...credential.response, attestationObject: { fmt: 'none' } } }],
+      ['transports with an unknown transport', { ...credential, response: { ...credential.response, transports: ['carrier-pigeon'] } }],
+      ['response null', { ...credential, response: null }],
+      ['id as an array', { ...credential, id: ['x', 'y'] }],
+      ['credProps.rk a string', { ...credential, clientExtensionResults: { credProps: { rk: 'yes' } } }],
+    ] as const) {
+      const answer = await expectNothingWritten(
+        app,
+        () => app.http.inject({ method: 'POST', url: '/api/v1/operator/register/verify', payload: { token: invitation.token, response } }),
+        400,
+        'validation_failed',
+        ['operator_passkeys', 'operator_invitations'],
+      );
+      expect(answer.json().errors?.[0]?.field, what).toMatch(/^body\.response/);
+    }
+    const registered = await app.http.inject({
+      method: 'POST',
+      url: '/api/v1/operator/register/verify',
+      payload: { token: invitation.token, response: { ...credential, clientExtensionResults: { credProps: { rk: true } } } },
+    });
+    expect(registered.statusCode, registered.body).toBe(200);
+  });
+
+  /** The admin signed in anew (the session test above moved the clock past the first session). */
+  async function freshAdmin(): Promise<OperatorSession> {
+    const { result } = await signIn(admin.authenticator);
+    expect(result.statusCode, result.body).toBe(200);
+    return { ...admin, cookie: cookieFrom(result), csrf: result.json().csrfToken };
+  }
+
+  it('keeps an admin from disabling or re-inviting themselves', async () => {
+    const admin = await freshAdmin();
+    await expectNothingWritten(app, () => call(app, admin, 'POST', `/api/v1/operator/operators/${admin.operatorId}/disable`, { reason: 'oops' }), 409, 'operator_self_change');
+    await expectNothingWritten(app, () => call(app, admin, 'POST', `/api/v1/operator/operators/${admin.operatorId}/reinvite`, { reason: 'oops' }), 409, 'operator_self_change');
+    expect((await call(app, admin, 'GET', '/api/v1/operator/session')).statusCode).toBe(200);
+  });
+
+  it('re-invites an operator who lost their passkey: old passkey and sessions gone, a new passkey from the new link', async () => {
+    const admin = await freshAdmin();
+    const lost = await registerOperator(app, 'operator');
+    const reinvited = await call(app, admin, 'POST', `/api/v1/operator/operators/${lost.operatorId}/reinvite`, { reason: 'Phone with the passkey stolen' });
+    expect(reinvited.statusCode, reinvited.body).toBe(201);
+    expect(reinvited.headers['cache-control']).toBe('no-store');
+    expect(reinvited.json().operator).toMatchObject({ id: lost.operatorId, status: 'invited' });
+    expect((await call(app, lost, 'GET', '/api/v1/operator/session')).statusCode).toBe(401);
+    const options = await app.http.inject({ method: 'POST', url: '/api/v1/operator/auth/options', payload: {} });
+    const old = await app.http.inject({
+      method: 'POST',
+      url: '/api/v1/operator/auth/verify',
+      payload: { challengeId: options.json().challengeId, response: lost.authenticator.get(options.json().options) },
+    });
+    expect([old.statusCode, old.json().code]).toEqual([401, 'webauthn_failed']);
+
+    const token = new URL(reinvited.json().registrationUrl).searchParams.get('token')!;
+    const fresh = new SoftAuthenticator(PUBLIC_URL);
+    const creation = await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/options', payload: { token } });
+    const done = await app.http.inject({ method: 'POST', url: '/api/v1/operator/register/verify', payload: { token, response: fresh.create(creation.json().options) } });
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json().operator).toMatchObject({ id: lost.operatorId, status: 'active' });
+    const { result } = await signIn(fresh);
+    expect(result.statusCode).toBe(200);
+    const audit = await app.context.db.selectFrom('audit_events').selectAll().where('action', '=', 'operator.reinvited').executeTakeFirstOrThrow();
+    expect(audit).toMatchObject({ actor_id: admin.operatorId, reason: 'Phone with the passkey stolen' });
+    expect(JSON.parse(audit.details)).toEqual({ operatorId: lost.operatorId, passkeysRemoved: 1 });
+
+    // A disabled operator stays disabled; only admins re-invite.
+    await call(app, admin, 'POST', `/api/v1/operator/operators/${lost.operatorId}/disable`, { reason: 'Left' });
+    await expectNothingWritten(app, () => call(app, admin, 'POST', `/api/v1/operator/operators/${lost.operatorId}/reinvite`, { reason: 'again' }), 403, 'operator_disabled');
+    const supervisor = await registerOperator(app, 'supervisor');
+    await expectNothingWritten(app, () => call(app, supervisor, 'POST', `/api/v1/operator/operators/${lost.operatorId}/reinvite`, { reason: 'x' }), 403, 'forbidden');
+  });
+
+  it('keeps session answers and invitation links out of caches', async () => {
+    const admin = await freshAdmin();
+    const session = await call(app, admin, 'GET', '/api/v1/operator/session');
+    expect(session.headers['cache-control']).toBe('no-store');
+    const invited = await call(app, admin, 'POST', '/api/v1/operator/invitations', { name: 'Cache Test', role: 'operator', officeId: 'psc-tk-01' });
+    expect(invited.headers['cache-control']).toBe('no-store');
+    const { result } = await signIn(admin.authenticator);
+    expect(result.headers['cache-control']).toBe('no-store');
+  });
+
   it('runs the console at localhost when published on a loopback IP (browsers refuse IP RP IDs)', () => {
     expect(relyingPartyFor('http://127.0.0.1:3000')).toEqual({ id: 'localhost', origin: 'http://localhost:3000', name: 'Tasdiq operator console' });
     expect(relyingPartyFor('https://id.tasdiq.example')).toMatchObject({ id: 'id.tasdiq.example', origin: 'https://id.tasdiq.example' });

@@ -22,6 +22,8 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Requests per minute per client address on routes a stranger can call. */
   readonly rateLimitPerMinute: number;
+  /** Requests per minute per relying party and address at the OpenID back-channel endpoints (token, PAR, CIBA, introspection, revocation). */
+  readonly oidcClientRateLimitPerMinute: number;
   /** Seconds to wait for in-flight requests on SIGTERM before forcing exit. */
   readonly shutdownGraceSeconds: number;
   /** Development-only affordances (dev SMS inbox, demo data). Never on in production. */
@@ -56,6 +58,7 @@ const ENV_KEYS = {
   TASDIQ_DATA_DIR: 'dataDir',
   LOG_LEVEL: 'logLevel',
   TASDIQ_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+  TASDIQ_OIDC_CLIENT_RATE_LIMIT_PER_MINUTE: 'oidcClientRateLimitPerMinute',
   TASDIQ_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
   TASDIQ_DEVELOPMENT: 'development',
   TASDIQ_METRICS_TOKEN: 'metricsToken',
@@ -341,6 +344,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
 
   const rateSource = source('rateLimitPerMinute');
   const rateLimitPerMinute = (rateSource ? check.integer(rateSource, 1, 10_000_000) : 300) ?? 300;
+  const clientRateSource = source('oidcClientRateLimitPerMinute');
+  const oidcClientRateLimitPerMinute = (clientRateSource ? check.integer(clientRateSource, 1, 10_000_000) : 3000) ?? 3000;
   const graceSource = source('shutdownGraceSeconds');
   const shutdownGraceSeconds = (graceSource ? check.integer(graceSource, 0, 600) : 10) ?? 10;
   const developmentSource = source('development');
@@ -373,6 +378,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
     dataDir,
     logLevel,
     rateLimitPerMinute,
+    oidcClientRateLimitPerMinute,
     shutdownGraceSeconds,
     development,
     metricsToken,

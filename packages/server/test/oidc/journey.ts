@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import * as client from 'openid-client';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { DeviceClient } from '../../../client/src/index.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { enrollCitizen, type EnrolledCitizen } from '../devices/enroll.ts';
@@ -49,6 +49,8 @@ export const NAMES = { 'uz-Latn': 'Pochta', 'uz-Cyrl': 'Почта', ru: 'Поч
 export interface Rp {
   readonly clientId: string;
   readonly config: client.Configuration;
+  /** The client's private key, for hand-made client assertions. */
+  readonly privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 }
 
 /** Registers a relying party (private_key_jwt) and discovers the provider as openid-client. */
@@ -66,7 +68,20 @@ export async function registerRp(service: Service, clientId: string, scopes: str
     ...extra,
   });
   const config = await client.discovery(new URL(service.baseUrl), clientId, undefined, client.PrivateKeyJwt(privateKey), { execute: [client.allowInsecureRequests] });
-  return { clientId, config };
+  return { clientId, config, privateKey };
+}
+
+/** A private_key_jwt client assertion for an endpoint, made by hand (for requests openid-client would not send). */
+export async function clientAssertion(rp: Rp, audience: string): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256' })
+    .setIssuer(rp.clientId)
+    .setSubject(rp.clientId)
+    .setAudience(audience)
+    .setJti(crypto.randomUUID())
+    .setIssuedAt()
+    .setExpirationTime('1m')
+    .sign(rp.privateKey);
 }
 
 export interface Citizen extends EnrolledCitizen {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { decodeProtectedHeader } from 'jose';
 import { testDialects } from '../support/databases.ts';
-import { createOidcTestApp, type OidcTestApp } from './support.ts';
-import { Browser, REDIRECT_URI, registerRp, signIn, type TestRp } from './rp.ts';
+import { createOidcTestApp, enrolledCitizen, type OidcTestApp } from './support.ts';
+import { Browser, REDIRECT_URI, registerRp, signInWithPhone, verificationCodeOn, type TestRp } from './rp.ts';
 
 describe.each(testDialects())('authorization code flow with openid-client on %s', (dialect) => {
   let t: OidcTestApp;
@@ -48,10 +48,18 @@ describe.each(testDialects())('authorization code flow with openid-client on %s'
       { DPoP: dpop },
     );
     expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+    // Enrolled without an in-person visit: the phone proves substantial, what the service asks.
+    const citizen = await enrolledCitizen(t, { assurance: 'self_service' });
     const browser = new Browser();
-    const callback = await signIn(t, browser, url);
+    const callback = await signInWithPhone(t, browser, url, citizen);
     expect(callback.origin + callback.pathname).toBe(REDIRECT_URI);
-    expect(t.authenticator.started.at(-1)).toMatchObject({ loginHint: '+998901234567', acrValues: ['urn:tasdiq:acr:substantial'] });
+    // The number typed with spaces named this citizen; the phone confirmed for this service.
+    const sessions = await t.app.context.db
+      .selectFrom('auth_sessions')
+      .select(['citizen_id', 'client_id', 'service_name', 'mode', 'result', 'assurance'])
+      .where('citizen_id', '=', citizen.citizenId)
+      .execute();
+    expect(sessions).toEqual([{ citizen_id: citizen.citizenId, client_id: rp.clientId, service_name: 'Sinov xizmati', mode: 'app', result: 'OK', assurance: 'substantial' }]);
 
     const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce }, undefined, {
       DPoP: dpop,
@@ -59,12 +67,13 @@ describe.each(testDialects())('authorization code flow with openid-client on %s'
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
     const claims = tokens.claims()!;
     expect(claims.acr).toBe('urn:tasdiq:acr:substantial');
-    expect(claims.amr).toEqual(['hwk', 'pin']);
+    // A PIN or biometric check on the phone and its key, not recorded as hardware-backed: swk.
+    expect(claims.amr).toEqual(['user', 'mfa', 'swk']);
     expect(claims.sub).not.toContain('cit_');
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('ES256');
 
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, { DPoP: dpop });
-    expect(userinfo).toMatchObject({ pinfl: '31234567890123', given_name: 'Dilnoza', 'family_name#uz-Cyrl': 'Каримова', phone_number: '+998901234567' });
+    expect(userinfo).toMatchObject({ pinfl: citizen.pinfl, given_name: 'Fuqaro', 'family_name#uz-Cyrl': 'Тест', phone_number: citizen.phone });
     expect(userinfo).not.toHaveProperty('birthdate');
 
     // The DPoP-bound token is useless without its key.
@@ -95,8 +104,9 @@ describe.each(testDialects())('authorization code flow with openid-client on %s'
   it('asks for consent once, then remembers it until the citizen withdraws it', async () => {
     const rp = await registerRp(t);
     const config = await rp.config();
-    const browser = new Browser();
-    const run = async () => {
+    const citizen = await enrolledCitizen(t);
+    /** Signs in by PINFL in `browser`, confirmed on the phone; the page after the complete step. */
+    const run = async (browser: Browser) => {
       const verifier = client.randomPKCECodeVerifier();
       const url = await client.buildAuthorizationUrlWithPAR(config, {
         redirect_uri: REDIRECT_URI,
@@ -104,40 +114,30 @@ describe.each(testDialects())('authorization code flow with openid-client on %s'
         code_challenge: await client.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
       });
-      let page = await browser.follow(await browser.get(url), t.baseUrl);
-      const path = new URL(page.url).pathname;
-      await browser.post(new URL(`${path}/start`, t.baseUrl), { hint: '31234567890123' });
-      t.authenticator.answerLatest({ status: 'approved', citizenId: 'cit_demo_0001', acr: 'urn:tasdiq:acr:substantial', amr: ['hwk'], authTime: Date.now() });
-      page = await browser.follow(await browser.get(new URL(`${path}/complete`, t.baseUrl)), t.baseUrl);
-      return page;
+      const entry = await browser.follow(await browser.get(url), t.baseUrl);
+      const path = new URL(entry.url).pathname;
+      const started = await browser.follow(await browser.post(new URL(`${path}/start`, t.baseUrl), { hint: citizen.pinfl }), t.baseUrl);
+      const shown = verificationCodeOn(await started.text());
+      await citizen.device.confirm((await citizen.device.pending())!, shown);
+      return browser.follow(await browser.get(new URL(`${path}/complete`, t.baseUrl)), t.baseUrl);
     };
-    const first = await run();
+    const browser = new Browser();
+    const first = await run(browser);
     expect(first.status).toBe(200);
     expect(await first.text()).toContain('value="allow"');
     await browser.follow(await browser.post(new URL(`${new URL(first.url).pathname}/consent`, t.baseUrl), { decision: 'allow' }), t.baseUrl);
-    expect(await t.oidc.consents.find('cit_demo_0001', rp.clientId)).toMatchObject({ scopes: ['openid', 'pinfl'] });
+    expect(await t.oidc.consents.find(citizen.citizenId, rp.clientId)).toMatchObject({ scopes: ['openid', 'pinfl'] });
 
-    const fresh = new Browser();
-    const again = await (async () => {
-      const verifier = client.randomPKCECodeVerifier();
-      const url = await client.buildAuthorizationUrlWithPAR(config, {
-        redirect_uri: REDIRECT_URI,
-        scope: 'openid pinfl',
-        code_challenge: await client.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      });
-      let page = await fresh.follow(await fresh.get(url), t.baseUrl);
-      const path = new URL(page.url).pathname;
-      await fresh.post(new URL(`${path}/start`, t.baseUrl), { hint: '31234567890123' });
-      t.authenticator.answerLatest({ status: 'approved', citizenId: 'cit_demo_0001', acr: 'urn:tasdiq:acr:substantial', amr: ['hwk'], authTime: Date.now() });
-      page = await fresh.follow(await fresh.get(new URL(`${path}/complete`, t.baseUrl)), t.baseUrl);
-      return page;
-    })();
     // A new browser session, no consent page: straight back to the service with a code.
+    const again = await run(new Browser());
     expect(again.status).toBe(303);
     expect(new URL(again.headers.get('location')!).searchParams.get('code')).toBeTruthy();
 
-    expect(await t.oidc.consents.withdraw('cit_demo_0001', rp.clientId, Date.now())).toBe(true);
-    expect(await t.oidc.consents.find('cit_demo_0001', rp.clientId)).toBeUndefined();
+    expect(await t.oidc.consents.withdraw(citizen.citizenId, rp.clientId, Date.now())).toBe(true);
+    expect(await t.oidc.consents.find(citizen.citizenId, rp.clientId)).toBeUndefined();
+    // Withdrawn: the next sign-in asks again.
+    const asked = await run(new Browser());
+    expect(asked.status).toBe(200);
+    expect(await asked.text()).toContain('value="allow"');
   });
 });

@@ -1,11 +1,11 @@
-import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { testDialects } from '../support/databases.ts';
-import { createOidcTestApp, CITIZEN, type OidcTestApp } from './support.ts';
+import { createOidcTestApp, enrolledCitizen, receiver, type Citizen, type OidcTestApp, type Receiver } from './support.ts';
 import { codeFlowTokens, registerRp } from './rp.ts';
 import { KEY_RETENTION_MS } from '../../src/oidc/provider.ts';
+import { DEFAULT_POLICY } from '../../src/auth/index.ts';
 import { isValidBindingMessage } from '../../src/oidc/binding-message.ts';
 
 describe('binding_message check', () => {
@@ -24,13 +24,15 @@ describe('binding_message check', () => {
 
 describe.each(testDialects())('keys and CIBA on %s', (dialect) => {
   let t: OidcTestApp;
+  let citizen: Citizen;
   beforeAll(async () => {
     t = await createOidcTestApp(dialect);
+    citizen = await enrolledCitizen(t);
   });
   afterAll(() => t.close());
 
   async function idToken(rp: Awaited<ReturnType<typeof registerRp>>): Promise<string> {
-    const tokens = await codeFlowTokens(t, await rp.config());
+    const tokens = await codeFlowTokens(t, await rp.config(), citizen);
     return tokens.id_token!;
   }
 
@@ -63,21 +65,22 @@ describe.each(testDialects())('keys and CIBA on %s', (dialect) => {
   it('CIBA poll: a counter starts sign-in by phone number with a Cyrillic binding message; the phone approves', async () => {
     const rp = await registerRp(t, { ciba_delivery_mode: 'poll', subject_type: 'public' });
     const config = await rp.config();
-    t.authenticator.autoApprove = { status: 'approved', citizenId: CITIZEN.citizenId, acr: 'urn:tasdiq:acr:high', amr: ['hwk', 'face'], authTime: Date.now() };
-    try {
-      const started = await client.initiateBackchannelAuthentication(config, {
-        scope: 'openid pinfl',
-        login_hint: '+998901234567',
-        binding_message: 'Нотариус: договор №12',
-        acr_values: 'urn:tasdiq:acr:high',
-      });
-      expect(started.auth_req_id).toBeTruthy();
-      expect(t.authenticator.started.at(-1)).toMatchObject({ bindingMessage: 'Нотариус: договор №12', acrValues: ['urn:tasdiq:acr:high'] });
-      const tokens = await client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0.05 });
-      expect(tokens.claims()).toMatchObject({ acr: 'urn:tasdiq:acr:high', amr: ['hwk', 'face'] });
-    } finally {
-      t.authenticator.autoApprove = undefined;
-    }
+    // The citizen gave this service the PINFL at a browser sign-in once; the counter may ask for it.
+    await codeFlowTokens(t, config, citizen, { params: { scope: 'openid pinfl' } });
+    const started = await client.initiateBackchannelAuthentication(config, {
+      scope: 'openid pinfl',
+      login_hint: citizen.phone,
+      binding_message: 'Нотариус: договор №12',
+      acr_values: 'urn:tasdiq:acr:high',
+    });
+    expect(started.auth_req_id).toBeTruthy();
+    // No second screen shows a code: the phone shows the counter's message to confirm.
+    const request = (await citizen.device.pending())!;
+    expect(request).toMatchObject({ kind: 'auth', service: 'Sinov xizmati', interaction: 'confirmation_message', confirmationMessage: 'Нотариус: договор №12', verificationCodeChoices: null });
+    await citizen.device.confirm(request);
+    const tokens = await client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0.05 });
+    expect(tokens.claims()).toMatchObject({ acr: 'urn:tasdiq:acr:high', amr: ['user', 'mfa', 'swk'], sub: citizen.citizenId });
+    expect((await client.fetchUserInfo(config, tokens.access_token, citizen.citizenId)).pinfl).toBe(citizen.pinfl);
   });
 
   it('CIBA refuses unknown citizens, bad binding messages and acr values the client may not use', async () => {
@@ -90,58 +93,67 @@ describe.each(testDialects())('keys and CIBA on %s', (dialect) => {
       );
     expect(await refuse({ login_hint: '+998909999999' })).toBe('unknown_user_id');
     expect(await refuse({ login_hint: 'bob' })).toBe('invalid_request');
-    expect(await refuse({ login_hint: '31234567890123', binding_message: 'x'.repeat(65) })).toBe('invalid_binding_message');
-    expect(await refuse({ login_hint: '31234567890123', acr_values: 'urn:tasdiq:acr:low' })).toBe('invalid_request');
+    expect(await refuse({ login_hint: citizen.pinfl, binding_message: 'x'.repeat(65) })).toBe('invalid_binding_message');
+    expect(await refuse({ login_hint: citizen.pinfl, acr_values: 'urn:tasdiq:acr:low' })).toBe('invalid_request');
+    // None of them reached the citizen's phone.
+    expect(await citizen.device.pending()).toBeNull();
+  });
+
+  it('CIBA ends in access_denied when the phone refuses, or when nobody answers before the request expires', async () => {
+    const rp = await registerRp(t, { ciba_delivery_mode: 'poll', subject_type: 'public' });
+    const config = await rp.config();
+    const error = (e: unknown) => (e as { error?: string }).error ?? (e as { cause?: { error?: string } }).cause?.error;
+
+    const refused = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: citizen.pinfl, binding_message: 'Bank: kredit #9' });
+    await citizen.device.refuse((await citizen.device.pending())!);
+    expect(error(await client.pollBackchannelAuthenticationGrant(config, { ...refused, interval: 0.05 }).catch((e: unknown) => e))).toBe('access_denied');
+
+    const unanswered = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: citizen.phone, binding_message: 'Bank: kredit #10' });
+    expect(await citizen.device.pending()).toMatchObject({ confirmationMessage: 'Bank: kredit #10' });
+    // The phone's request outlives its time while the citizen looks away; the service's sweep ends it.
+    t.advance(DEFAULT_POLICY.appTtlMs + 1000);
+    expect(error(await client.pollBackchannelAuthenticationGrant(config, { ...unanswered, interval: 0.05 }).catch((e: unknown) => e))).toBe('access_denied');
+    const results = await t.app.context.db.selectFrom('auth_sessions').select('result').where('citizen_id', '=', citizen.citizenId).where('reason', 'like', 'Bank: kredit #%').orderBy('created_at').execute();
+    expect(results.map((r) => r.result)).toEqual(['USER_REFUSED', 'TIMEOUT']);
+    expect(await citizen.device.pending()).toBeNull();
   });
 });
 
 describe.each(testDialects())('CIBA ping on %s', (dialect) => {
-  const pings: { url: string; auth: string | undefined; body: string }[] = [];
-  const server = createServer((request: IncomingMessage, response) => {
-    let body = '';
-    request.on('data', (c: Buffer) => (body += c.toString()));
-    request.on('end', () => {
-      pings.push({ url: request.url ?? '', auth: request.headers.authorization, body });
-      response.writeHead(204).end();
-    });
-  });
+  let ping: Receiver;
   let t: OidcTestApp;
   beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    // TEST TRANSPORT: the client's https endpoint is routed to this loopback server; what
-    // oidc-provider sends (method, bearer token, body) is unchanged.
-    const outboundFetch: typeof fetch = (input, init) => {
-      const url = new URL(String(input));
-      if (url.host !== 'ciba.rp.example.uz') return Promise.reject(new Error(`unexpected outbound request to ${url.host}`));
-      const { dispatcher: _ignored, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
-      return fetch(`http://127.0.0.1:${port}${url.pathname}`, rest);
-    };
-    t = await createOidcTestApp(dialect, { outboundFetch });
+    // A real receiver on loopback stands at the client's https notification endpoint.
+    ping = await receiver('ciba.rp.example.uz', 204);
+    t = await createOidcTestApp(dialect, { outboundFetch: ping.outboundFetch });
   });
   afterAll(async () => {
     await t.close();
-    server.close();
+    await ping.close();
   });
 
   it('CIBA ping: the client is notified at its endpoint, then collects the tokens', async () => {
-    try {
-      const rp = await registerRp(t, { ciba_delivery_mode: 'ping', subject_type: 'public', ciba_notification_endpoint: 'https://ciba.rp.example.uz/ciba' });
-      const config = await rp.config();
-      t.authenticator.autoApprove = { status: 'approved', citizenId: CITIZEN.citizenId, acr: 'urn:tasdiq:acr:substantial', amr: ['pin'], authTime: Date.now() };
-      const started = await client.initiateBackchannelAuthentication(config, {
-        scope: 'openid',
-        login_hint: '31234567890123',
-        client_notification_token: 'notify-me-8f2c1d',
-      });
-      for (let i = 0; i < 100 && pings.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(pings).toHaveLength(1);
-      expect(pings[0]!.auth).toBe('Bearer notify-me-8f2c1d');
-      expect(JSON.parse(pings[0]!.body)).toEqual({ auth_req_id: started.auth_req_id });
-      const tokens = await client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0.05 });
-      expect(tokens.claims()?.acr).toBe('urn:tasdiq:acr:substantial');
-    } finally {
-      t.authenticator.autoApprove = undefined;
-    }
+    // Enrolled without an in-person visit: the phone proves substantial.
+    const citizen = await enrolledCitizen(t, { assurance: 'self_service' });
+    const rp = await registerRp(t, { ciba_delivery_mode: 'ping', subject_type: 'public', ciba_notification_endpoint: 'https://ciba.rp.example.uz/ciba' });
+    const config = await rp.config();
+    const started = await client.initiateBackchannelAuthentication(config, {
+      scope: 'openid',
+      login_hint: citizen.pinfl,
+      binding_message: 'Notarius: shartnoma #12',
+      client_notification_token: 'notify-me-8f2c1d',
+    });
+    const request = (await citizen.device.pending())!;
+    expect(request).toMatchObject({ interaction: 'confirmation_message', confirmationMessage: 'Notarius: shartnoma #12' });
+    // Nothing to tell the client while the phone has not answered.
+    expect(ping.received).toEqual([]);
+    await citizen.device.confirm(request);
+    await expect.poll(() => ping.received.length, { timeout: 10_000 }).toBe(1);
+    expect(ping.received[0]!.path).toBe('/ciba');
+    expect(ping.received[0]!.auth).toBe('Bearer notify-me-8f2c1d');
+    expect(JSON.parse(ping.received[0]!.body)).toEqual({ auth_req_id: started.auth_req_id });
+    const tokens = await client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0.05 });
+    expect(tokens.claims()?.acr).toBe('urn:tasdiq:acr:substantial');
+    expect(tokens.claims()?.sub).toBe(citizen.citizenId);
   });
 });

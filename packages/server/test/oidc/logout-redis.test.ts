@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import * as client from 'openid-client';
@@ -6,47 +5,35 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Redis } from 'ioredis';
 import { testDialects } from '../support/databases.ts';
 import { RING_TABLES } from '../../src/oidc/schema.ts';
-import { createOidcTestApp, type OidcTestApp } from './support.ts';
+import { createOidcTestApp, enrolledCitizen, receiver, type Citizen, type OidcTestApp, type Receiver } from './support.ts';
 import { Browser, codeFlowTokens, registerRp } from './rp.ts';
 
-async function signedIn(t: OidcTestApp, rp: Awaited<ReturnType<typeof registerRp>>, browser: Browser) {
+async function signedIn(t: OidcTestApp, rp: Awaited<ReturnType<typeof registerRp>>, citizen: Citizen, browser: Browser) {
   const config = await rp.config();
-  const tokens = await codeFlowTokens(t, config, { browser });
+  const tokens = await codeFlowTokens(t, config, citizen, { browser });
   return { config, tokens };
 }
 
 describe.each(testDialects())('back-channel logout on %s', (dialect) => {
-  const received: { path: string; body: string }[] = [];
-  const server = createServer((request: IncomingMessage, response) => {
-    let body = '';
-    request.on('data', (c: Buffer) => (body += c.toString()));
-    request.on('end', () => {
-      received.push({ path: request.url ?? '', body });
-      response.writeHead(200).end();
-    });
-  });
+  let logout: Receiver;
   let t: OidcTestApp;
   beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    // TEST TRANSPORT: the client's https logout endpoint is routed to this loopback server.
-    const outboundFetch: typeof fetch = (input, init) => {
-      const url = new URL(String(input));
-      if (url.host !== 'rp.example.uz') return Promise.reject(new Error(`unexpected outbound request to ${url.host}`));
-      const { dispatcher: _ignored, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
-      return fetch(`http://127.0.0.1:${port}${url.pathname}`, rest);
-    };
-    t = await createOidcTestApp(dialect, { outboundFetch });
+    // A real receiver on loopback stands at the client's https back-channel logout endpoint.
+    logout = await receiver('rp.example.uz');
+    t = await createOidcTestApp(dialect, { outboundFetch: logout.outboundFetch });
   });
   afterAll(async () => {
     await t.close();
-    server.close();
+    await logout.close();
   });
 
   it('tells the service a signed logout token when the citizen signs out', async () => {
     const rp = await registerRp(t, { backchannel_logout_uri: 'https://rp.example.uz/backchannel-logout' });
     const browser = new Browser();
-    const { config, tokens } = await signedIn(t, rp, browser);
+    const citizen = await enrolledCitizen(t);
+    const { config, tokens } = await signedIn(t, rp, citizen, browser);
+    // Signed in, nothing sent yet.
+    expect(logout.received).toEqual([]);
     const sid = tokens.claims()?.sid;
     expect(sid).toBeTruthy();
 
@@ -55,10 +42,9 @@ describe.each(testDialects())('back-channel logout on %s', (dialect) => {
     const done = await browser.post(new URL('/oidc/logout/confirm', t.baseUrl), { xsrf: xsrf!, logout: 'yes' });
     expect(done.status).toBe(303);
 
-    for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(received).toHaveLength(1);
-    expect(received[0]!.path).toBe('/backchannel-logout');
-    const logoutToken = new URLSearchParams(received[0]!.body).get('logout_token')!;
+    await expect.poll(() => logout.received.length, { timeout: 10_000 }).toBe(1);
+    expect(logout.received[0]!.path).toBe('/backchannel-logout');
+    const logoutToken = new URLSearchParams(logout.received[0]!.body).get('logout_token')!;
     const { payload, protectedHeader } = await jwtVerify(logoutToken, createRemoteJWKSet(new URL(`${t.baseUrl}/oidc/jwks`)), {
       issuer: t.baseUrl,
       audience: rp.clientId,
@@ -69,16 +55,16 @@ describe.each(testDialects())('back-channel logout on %s', (dialect) => {
 });
 
 const redisUrl = inject('redisUrl');
-describe.skipIf(!redisUrl)('provider state in Redis (REDIS_URL set)', () => {
+describe.skipIf(!redisUrl).each(testDialects())('provider state in Redis (REDIS_URL set) on %s', (dialect) => {
   let t: OidcTestApp;
   beforeAll(async () => {
-    t = await createOidcTestApp('sqlite', { config: { redisUrl: redisUrl! } });
+    t = await createOidcTestApp(dialect, { config: { redisUrl: redisUrl! } });
   });
   afterAll(() => t.close());
 
   it('keeps short-lived state in Redis with TTLs and none in the ring tables', async () => {
     const rp = await registerRp(t);
-    const { tokens, config } = await signedIn(t, rp, new Browser());
+    const { tokens, config } = await signedIn(t, rp, await enrolledCitizen(t), new Browser());
     expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(true);
     for (const table of RING_TABLES) {
       const row = await t.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

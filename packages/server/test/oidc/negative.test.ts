@@ -2,12 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { SignJWT } from 'jose';
 import { testDialects } from '../support/databases.ts';
-import { createOidcTestApp, type OidcTestApp } from './support.ts';
-import { authorizeWithPar, Browser, REDIRECT_URI, registerRp, signIn, type TestRp } from './rp.ts';
-
-function codeFor(t: OidcTestApp, config: client.Configuration, params: Record<string, string> = {}, answer: { acr?: string } = {}) {
-  return authorizeWithPar(t, config, { params, answer });
-}
+import { createOidcTestApp, enrolledCitizen, secondInstance, type Citizen, type OidcTestApp } from './support.ts';
+import { authorizeWithPar, Browser, REDIRECT_URI, registerRp, signInWithPhone, spaced, verificationCodeOn, type TestRp } from './rp.ts';
 
 function describeError(error: unknown): string {
   const e = error as { error?: string; error_description?: string; message?: string; code?: string; cause?: unknown };
@@ -23,10 +19,12 @@ describe.each(testDialects())('protocol refusals on %s', (dialect) => {
   let t: OidcTestApp;
   let rp: TestRp;
   let config: client.Configuration;
+  let citizen: Citizen;
   beforeAll(async () => {
     t = await createOidcTestApp(dialect);
     rp = await registerRp(t);
     config = await rp.config();
+    citizen = await enrolledCitizen(t);
   });
   afterAll(() => t.close());
 
@@ -51,11 +49,11 @@ describe.each(testDialects())('protocol refusals on %s', (dialect) => {
   });
 
   it('refuses a wrong PKCE verifier and a replayed code (revoking what the code gave)', async () => {
-    const { callback } = await codeFor(t, config);
+    const { callback } = await authorizeWithPar(t, config, citizen);
     const wrong = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: client.randomPKCECodeVerifier() }).catch((e: unknown) => e);
     expect(oauthError(wrong)).toBe('invalid_grant');
 
-    const second = await codeFor(t, config);
+    const second = await authorizeWithPar(t, config, citizen);
     const tokens = await client.authorizationCodeGrant(config, second.callback, { pkceCodeVerifier: second.verifier });
     const replay = await client.authorizationCodeGrant(config, second.callback, { pkceCodeVerifier: second.verifier }).catch((e: unknown) => e);
     expect(oauthError(replay)).toBe('invalid_grant');
@@ -131,23 +129,131 @@ describe.each(testDialects())('protocol refusals on %s', (dialect) => {
   });
 
   it('never serves a lower assurance level than asked: acr downgrade ends in an error, not a code', async () => {
-    const verifier = client.randomPKCECodeVerifier();
-    const url = await client.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      acr_values: 'urn:tasdiq:acr:high',
-    });
-    const callback = await signIn(t, new Browser(), url, { acr: 'urn:tasdiq:acr:substantial' });
-    expect(callback.searchParams.get('error')).toBe('unmet_authentication_requirements');
-    expect(callback.searchParams.get('code')).toBeNull();
-    expect(t.authenticator.started.at(-1)?.acrValues).toEqual(['urn:tasdiq:acr:high']);
+    // Enrolled without an in-person visit: the phone proves substantial, never high.
+    const remote = await enrolledCitizen(t, { assurance: 'self_service' });
+    const askHigh = async (browser: Browser) => {
+      const verifier = client.randomPKCECodeVerifier();
+      const url = await client.buildAuthorizationUrlWithPAR(config, {
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        acr_values: 'urn:tasdiq:acr:high',
+      });
+      const entry = await browser.follow(await browser.get(url), t.baseUrl);
+      const path = new URL(entry.url).pathname;
+      const started = await browser.follow(await browser.post(new URL(`${path}/start?lang=en`, t.baseUrl), { hint: spaced(remote.phone) }), t.baseUrl);
+      const shown = verificationCodeOn(await started.text());
+      // The citizen confirms on the phone: the phone's key proves substantial only.
+      const request = (await remote.device.pending())!;
+      expect(request.verificationCodeChoices).toContain(shown);
+      await remote.device.confirm(request, shown);
+      return path;
+    };
 
-    // The same request met at the level asked gives a code whose ID token says so.
-    const met = await codeFor(t, config, { acr_values: 'urn:tasdiq:acr:high' }, { acr: 'urn:tasdiq:acr:high' });
+    const backToService = async (browser: Browser, response: Response): Promise<URL> => {
+      expect(response.status).toBe(303);
+      const last = await browser.follow(await browser.get(new URL(response.headers.get('location')!, t.baseUrl)), t.baseUrl);
+      const callback = new URL(last.headers.get('location')!);
+      expect(callback.origin + callback.pathname).toBe(REDIRECT_URI);
+      return callback;
+    };
+
+    // As the page's script goes: /status until the phone has answered, then on. The attempt is
+    // reported failed; the provider refuses the result and the service gets the error.
+    const browser = new Browser();
+    const path = await askHigh(browser);
+    expect((await (await browser.get(new URL(`${path}/status`, t.baseUrl))).json()) as unknown).toEqual({ status: 'failed' });
+    const refused = await backToService(browser, await browser.get(new URL(`${path}/complete`, t.baseUrl)));
+    expect(refused.searchParams.get('error')).toBe('unmet_authentication_requirements');
+    expect(refused.searchParams.get('code')).toBeNull();
+
+    // "Check now" pressed at once: the page says the sign-in was not confirmed (no code), and
+    // the citizen who gives up sends the service an error.
+    const impatient = new Browser();
+    const impatientPath = await askHigh(impatient);
+    const page = await impatient.get(new URL(`${impatientPath}/complete?lang=en`, t.baseUrl));
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('The sign-in was not confirmed. Please start again.');
+    expect(html).toContain('name="hint"');
+    const cancelled = await backToService(impatient, await impatient.post(new URL(`${impatientPath}/abort`, t.baseUrl), {}));
+    expect(cancelled.searchParams.get('error')).toBe('access_denied');
+    expect(cancelled.searchParams.get('code')).toBeNull();
+
+    // Behind a load balancer the browser may finish on another instance, where the device
+    // authentication knows only the result (substantial): the provider's own check refuses it.
+    const other = await secondInstance(t);
+    try {
+      const elsewhere = new Browser();
+      const otherPath = await askHigh(elsewhere);
+      const callback = await backToService(elsewhere, await elsewhere.get(new URL(`${otherPath}/complete`, other.url)));
+      expect(callback.searchParams.get('error')).toBe('unmet_authentication_requirements');
+      expect(callback.searchParams.get('code')).toBeNull();
+    } finally {
+      await other.close();
+    }
+    // Each time the phone did confirm; only the level was short.
+    const sessions = await t.app.context.db.selectFrom('auth_sessions').select(['result', 'assurance']).where('citizen_id', '=', remote.citizenId).execute();
+    expect(sessions).toEqual(Array.from({ length: 3 }, () => ({ result: 'OK', assurance: 'substantial' })));
+
+    // The same request met at the level asked (an in-person enrollment) gives a code whose ID token says so.
+    const met = await authorizeWithPar(t, config, citizen, { params: { acr_values: 'urn:tasdiq:acr:high' } });
     const tokens = await client.authorizationCodeGrant(config, met.callback, { pkceCodeVerifier: met.verifier });
     expect(tokens.claims()?.acr).toBe('urn:tasdiq:acr:high');
+  });
+
+  it('never serves an SMS sign-in (low) to a service asking substantial', async () => {
+    const lenient = await registerRp(t, { acr_values: ['urn:tasdiq:acr:low', 'urn:tasdiq:acr:substantial'] });
+    const lenientConfig = await lenient.config();
+    const url = await client.buildAuthorizationUrlWithPAR(lenientConfig, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      acr_values: 'urn:tasdiq:acr:substantial',
+    });
+    const browser = new Browser();
+    const entry = await browser.follow(await browser.get(url), t.baseUrl);
+    const html = await entry.text();
+    expect(html).toContain('value="app"');
+    expect(html).not.toContain('value="sms_otp"');
+    // A hand-made SMS start is refused with the form; no code is sent, no session started.
+    const path = new URL(entry.url).pathname;
+    const forged = await browser.post(new URL(`${path}/start?lang=en`, t.baseUrl), { hint: citizen.phone, method: 'sms_otp' });
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('aria-invalid="true"');
+    const sms = await t.app.context.db.selectFrom('auth_sessions').select('id').where('citizen_id', '=', citizen.citizenId).where('mode', '=', 'sms_otp').execute();
+    expect(sms).toEqual([]);
+  });
+
+  it('signs nobody in who says no: refused on the phone, or consent declined', async () => {
+    const refusing = await enrolledCitizen(t);
+    const url = await client.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid pinfl',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const browser = new Browser();
+    const entry = await browser.follow(await browser.get(url), t.baseUrl);
+    const path = new URL(entry.url).pathname;
+    await browser.follow(await browser.post(new URL(`${path}/start`, t.baseUrl), { hint: refusing.pinfl }), t.baseUrl);
+    expect(await refusing.device.refuse((await refusing.device.pending())!)).toMatchObject({ result: 'USER_REFUSED' });
+    expect((await (await browser.get(new URL(`${path}/status`, t.baseUrl))).json()) as unknown).toEqual({ status: 'denied' });
+    const page = await browser.get(new URL(`${path}/complete?lang=en`, t.baseUrl));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('The sign-in was not confirmed. Please start again.');
+    const cancelled = await browser.follow(await browser.post(new URL(`${path}/abort`, t.baseUrl), {}), t.baseUrl);
+    const refusal = new URL(cancelled.headers.get('location')!);
+    expect(refusal.searchParams.get('error')).toBe('access_denied');
+    expect(refusal.searchParams.get('code')).toBeNull();
+
+    // Confirmed on the phone, then "deny" on the consent page: an error for the service, no consent kept.
+    const declined = await authorizeWithPar(t, config, refusing, { params: { scope: 'openid pinfl' }, signIn: { consent: 'deny' } });
+    expect(declined.callback.searchParams.get('error')).toBe('access_denied');
+    expect(declined.callback.searchParams.get('code')).toBeNull();
+    expect(await t.oidc.consents.find(refusing.citizenId, rp.clientId)).toBeUndefined();
   });
 
   it('refuses acr values the client is not registered for', async () => {
@@ -185,7 +291,7 @@ describe.each(testDialects())('protocol refusals on %s', (dialect) => {
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     });
-    const callback = await signIn(t, new Browser(), url);
+    const callback = await signInWithPhone(t, new Browser(), url, citizen);
     const bearer = await client.authorizationCodeGrant(fapiConfig, callback, { pkceCodeVerifier: verifier }).catch((e: unknown) => e);
     expect(oauthError(bearer)).toBe('invalid_grant');
 
@@ -196,7 +302,7 @@ describe.each(testDialects())('protocol refusals on %s', (dialect) => {
       { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(boundVerifier), code_challenge_method: 'S256' },
       { DPoP: dpop },
     );
-    const boundCallback = await signIn(t, new Browser(), boundUrl);
+    const boundCallback = await signInWithPhone(t, new Browser(), boundUrl, citizen);
     const tokens = await client.authorizationCodeGrant(fapiConfig, boundCallback, { pkceCodeVerifier: boundVerifier }, undefined, { DPoP: dpop });
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
   });

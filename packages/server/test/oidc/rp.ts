@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { exportJWK, generateKeyPair } from 'jose';
 import { expect } from 'vitest';
-import type { OidcTestApp } from './support.ts';
+import type { Citizen, OidcTestApp } from './support.ts';
 
 export const REDIRECT_URI = 'https://rp.example.uz/cb';
 
@@ -79,70 +79,96 @@ export class Browser {
   }
 }
 
+/** The verification code a confirmation page shows. */
+export function verificationCodeOn(html: string): string {
+  const shown = /<p class="code"[^>]*>([^<]+)<\/p>/.exec(html)?.[1]?.trim();
+  expect(shown, html).toMatch(/^\d{4}$/);
+  return shown!;
+}
+
+/** +998901234567 as people write it: +998 90 123 45 67. */
+export function spaced(phone: string): string {
+  return phone.replace(/^(\+998)(\d{2})(\d{3})(\d{2})(\d{2})$/, '$1 $2 $3 $4 $5');
+}
+
+export interface SignInOptions {
+  /** What the citizen types: their phone number as people write it (default) or their PINFL. */
+  readonly hint?: 'phone' | 'pinfl';
+  readonly consent?: 'allow' | 'deny';
+}
+
 /**
- * Drives the sign-in pages as a citizen would: enter the phone number, the phone approves (the
- * test authenticator's answer), consent if asked. Returns the redirect to the relying party.
+ * From an approved attempt to the service: the complete step, the consent page the first time
+ * (answered with `consent`), then the redirect to the relying party.
  */
-export async function signIn(
-  t: OidcTestApp,
-  browser: Browser,
-  authorizationUrl: URL,
-  answer: { acr?: string; amr?: string[]; consent?: 'allow' | 'deny' } = {},
-): Promise<URL> {
-  let page = await browser.follow(await browser.get(authorizationUrl), t.baseUrl);
-  expect(page.status, await page.clone().text()).toBe(200);
-  const signinUrl = new URL(page.url);
-  expect(signinUrl.pathname).toMatch(/^\/signin\//);
-  const entry = await page.text();
-  expect(entry).toContain('name="hint"');
-  const started = await browser.post(new URL(`${signinUrl.pathname}/start`, t.baseUrl), { hint: '+998 90 123 45 67' });
-  expect(started.status).toBe(303);
-  const confirm = await browser.follow(started, t.baseUrl);
-  const confirmHtml = await confirm.text();
-  expect(confirmHtml).toContain('4821');
-  t.authenticator.answerLatest({
-    status: 'approved',
-    citizenId: 'cit_demo_0001',
-    acr: answer.acr ?? 'urn:tasdiq:acr:substantial',
-    amr: answer.amr ?? ['hwk', 'pin'],
-    authTime: Date.now(),
-  });
-  page = await browser.follow(await browser.get(new URL(`${signinUrl.pathname}/complete`, t.baseUrl)), t.baseUrl);
+export async function finishSignIn(t: OidcTestApp, browser: Browser, signinPath: string, consent: 'allow' | 'deny' = 'allow'): Promise<URL> {
+  let page = await browser.follow(await browser.get(new URL(`${signinPath}/complete`, t.baseUrl)), t.baseUrl);
   if (page.status === 200) {
-    const consent = await page.text();
-    expect(consent).toContain('name="decision"');
-    page = await browser.follow(await browser.post(new URL(`${new URL(page.url).pathname}/consent`, t.baseUrl), { decision: answer.consent ?? 'allow' }), t.baseUrl);
+    const html = await page.text();
+    expect(html).toContain('name="decision"');
+    page = await browser.follow(await browser.post(new URL(`${new URL(page.url).pathname}/consent`, t.baseUrl), { decision: consent }), t.baseUrl);
   }
   expect(page.status).toBe(303);
   return new URL(page.headers.get('location')!);
 }
 
 /**
- * A PAR + PKCE (S256) authorization driven through the sign-in pages: returns the redirect back
- * to the relying party and the PKCE verifier that redeems its code.
+ * Drives the sign-in pages as a citizen would: types the phone number (or PINFL), reads the
+ * verification code on the page, and on the phone (the citizen's DeviceClient) fetches the
+ * pending request, picks that code among the choices and confirms; consents if asked. Returns
+ * the redirect to the relying party.
+ */
+export async function signInWithPhone(t: OidcTestApp, browser: Browser, authorizationUrl: URL, citizen: Citizen, options: SignInOptions = {}): Promise<URL> {
+  const page = await browser.follow(await browser.get(authorizationUrl), t.baseUrl);
+  expect(page.status, await page.clone().text()).toBe(200);
+  const signinUrl = new URL(page.url);
+  expect(signinUrl.pathname).toMatch(/^\/signin\//);
+  const entry = await page.text();
+  expect(entry).toContain('name="hint"');
+  const hint = options.hint === 'pinfl' ? citizen.pinfl : spaced(citizen.phone);
+  const started = await browser.post(new URL(`${signinUrl.pathname}/start`, t.baseUrl), { hint });
+  expect(started.status, await started.clone().text()).toBe(303);
+  const confirm = await browser.follow(started, t.baseUrl);
+  const shown = verificationCodeOn(await confirm.text());
+  const request = await citizen.device.pending();
+  expect(request).toMatchObject({ kind: 'auth', interaction: 'verification_code_choice' });
+  expect(request!.verificationCodeChoices).toContain(shown);
+  await citizen.device.confirm(request!, shown);
+  return finishSignIn(t, browser, signinUrl.pathname, options.consent);
+}
+
+/**
+ * A PAR + PKCE (S256) authorization driven through the sign-in pages by `citizen`: returns the
+ * redirect back to the relying party and the PKCE verifier that redeems its code.
  */
 export async function authorizeWithPar(
   t: OidcTestApp,
   config: client.Configuration,
-  options: { browser?: Browser; params?: Record<string, string>; answer?: Parameters<typeof signIn>[3] } = {},
+  citizen: Citizen,
+  options: { browser?: Browser; params?: Record<string, string>; dpop?: client.DPoPHandle; signIn?: SignInOptions } = {},
 ): Promise<{ verifier: string; callback: URL }> {
   const verifier = client.randomPKCECodeVerifier();
-  const url = await client.buildAuthorizationUrlWithPAR(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    ...options.params,
-  });
-  return { verifier, callback: await signIn(t, options.browser ?? new Browser(), url, options.answer) };
+  const url = await client.buildAuthorizationUrlWithPAR(
+    config,
+    {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      ...options.params,
+    },
+    options.dpop ? { DPoP: options.dpop } : undefined,
+  );
+  return { verifier, callback: await signInWithPhone(t, options.browser ?? new Browser(), url, citizen, options.signIn) };
 }
 
-/** The whole code flow: authorize with PAR and PKCE, sign in, redeem the code. */
+/** The whole code flow for `citizen`: authorize with PAR and PKCE, sign in on the phone, redeem the code. */
 export async function codeFlowTokens(
   t: OidcTestApp,
   config: client.Configuration,
-  options: Parameters<typeof authorizeWithPar>[2] = {},
+  citizen: Citizen,
+  options: Parameters<typeof authorizeWithPar>[3] = {},
 ): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
-  const { verifier, callback } = await authorizeWithPar(t, config, options);
-  return client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier });
+  const { verifier, callback } = await authorizeWithPar(t, config, citizen, options);
+  return client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, undefined, options.dpop ? { DPoP: options.dpop } : undefined);
 }

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../../src/platform/config.ts';
 import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/platform/logger.ts';
 import type { Dialect } from '../../src/platform/db/index.ts';
+import type { TasdiqModule } from '../../src/platform/module.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
 
 export interface TestApp extends App {
@@ -20,6 +21,8 @@ export async function createTestApp(
     config?: Record<string, string | number | boolean>;
     demo?: boolean;
     now?: () => number;
+    /** The modules to run (default: all of them, as deployed); tests swap one for a configured instance. */
+    modules?: readonly TasdiqModule[];
     /** Where logs go (tests that inspect what the service logs); silent otherwise. */
     logDestination?: DestinationStream;
   } = {},
@@ -32,6 +35,7 @@ export async function createTestApp(
     logger: options.logDestination ? createLogger(config.logLevel, options.logDestination) : createLogger(config.logLevel),
     demo: options.demo ?? true,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.modules ? { modules: options.modules } : {}),
   });
   return {
     ...app,

@@ -1,6 +1,6 @@
 /**
  * OpenID provider throughput, in one process with its load generator:
- * - signins_per_s: whole sign-ins over HTTP (PAR with private_key_jwt, authorize, the sign-in
+ * - signins_per_s: successful whole sign-ins over HTTP (PAR with private_key_jwt, authorize, the sign-in
  *   pages with the citizen's phone number, consent remembered, code exchange) confirmed by
  *   simulated phones (packages/client DeviceClient: each fetches its pending request with a
  *   signed device request and confirms with the code the page shows and its signature), so
@@ -146,8 +146,11 @@ async function measureTokens(tokenUrl: string, issuer: string, rp: RelyingParty,
   return { per_s: Math.round(codes.length / seconds), p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99), failures };
 }
 
-/** One browser's whole sign-in, confirmed on the phone; returns false when any step did not go as a citizen's would. */
-async function signIn(baseUrl: string, rp: RelyingParty, phone: Phone): Promise<boolean> {
+/**
+ * One browser's whole sign-in, confirmed on the phone: null when it ended with an ID token,
+ * otherwise the step that did not go as a citizen's would (counted and printed as a failure).
+ */
+async function signIn(baseUrl: string, rp: RelyingParty, phone: Phone): Promise<string | null> {
   const cookies = new Map<string, string>();
   const send = async (url: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
@@ -180,16 +183,18 @@ async function signIn(baseUrl: string, rp: RelyingParty, phone: Phone): Promise<
     }),
   });
   const { request_uri: requestUri } = (await par.json()) as { request_uri?: string };
-  if (!requestUri) return false;
+  if (!requestUri) return `par ${par.status}`;
   const authorize = await send(`/oidc/authorize?client_id=${rp.clientId}&request_uri=${encodeURIComponent(requestUri)}`);
   const signin = authorize.headers.get('location');
-  if (!signin?.startsWith('/signin/')) return false;
+  if (!signin?.startsWith('/signin/')) return `authorize ${authorize.status}`;
   const started = await send(`${signin}/start`, form({ hint: phone.number }));
-  if (started.status !== 303) return false;
+  if (started.status !== 303) return `start ${started.status}`;
   const shown = /<p class="code"[^>]*>(\d{4})<\/p>/.exec(await (await send(started.headers.get('location')!)).text())?.[1];
   const request = await phone.device.pending();
-  if (!shown || !request) return false;
-  await phone.device.confirm(request, shown);
+  if (!shown) return 'no verification code on the page';
+  if (!request) return 'no pending request on the phone';
+  const confirmed = await phone.device.confirm(request, shown);
+  if (confirmed.result !== 'OK') return `phone ${confirmed.result ?? confirmed.state}`;
   let next = (await send(`${signin}/complete`)).headers.get('location');
   for (let i = 0; i < 6 && next && !next.startsWith(REDIRECT_URI); i++) {
     const response = await send(next);
@@ -198,7 +203,7 @@ async function signIn(baseUrl: string, rp: RelyingParty, phone: Phone): Promise<
     else next = response.headers.get('location');
   }
   const code = next ? new URL(next).searchParams.get('code') : null;
-  if (!code) return false;
+  if (!code) return `no code (${next ?? 'no redirect'})`;
   const token = await fetch(`${baseUrl}/oidc/token`, {
     ...form({
       grant_type: 'authorization_code',
@@ -210,7 +215,8 @@ async function signIn(baseUrl: string, rp: RelyingParty, phone: Phone): Promise<
       client_assertion: await rp.assertion(baseUrl),
     }),
   });
-  return token.status === 200 && Boolean(((await token.json()) as { id_token?: string }).id_token);
+  if (token.status !== 200) return `token ${token.status}`;
+  return ((await token.json()) as { id_token?: string }).id_token ? null : 'token without id_token';
 }
 
 async function measureTasdiq(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise<Record<string, number | string>> {
@@ -245,20 +251,26 @@ async function measureTasdiq(db: 'sqlite' | 'postgres', databaseUrl?: string): P
     });
     // Warm-up, and each citizen gives the consent once.
     const warm = await Promise.all(phones.map((phone) => signIn(baseUrl, rp, phone)));
-    if (!warm.every(Boolean)) throw new Error('a warm-up sign-in failed (BENCH_DEBUG=1 shows the steps)');
+    const warmFailure = warm.find((failure) => failure !== null);
+    if (warmFailure) throw new Error(`a warm-up sign-in failed: ${warmFailure} (BENCH_DEBUG=1 shows the steps)`);
     // Each phone signs its citizen in again and again; a citizen has one sign-in at a time.
-    const signins: boolean[] = [];
+    const failures = new Map<string, number>();
+    let succeeded = 0;
     let left = SIGNINS;
     const started = performance.now();
     await Promise.all(
       phones.map(async (phone) => {
         while (left > 0) {
           left--;
-          signins.push(await signIn(baseUrl, rp, phone).catch(() => false));
+          const failure = await signIn(baseUrl, rp, phone).catch((error: unknown) => `error: ${error instanceof Error ? error.message : String(error)}`);
+          if (failure === null) succeeded++;
+          else failures.set(failure, (failures.get(failure) ?? 0) + 1);
         }
       }),
     );
-    const signinsPerS = Math.round(SIGNINS / ((performance.now() - started) / 1000));
+    // Only sign-ins that ended with an ID token count; the others are printed.
+    const signinsPerS = Math.round(succeeded / ((performance.now() - started) / 1000));
+    for (const [failure, count] of failures) console.error(`bench oidc (${db}): ${count} sign-in(s) failed: ${failure}`);
     const codes = await mintCodes(oidc.provider, rp.clientId, phones[0]!.citizenId, TOKENS);
     const tokens = await measureTokens(`${baseUrl}/oidc/token`, baseUrl, rp, codes);
     return {
@@ -266,7 +278,7 @@ async function measureTasdiq(db: 'sqlite' | 'postgres', databaseUrl?: string): P
       token_per_s: tokens.per_s,
       p50_ms: Math.round(tokens.p50_ms * 10) / 10,
       p99_ms: Math.round(tokens.p99_ms * 10) / 10,
-      signin_failures: signins.filter((ok) => !ok).length,
+      signin_failures: SIGNINS - succeeded,
       token_failures: tokens.failures,
       db,
     };

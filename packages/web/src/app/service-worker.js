@@ -31,3 +31,97 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(caches.match(request, { cacheName: CACHE }).then((hit) => hit ?? fetch(request)));
   }
 });
+
+/*
+ * Push: the server sends only `{ v: 1, type: 'wake', kind, ref }` (nothing about the citizen),
+ * so the notification says no more than that a request waits. Its language is the one the
+ * citizen chose in the app, which the app keeps in IndexedDB for this worker.
+ */
+const NOTIFICATION_TEXT = {
+  'uz-Latn': { title: 'Tasdiq', body: 'Tasdiq ilovasida kirishni tasdiqlang' },
+  'uz-Cyrl': { title: 'Tasdiq', body: 'Tasdiq иловасида киришни тасдиқланг' },
+  ru: { title: 'Tasdiq', body: 'Подтвердите вход в Tasdiq' },
+  en: { title: 'Tasdiq', body: 'Confirm your sign-in in Tasdiq' },
+};
+
+function chosenLocale() {
+  return new Promise((resolve) => {
+    let request;
+    try {
+      request = self.indexedDB.open('tasdiq-app', 1);
+    } catch {
+      resolve('uz-Latn');
+      return;
+    }
+    request.onupgradeneeded = () => request.result.createObjectStore('settings');
+    request.onerror = () => resolve('uz-Latn');
+    request.onsuccess = () => {
+      const db = request.result;
+      try {
+        const get = db.transaction('settings', 'readonly').objectStore('settings').get('locale');
+        get.onsuccess = () => resolve(typeof get.result === 'string' && Object.hasOwn(NOTIFICATION_TEXT, get.result) ? get.result : 'uz-Latn');
+        get.onerror = () => resolve('uz-Latn');
+      } catch {
+        resolve('uz-Latn');
+      } finally {
+        db.close();
+      }
+    };
+  });
+}
+
+function wakeMessage(payload) {
+  return { type: 'tasdiq-wake', kind: typeof payload?.kind === 'string' ? payload.kind : 'unknown' };
+}
+
+/** Tells every open app window to fetch its pending request now. */
+async function wakeWindows(message) {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const app = windows.filter((w) => new URL(w.url).pathname.startsWith('/app/'));
+  for (const w of app) w.postMessage(message);
+  return app;
+}
+
+self.addEventListener('push', (event) => {
+  let payload = null;
+  try {
+    payload = event.data ? event.data.json() : null;
+  } catch {
+    // Not JSON: still a wake-up; the request itself comes over the device protocol.
+  }
+  event.waitUntil(
+    (async () => {
+      const message = wakeMessage(payload);
+      await wakeWindows(message);
+      const text = NOTIFICATION_TEXT[await chosenLocale()];
+      // A push must show a notification (userVisibleOnly); one tag keeps a single one on screen.
+      await self.registration.showNotification(text.title, {
+        body: text.body,
+        tag: 'tasdiq-request',
+        renotify: true,
+        requireInteraction: true,
+        icon: '/app/icons/icon.svg',
+        data: { kind: message.kind },
+      });
+    })(),
+  );
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil(
+    (async () => {
+      const open = await wakeWindows({ type: 'tasdiq-wake', kind: event.notification.data?.kind ?? 'unknown' });
+      if (open.length > 0) {
+        try {
+          await open[0].focus();
+        } catch {
+          // Focus needs the click's user activation; the window was told to fetch either way.
+        }
+        return;
+      }
+      // Opening the app fetches the pending request on start.
+      await self.clients.openWindow('/app/');
+    })(),
+  );
+});

@@ -15,11 +15,17 @@ function outcome(text) {
 }
 
 async function call(path, init = {}) {
-  const headers = { 'content-type': 'application/json', ...(session ? { authorization: `Bearer ${session.sessionToken}` } : {}) };
+  // Problems come back with their title in the page's language, which is what the page shows.
+  const headers = { 'content-type': 'application/json', 'accept-language': document.documentElement.lang, ...(session ? { authorization: `Bearer ${session.sessionToken}` } : {}) };
   const response = await fetch(path, { ...init, headers });
   const body = await response.json();
   if (!response.ok) throw Object.assign(new Error(body.title), { code: body.code });
   return body;
+}
+
+/** A problem's translated title; never its machine code or the browser's English. */
+function problemText(error) {
+  return error.code && error.message ? error.message : "Serverga ulanib bo'lmadi. Qayta urinib ko'ring.";
 }
 
 function finished(result) {
@@ -67,7 +73,7 @@ $('start').addEventListener('submit', async (event) => {
     }
     if (mode !== 'sms_otp') await waitForResult();
   } catch (error) {
-    outcome(`Xato: ${error.code ?? error.message}`);
+    outcome(problemText(error));
   }
 });
 
@@ -76,6 +82,6 @@ $('otp').addEventListener('submit', async (event) => {
   try {
     finished(await call(`/api/v1/auth/sessions/${session.sessionId}/otp`, { method: 'POST', body: JSON.stringify({ code: $('otp-code').value.trim() }) }));
   } catch (error) {
-    outcome(`Xato: ${error.code}`);
+    outcome(problemText(error));
   }
 });

@@ -1,14 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
-import { TasdiqApiError, type DeviceClient, type ServiceConsent } from '@tasdiq/client';
+import type { DeviceClient, ServiceConsent } from '@tasdiq/client';
 import { useLocale, useTranslate } from '../../shared/i18n.tsx';
 import { consentText, KNOWN_SCOPES, type ConsentKey } from './consent-messages.ts';
+import { describeProblem, problemText } from './problem-messages.ts';
 
 const KNOWN = new Set<string>(KNOWN_SCOPES);
-
-function reasonOf(error: unknown): string {
-  return error instanceof TasdiqApiError ? error.code : error instanceof Error ? error.message : String(error);
-}
-
 
 /**
  * The services the citizen allowed to receive their data (issue 5), each with its claims in
@@ -17,6 +13,7 @@ function reasonOf(error: unknown): string {
  */
 export function Consents({ client, onSigned }: { client: DeviceClient; onSigned: () => Promise<unknown> }) {
   const t = useTranslate(consentText);
+  const tp = useTranslate(problemText);
   const { locale } = useLocale();
   const [items, setItems] = useState<ServiceConsent[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -47,14 +44,14 @@ export function Consents({ client, onSigned }: { client: DeviceClient; onSigned:
           if (!stopped) setItems(found);
         },
         (error: unknown) => {
-          if (!stopped) setProblem(reasonOf(error));
+          if (!stopped) setProblem(describeProblem(error, tp));
         },
       )
       .finally(() => void signed.current());
     return () => {
       stopped = true;
     };
-  }, [client, locale, freshness]);
+  }, [client, locale, freshness, tp]);
 
   // Where the keyboard goes once the confirmation closes: back to its row's button.
   const returnFocus = useRef<string | null>(null);
@@ -71,7 +68,7 @@ export function Consents({ client, onSigned }: { client: DeviceClient; onSigned:
       setItems((list) => (list ?? []).filter((c) => c.clientId !== consent.clientId));
       setAnnouncement(t('withdrawn', { service: consent.name }));
     } catch (error) {
-      setAnnouncement(t('withdrawFailed', { reason: reasonOf(error) }));
+      setAnnouncement(t('withdrawFailed', { reason: describeProblem(error, tp) }));
     } finally {
       await signed.current();
       setConfirming(null);

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
-import { TasdiqApiError, type DeviceClient } from '@tasdiq/client';
+import type { DeviceClient } from '@tasdiq/client';
 import { useLocale, useTranslate } from '../../shared/i18n.tsx';
 import { officeText, type OfficeKey } from './office-messages.ts';
+import { describeProblem, problemText } from './problem-messages.ts';
 
 interface OfficeEvent {
   readonly at: string;
@@ -19,6 +20,7 @@ const KNOWN = new Set(['created', 'binding_started', 'phone_bound', 'rebind_star
  */
 export function OfficeHistory({ client, onSigned }: { client: DeviceClient; onSigned: () => Promise<unknown> }) {
   const t = useTranslate(officeText);
+  const tp = useTranslate(problemText);
   const { locale } = useLocale();
   const [events, setEvents] = useState<OfficeEvent[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -35,14 +37,14 @@ export function OfficeHistory({ client, onSigned }: { client: DeviceClient; onSi
           if (!stopped) setEvents(answer.items);
         },
         (error: unknown) => {
-          if (!stopped) setProblem(error instanceof TasdiqApiError ? error.code : String(error));
+          if (!stopped) setProblem(describeProblem(error, tp));
         },
       )
       .finally(() => void signed.current());
     return () => {
       stopped = true;
     };
-  }, [client, locale]);
+  }, [client, locale, tp]);
 
   const actionText = (action: string) => {
     const short = action.replace(/^enrollment\./, '');
@@ -58,7 +60,7 @@ export function OfficeHistory({ client, onSigned }: { client: DeviceClient; onSi
         <ul aria-labelledby="offices-title">
           {events.map((e, i) => (
             <li key={`${e.at}-${i}`}>
-              {new Date(e.at).toLocaleString()} — {e.office.name} — {actionText(e.action)}
+              {new Date(e.at).toLocaleString(locale)} — {e.office.name} — {actionText(e.action)}
             </li>
           ))}
         </ul>

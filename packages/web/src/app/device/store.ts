@@ -56,29 +56,41 @@ export const loadDevice = () => run<StoredDevice | undefined>('readonly', (s) =>
 export const saveDevice = (device: StoredDevice) => write((s) => s.put(device, KEY));
 export const forgetDevice = () => write((s) => s.delete(KEY));
 
-export interface HistoryEntry {
-  readonly at: number;
-  readonly service: string;
-  readonly kind: 'auth' | 'sign';
-  readonly result: string;
-}
-
-const HISTORY_KEY = 'tasdiq.history';
-
-export function loadHistory(): HistoryEntry[] {
+/**
+ * The language the citizen chose, kept where the service worker can read it: notifications
+ * are written in it while the app is closed. Same database layout as the worker's reader.
+ */
+export async function saveAppLocale(locale: string): Promise<void> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open('tasdiq-app', 1);
+    request.onupgradeneeded = () => request.result.createObjectStore('settings');
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error ?? new Error('IndexedDB unavailable'));
+  });
   try {
-    return JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as HistoryEntry[];
-  } catch {
-    return [];
+    await new Promise<void>((resolve, reject) => {
+      const transaction = db.transaction('settings', 'readwrite');
+      transaction.objectStore('settings').put(locale, 'locale');
+      transaction.oncomplete = () => resolve();
+      transaction.onerror = () => reject(transaction.error ?? new Error('IndexedDB write failed'));
+      transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB write aborted'));
+    });
+  } finally {
+    db.close();
   }
 }
 
-export function addHistory(entry: HistoryEntry): HistoryEntry[] {
-  const next = [entry, ...loadHistory()].slice(0, 50);
+/**
+ * Whether this browser can keep the device's keys (private windows and full disks cannot), tried
+ * before an activation code is spent: a non-extractable key is stored and removed again.
+ */
+export async function canStoreDevice(): Promise<boolean> {
   try {
-    localStorage.setItem(HISTORY_KEY, JSON.stringify(next));
+    const probe = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+    await write((s) => s.put({ probe }, 'probe'));
+    await write((s) => s.delete('probe'));
+    return true;
   } catch {
-    // Shown for this visit only.
+    return false;
   }
-  return next;
 }

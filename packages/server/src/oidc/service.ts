@@ -160,6 +160,8 @@ export class OidcService {
   /** Periodic upkeep: expire state, retire old keys, pick up rotations from other instances. */
   async maintain(): Promise<void> {
     await this.storage.maintain();
+    // CIBA requests nobody answered (their instance went away): gone once expired.
+    await this.context.db.deleteFrom('oidc_ciba_attempts').where('expires_at', '<=', this.context.now()).execute();
     const retired = await this.keys.retireExpired(KEY_RETENTION_MS);
     if (retired.length > 0) this.context.logger.info({ retired }, 'retired old OpenID signing keys');
     await this.reload();

@@ -140,4 +140,14 @@ describe.each(testDialects())('CIBA: consent and the shared follower, on %s', (d
       restarted.stop();
     }
   });
+
+  it('a pending-request row nobody will answer (its instance went away) goes once expired', async () => {
+    const now = Date.now();
+    await service.app.context.db
+      .insertInto('oidc_ciba_attempts')
+      .values({ jti: 'stale-jti', attempt_id: 'as_stale', account_id: 'cit_x', client_id: 'counter-ciba', acceptable: '[]', expires_at: now - 1000 })
+      .execute();
+    await service.oidc.maintain();
+    expect(await service.app.context.db.selectFrom('oidc_ciba_attempts').select('jti').where('jti', '=', 'stale-jti').execute()).toEqual([]);
+  });
 });

@@ -135,7 +135,33 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await page.getByLabel('Code from the SMS', { exact: true }).fill(wrong);
     await page.getByRole('button', { name: 'Confirm the phone' }).click();
     await expect.poll(() => page.getByRole('alert').getAttribute('data-code')).toBe('binding_code_wrong');
+    expect(await page.getByRole('alert').textContent()).toContain('attempts left: 2');
+    await expect.poll(() => page.getByTestId('code-sent').textContent()).toContain('attempts left: 2');
+
+    // The citizen is slow: the code expires (as if ten minutes passed). The console says so
+    // instead of asking for a code that can no longer work, and sends a new one.
+    await server.app.context.db
+      .updateTable('phone_bindings')
+      .set({ code_expires_at: Date.now() - 1000 })
+      .where('citizen_id', '=', citizenId)
+      .where('status', '=', 'pending')
+      .execute();
+    await page.reload();
+    await expect.poll(() => page.getByTestId('code-state').getAttribute('data-state')).toBe('expired');
+    expect(await page.getByTestId('code-state').textContent()).toMatch(/^The code sent to \+998901234567 expired at .+\. Send a new code, or change the number\.$/);
+    expect(await page.getByLabel('Code from the SMS', { exact: true }).count()).toBe(0);
+    await page.getByLabel('Language of the SMS', { exact: true }).selectOption('ru');
+    await page.getByRole('button', { name: 'Send a new code' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('A new code was sent to +998901234567; the earlier code no longer works.');
+    await expect.poll(() => page.getByTestId('code-sent').textContent()).toContain('attempts left: 3');
+    const fresh = await readSmsCode('+998 90 123 45 67', code);
+    expect(fresh).not.toBe(code);
+
+    // The old code is gone with its binding; the new one binds.
     await page.getByLabel('Code from the SMS', { exact: true }).fill(code);
+    await page.getByRole('button', { name: 'Confirm the phone' }).click();
+    await expect.poll(() => page.getByRole('alert').getAttribute('data-code')).toBe('binding_code_wrong');
+    await page.getByLabel('Code from the SMS', { exact: true }).fill(fresh);
     await page.getByRole('button', { name: 'Confirm the phone' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Phone +998901234567 is bound.');
     await expect.poll(() => page.getByTestId('bound-phone').textContent()).toMatch(/^\+998901234567 /);
@@ -154,6 +180,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
         'enrollment.activation_code_issued',
         'enrollment.phone_bound',
         'enrollment.binding_started',
+        'enrollment.binding_started',
         'enrollment.created',
       ]);
     expect(await page.locator('tbody').textContent()).toContain('Activation code issued');
@@ -161,7 +188,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
 
     // The audit log as the API reports it, with operator, office and time of every step.
     const audit = (await (await page.request.get(`${server.url}/api/v1/audit?limit=50`)).json()) as {
-      items: Array<{ action: string; actorType: string; actorId: string; officeId: string | null; at: string; subjectCitizenId: string | null }>;
+      items: Array<{ action: string; actorType: string; actorId: string; officeId: string | null; at: string; subjectCitizenId: string | null; reason: string | null }>;
     };
     const actions = audit.items.map((e) => e.action).reverse();
     expect(actions).toEqual([
@@ -173,9 +200,11 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
       'registry.lookup',
       'enrollment.created',
       'enrollment.binding_started',
+      'enrollment.binding_started',
       'enrollment.phone_bound',
       'enrollment.activation_code_issued',
     ]);
+    expect(audit.items.filter((e) => e.action === 'registry.lookup').map((e) => e.reason)).toEqual(['Citizen at the counter to enroll', 'Citizen at the counter to enroll']);
     const operatorId = invitation.operator.id;
     for (const event of audit.items.filter((e) => e.action.startsWith('enrollment.'))) {
       expect(event).toMatchObject({ actorType: 'operator', actorId: operatorId, officeId: 'psc-tk-01', subjectCitizenId: citizenId });
@@ -235,10 +264,12 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
       ['enrollment.rebind_started', 'SIM card replaced'],
       ['enrollment.resumed', 'Citizen found the phone'],
       ['enrollment.suspended', 'Citizen reported the phone stolen'],
-      ['enrollment.activation_code_issued', '—'],
+      // The steps at the counter carry the standard reasons the console offered first.
+      ['enrollment.activation_code_issued', 'Setting up the Tasdiq app at the counter'],
       ['enrollment.phone_bound', '—'],
-      ['enrollment.binding_started', '—'],
-      ['enrollment.created', '—'],
+      ['enrollment.binding_started', 'The citizen’s own phone, present at the counter'],
+      ['enrollment.binding_started', 'The citizen’s own phone, present at the counter'],
+      ['enrollment.created', 'Enrollment in person, document and face checked'],
     ]);
     expect(pageErrors.flat()).toEqual([]);
   });

@@ -67,6 +67,8 @@ export interface PendingBinding {
   readonly expiresAt: string;
   readonly attemptsLeft: number;
   readonly rebind: boolean;
+  /** `waiting` for the code; `expired` or `exhausted` (no attempts left): a new code is needed. */
+  readonly state: 'waiting' | 'expired' | 'exhausted';
 }
 
 export interface AuditEvent {

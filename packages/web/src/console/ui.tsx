@@ -2,6 +2,7 @@ import { useEffect, useRef, type ReactNode } from 'react';
 import { ApiProblem } from '../shared/api.ts';
 import { useLocale, useTranslate, type Locale } from '../shared/i18n.tsx';
 import { consoleText } from './messages.ts';
+import { enrollmentText } from './enrollment-text.ts';
 import { hasNavigated } from './router.tsx';
 
 /** The page's one h1; after an in-console navigation it takes focus, so the change is announced. */
@@ -20,9 +21,17 @@ export function PageTitle({ children, title }: { children: ReactNode; title: str
   );
 }
 
-/** What went wrong, in the server's words (already in the reader's language) or ours. */
+/** Keywords of the server's schema validation, whose own messages are English only. */
+const SCHEMA_KEYWORDS = new Set(['required', 'additionalProperties', 'type', 'pattern', 'minLength', 'maxLength', 'enum', 'const', 'format', 'minimum', 'maximum', 'oneOf', 'anyOf', 'allOf', 'minItems', 'maxItems']);
+
+/**
+ * What went wrong. The server's title and detail come in the reader's language (the request
+ * carries it), and so do its own field problems (a PINFL's check digit, a phone's prefix); a
+ * schema-validation problem has an English message only, so it is named here instead.
+ */
 export function ErrorMessage({ error }: { error: unknown }) {
   const t = useTranslate(consoleText);
+  const te = useTranslate(enrollmentText);
   if (!error) return null;
   if (error instanceof ApiProblem) {
     if (error.code === 'network_error') return <p className="alert" role="alert">{t('networkError')}</p>;
@@ -34,7 +43,9 @@ export function ErrorMessage({ error }: { error: unknown }) {
           <ul>
             {error.errors.map((e) => (
               <li key={`${e.field}:${e.code}`}>
-                {e.field}: {e.message}
+                {SCHEMA_KEYWORDS.has(e.code)
+                  ? te(e.code === 'required' ? 'fieldMissing' : e.code === 'additionalProperties' ? 'fieldUnknown' : 'fieldInvalid', { field: e.field })
+                  : `${e.field}: ${e.message}`}
               </li>
             ))}
           </ul>

@@ -6,6 +6,9 @@ import { SUPERVISING_ROLES, type ActivationCode, type AuditEvent, type Citizen, 
 import { CitizenRecord, fullName } from '../CitizenRecord.tsx';
 import { ErrorMessage, PageTitle, Status, useFormat } from '../ui.tsx';
 import { useOfficeName } from '../offices.ts';
+import { enrollmentText } from '../enrollment-text.ts';
+import { useReasonPicker, useSmsLanguage } from '../ReasonPicker.tsx';
+import { useAuditActionLabel } from '../audit-labels.ts';
 
 export function CitizenPage({ citizenId }: { citizenId: string }) {
   const t = useTranslate(consoleText);
@@ -55,7 +58,13 @@ export function CitizenPage({ citizenId }: { citizenId: string }) {
           <CitizenRecord citizen={citizen} headingId={recordId} />
           <div className="grid">
             {active && citizen.pendingBinding && (
-              <ConfirmCode citizenId={citizenId} pending={citizen.pendingBinding} onDone={(phone) => done(t('phoneBound', { phone }))} />
+              <ConfirmCode
+                citizenId={citizenId}
+                pending={citizen.pendingBinding}
+                supervising={supervising}
+                onDone={(phone) => done(t('phoneBound', { phone }))}
+                onChanged={(message) => (message ? done(message) : void reload())}
+              />
             )}
             {active && !citizen.binding && !citizen.pendingBinding && (
               <PhoneForm citizenId={citizenId} title={t('bindTitle')} path="phone-binding" onDone={() => void reload()} />
@@ -88,20 +97,31 @@ function Card({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
-function PhoneForm(props: { citizenId: string; title: string; path: 'phone-binding' | 'rebind'; reason?: string; onDone(binding: PendingBinding): void }) {
+function PhoneForm(props: {
+  citizenId: string;
+  title: string;
+  path: 'phone-binding' | 'rebind';
+  reason?: string;
+  initialPhone?: string;
+  onDone(binding: PendingBinding): void;
+}) {
   const t = useTranslate(consoleText);
   const call = useOperatorApi();
   const ids = { phone: useId(), hint: useId() };
-  const [phone, setPhone] = useState('+998 ');
+  const [phone, setPhone] = useState(props.initialPhone ?? '+998 ');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const sms = useSmsLanguage();
+  const reasonPicker = useReasonPicker('bind');
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    // A re-bind carries the reason written in the management card; a first binding its own.
+    const reason = props.path === 'rebind' ? (props.reason ?? '') : reasonPicker.value();
+    if (reason === null) return;
     setBusy(true);
     setError(null);
     try {
-      const body = props.path === 'rebind' ? { phone, reason: props.reason ?? '' } : { phone };
-      const answer = await call<{ binding: PendingBinding }>(`/api/v1/citizens/${props.citizenId}/${props.path}`, body);
+      const answer = await call<{ binding: PendingBinding }>(`/api/v1/citizens/${props.citizenId}/${props.path}`, { phone, reason, smsLanguage: sms.language });
       props.onDone(answer.binding);
     } catch (e) {
       setError(e);
@@ -118,6 +138,8 @@ function PhoneForm(props: { citizenId: string; title: string; path: 'phone-bindi
           {t('phoneHint')}
         </p>
       </div>
+      {sms.element}
+      {props.path === 'phone-binding' && reasonPicker.element}
       <button type="submit" disabled={busy}>
         {t('sendCode')}
       </button>
@@ -127,50 +149,143 @@ function PhoneForm(props: { citizenId: string; title: string; path: 'phone-bindi
   return props.path === 'rebind' ? form : <Card title={props.title}>{form}</Card>;
 }
 
-function ConfirmCode({ citizenId, pending, onDone }: { citizenId: string; pending: PendingBinding; onDone(phone: string): void }) {
+/**
+ * The code step of a pending binding. While the code can be entered it asks for it; once it
+ * expired or ran out of attempts it says so. Either way the operator can send a new code to
+ * the same number or change the number: starting again abandons the old pending binding. A
+ * re-binding needs a supervisor and a reason for that, as it did the first time.
+ */
+function ConfirmCode(props: { citizenId: string; pending: PendingBinding; supervising: boolean; onDone(phone: string): void; onChanged(message?: string): void }) {
+  const { citizenId, pending } = props;
   const t = useTranslate(consoleText);
+  const te = useTranslate(enrollmentText);
   const f = useFormat();
   const call = useOperatorApi();
-  const ids = { code: useId(), hint: useId() };
+  const ids = { code: useId(), hint: useId(), reason: useId(), reasonHint: useId(), phone: useId(), phoneHint: useId() };
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [changing, setChanging] = useState(false);
+  const [newPhone, setNewPhone] = useState('+998 ');
+  const [rebindReason, setRebindReason] = useState('');
+  const sms = useSmsLanguage();
+  const reasonPicker = useReasonPicker('bind');
+  const waiting = pending.state === 'waiting';
+  const mayResend = !pending.rebind || props.supervising;
+
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
       await call(`/api/v1/citizens/${citizenId}/phone-binding/confirm`, { bindingId: pending.id, code: code.replace(/\s/g, '') });
-      onDone(pending.phone);
+      props.onDone(pending.phone);
     } catch (e) {
       setError(e);
       setBusy(false);
+      // The attempts left, or the expired/exhausted state, come with the record.
+      props.onChanged();
     }
   };
+
+  /** The same start as the first time, to the same number or, after "change", to a new one. */
+  const resend = async () => {
+    const phone = changing ? newPhone : pending.phone;
+    const reason = pending.rebind ? rebindReason.trim() : reasonPicker.value();
+    if (!reason) {
+      if (pending.rebind) document.getElementById(ids.reason)?.focus();
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const path = pending.rebind ? 'rebind' : 'phone-binding';
+      const answer = await call<{ binding: PendingBinding }>(`/api/v1/citizens/${citizenId}/${path}`, { phone, reason, smsLanguage: sms.language });
+      setCode('');
+      setChanging(false);
+      props.onChanged(te('newCodeSent', { phone: answer.binding.phone }));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <Card title={pending.rebind ? t('rebindTitle') : t('bindTitle')}>
-      <p data-testid="code-sent">{t('codeSent', { phone: pending.phone, time: f.time(pending.expiresAt), attempts: pending.attemptsLeft })}</p>
-      <form onSubmit={submit}>
-        <div className="field">
-          <label htmlFor={ids.code}>{t('smsCode')}</label>
-          <input
-            id={ids.code}
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            maxLength={8}
-            value={code}
-            aria-describedby={ids.hint}
-            onChange={(e) => setCode(e.target.value)}
-          />
-          <p id={ids.hint} className="hint">
-            {t('smsCodeHint')}
-          </p>
+      {waiting ? (
+        <p data-testid="code-sent">{t('codeSent', { phone: pending.phone, time: f.time(pending.expiresAt), attempts: pending.attemptsLeft })}</p>
+      ) : (
+        <p className="alert" role="alert" data-testid="code-state" data-state={pending.state}>
+          {pending.state === 'expired' ? te('codeExpired', { phone: pending.phone, time: f.time(pending.expiresAt) }) : te('codeExhausted', { phone: pending.phone })}
+        </p>
+      )}
+      {waiting && (
+        <form onSubmit={submit}>
+          <div className="field">
+            <label htmlFor={ids.code}>{t('smsCode')}</label>
+            <input
+              id={ids.code}
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              maxLength={8}
+              value={code}
+              aria-describedby={ids.hint}
+              onChange={(e) => setCode(e.target.value)}
+            />
+            <p id={ids.hint} className="hint">
+              {t('smsCodeHint')}
+            </p>
+          </div>
+          <button type="submit" disabled={busy}>
+            {t('confirmCode')}
+          </button>
+        </form>
+      )}
+      <ErrorMessage error={error} />
+      {mayResend ? (
+        <div className="resend">
+          {changing && (
+            <div className="field">
+              <label htmlFor={ids.phone}>{t('phone')}</label>
+              <input id={ids.phone} type="tel" autoComplete="off" value={newPhone} aria-describedby={ids.phoneHint} onChange={(e) => setNewPhone(e.target.value)} />
+              <p id={ids.phoneHint} className="hint">
+                {t('phoneHint')}
+              </p>
+            </div>
+          )}
+          {sms.element}
+          {pending.rebind ? (
+            <div className="field">
+              <label htmlFor={ids.reason}>{te('reasonFor_bind')}</label>
+              <textarea
+                id={ids.reason}
+                rows={2}
+                maxLength={500}
+                required
+                value={rebindReason}
+                aria-describedby={ids.reasonHint}
+                onChange={(e) => setRebindReason(e.target.value)}
+              />
+              <p id={ids.reasonHint} className="hint">
+                {t('reasonHint')}
+              </p>
+            </div>
+          ) : (
+            reasonPicker.element
+          )}
+          <div className="actions">
+            <button type="button" className={waiting ? 'secondary' : undefined} disabled={busy} onClick={() => void resend()}>
+              {te('newCode')}
+            </button>
+            <button type="button" className="secondary" aria-expanded={changing} disabled={busy} onClick={() => setChanging(!changing)}>
+              {changing ? te('cancelChange') : te('changeNumber')}
+            </button>
+          </div>
         </div>
-        <button type="submit" disabled={busy}>
-          {t('confirmCode')}
-        </button>
-        <ErrorMessage error={error} />
-      </form>
+      ) : (
+        <p className="hint">{te('rebindResendOnly')}</p>
+      )}
     </Card>
   );
 }
@@ -182,11 +297,14 @@ function ActivationSection({ citizenId, onDone }: { citizenId: string; onDone():
   const [issued, setIssued] = useState<ActivationCode | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const reasonPicker = useReasonPicker('code');
   const issue = async () => {
+    const reason = reasonPicker.value();
+    if (reason === null) return;
     setBusy(true);
     setError(null);
     try {
-      setIssued(await call<ActivationCode>(`/api/v1/citizens/${citizenId}/activation-codes`, {}));
+      setIssued(await call<ActivationCode>(`/api/v1/citizens/${citizenId}/activation-codes`, { reason }));
       onDone();
     } catch (e) {
       setError(e);
@@ -197,6 +315,7 @@ function ActivationSection({ citizenId, onDone }: { citizenId: string; onDone():
   return (
     <Card title={t('activationTitle')}>
       <p className="hint">{t('activationIntro')}</p>
+      {reasonPicker.element}
       <button type="button" onClick={issue} disabled={busy}>
         {t('issueCode')}
       </button>
@@ -292,7 +411,7 @@ function ManageSection({ citizen, onDone }: { citizen: Citizen; onDone(key: Cons
         <button type="button" className="danger" disabled={busy} onClick={() => act('revoke')}>
           {t('revoke')}
         </button>
-        {status === 'active' && citizen.binding && !citizen.pendingBinding && (
+        {status === 'active' && citizen.binding && (
           <button type="button" className="secondary" aria-expanded={rebinding} onClick={() => (rebinding ? setRebinding(false) : haveReason() && setRebinding(true))}>
             {t('rebindTitle')}
           </button>
@@ -309,6 +428,7 @@ function ManageSection({ citizen, onDone }: { citizen: Citizen; onDone(key: Cons
             setReason('');
             onDone('rebindStarted');
           }}
+
         />
       )}
       <ErrorMessage error={error} />
@@ -321,10 +441,7 @@ function History({ events }: { events: readonly AuditEvent[] }) {
   const f = useFormat();
   const officeName = useOfficeName();
   const id = useId();
-  const label = (action: string) => {
-    const key = `action_${action}` as ConsoleKey;
-    return key in consoleText.en ? t(key) : action;
-  };
+  const label = useAuditActionLabel();
   return (
     <section className="card" aria-labelledby={id}>
       <h2 id={id}>{t('historyTitle')}</h2>

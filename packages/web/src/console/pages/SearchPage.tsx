@@ -7,6 +7,7 @@ import { Link, navigate } from '../router.tsx';
 import type { Citizen } from '../types.ts';
 import { CitizenRecord } from '../CitizenRecord.tsx';
 import { ErrorMessage, PageTitle, Status } from '../ui.tsx';
+import { useReasonPicker } from '../ReasonPicker.tsx';
 
 type Mode = 'pinfl' | 'document';
 
@@ -21,14 +22,17 @@ export function SearchPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [citizen, setCitizen] = useState<Citizen | null>(null);
+  const reasonPicker = useReasonPicker('lookup');
 
   const search = async (event: FormEvent) => {
     event.preventDefault();
+    const reason = reasonPicker.value();
+    if (reason === null) return;
     setBusy(true);
     setError(null);
     setCitizen(null);
     try {
-      const body = mode === 'pinfl' ? { pinfl: pinfl.trim() } : { document: { series: series.trim().toUpperCase(), number: number.trim() } };
+      const body = mode === 'pinfl' ? { pinfl: pinfl.trim(), reason } : { document: { series: series.trim().toUpperCase(), number: number.trim() }, reason };
       setCitizen((await call<{ citizen: Citizen }>('/api/v1/enrollment/lookup', body)).citizen);
     } catch (e) {
       setError(e);
@@ -86,6 +90,7 @@ export function SearchPage() {
             </div>
           </div>
         )}
+        {reasonPicker.element}
         <button type="submit" disabled={busy}>
           {t('searchButton')}
         </button>
@@ -111,14 +116,17 @@ function EnrollForm({ citizen }: { citizen: Citizen }) {
   const [document, setDocument] = useState(valid[0] ? `${valid[0].series}|${valid[0].number}` : '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const reasonPicker = useReasonPicker('enroll');
 
   const enroll = async (event: FormEvent) => {
     event.preventDefault();
+    const reason = reasonPicker.value();
+    if (reason === null) return;
     const [series = '', number = ''] = document.split('|');
     setBusy(true);
     setError(null);
     try {
-      const answer = await call<{ citizen: Citizen }>('/api/v1/enrollment/enrollments', { pinfl: citizen.pinfl, document: { series, number } });
+      const answer = await call<{ citizen: Citizen }>('/api/v1/enrollment/enrollments', { pinfl: citizen.pinfl, document: { series, number }, reason });
       navigate(`/citizens/${answer.citizen.id}`);
     } catch (e) {
       setError(e);
@@ -144,6 +152,7 @@ function EnrollForm({ citizen }: { citizen: Citizen }) {
             </select>
           </div>
           <p className="hint">{t('enrollHint')}</p>
+          {reasonPicker.element}
           <button type="submit" disabled={busy}>
             {t('enrollButton')}
           </button>

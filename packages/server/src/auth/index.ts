@@ -32,7 +32,7 @@ export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthP
         now: context.now,
         policy,
         otpPepper: otpPepper(loadMasterKey({ dataDir: context.config.dataDir })),
-        certificates: (id) => devices.devices.certificates(id),
+        certificates: (device) => devices.devices.certificates(device),
       });
       services.set(context, auth);
     }

@@ -147,7 +147,7 @@ export class AuthService {
    * `state = 'pending'` condition decides, so a stale copy can never confirm anything.
    */
   readonly #presented = new BoundedCache<string, AuthSession>(PENDING_CACHE_SIZE);
-  readonly #certificates: (deviceId: string) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+  readonly #certificates: (device: Device) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
 
   constructor(options: {
     db: Db;
@@ -155,7 +155,7 @@ export class AuthService {
     now: () => number;
     policy?: Partial<AuthPolicy>;
     otpPepper: Buffer;
-    certificates: (deviceId: string) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+    certificates: (device: Device) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
   }) {
     this.#db = options.db;
     this.#deps = options.deps;
@@ -247,7 +247,7 @@ export class AuthService {
     now: number,
     knownPinfl?: string,
   ): Promise<string> {
-    const certs = await this.#certificates(device.id);
+    const certs = await this.#certificates(device);
     const pinfl = knownPinfl ?? (await this.#deps.directory.pinflOf(this.#db, device.citizen_id)) ?? '';
     const header = { alg: 'ES256', typ: session.kind === 'sign' ? 'tasdiq-signature+jws' : 'tasdiq-auth+jws', x5c: [Buffer.from(session.kind === 'sign' ? certs.sign : certs.auth).toString('base64'), Buffer.from(certs.ca).toString('base64')] };
     // The message the citizen compared is signed with the rest: a result proves what was shown.

@@ -65,10 +65,10 @@ export function pinflSerialNumber(pinfl: string): string {
   return `PNOUZ-${pinfl}`;
 }
 
-/** Tasdiq's device certificate authority: a root whose key lives in the KeyStore. */
 /** How long a signed CRL is served again while no revocation happened (its nextUpdate is an hour). */
 const CRL_REUSE_MS = 300_000;
 
+/** Tasdiq's device certificate authority: a root whose key lives in the KeyStore. */
 export class DeviceCa {
   #crlCache: { fingerprint: string; builtAt: number; der: Uint8Array } | undefined;
   readonly #db: Db;
@@ -76,6 +76,7 @@ export class DeviceCa {
   readonly #now: () => number;
   readonly #publicUrl: string;
   #root: { kid: string; cert: x509.X509Certificate } | undefined;
+  readonly #issuers = new Map<string, Uint8Array>();
 
   constructor(options: { db: Db; keys: KeyStore; now: () => number; publicUrl: string }) {
     this.#db = options.db;
@@ -86,6 +87,21 @@ export class DeviceCa {
 
   get crlUrl(): string {
     return `${this.#publicUrl}/api/v1/device/ca/crl`;
+  }
+
+  /**
+   * The CA certificate that issued a device certificate (`issuer_kid`): the current root, or
+   * an earlier one after a key rotation, so a chain stays what it was at issue.
+   */
+  async issuerCertificate(kid: string): Promise<Uint8Array> {
+    const root = await this.root();
+    if (root.kid === kid) return new Uint8Array(root.cert.rawData);
+    let der = this.#issuers.get(kid);
+    if (!der) {
+      const row = await this.#db.selectFrom('device_ca_certificates').select('der').where('kid', '=', kid).executeTakeFirstOrThrow();
+      this.#issuers.set(kid, (der = new Uint8Array(row.der)));
+    }
+    return der;
   }
 
   /** The root certificate of the current CA key, made on first use. */

@@ -91,4 +91,13 @@ export const DeviceErrors = defineErrors({
       en: 'The device certificate has expired',
     },
   },
+  device_renewal_not_due: {
+    status: 409,
+    title: {
+      'uz-Latn': "Sertifikatlarni yangilash hali erta: muddati tugashiga {days} kundan kam qolganda yangilanadi",
+      'uz-Cyrl': 'Сертификатларни янгилаш ҳали эрта: муддати тугашига {days} кундан кам қолганда янгиланади',
+      ru: 'Обновлять сертификаты ещё рано: это можно сделать, когда до окончания срока останется меньше {days} дн.',
+      en: 'Certificates can be renewed only in the last {days} days of their validity',
+    },
+  },
 });

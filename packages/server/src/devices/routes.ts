@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../platform/module.ts';
+import { printableText } from '../platform/text.ts';
 import type { DeviceCa } from './ca.ts';
 import type { DeviceAuthenticator } from './protocol.ts';
 import { installDeviceProtocol } from './protocol.ts';
@@ -38,7 +39,7 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
               signKey: { ...b64url, minLength: 80, maxLength: 200 },
               authProof: { ...b64url, minLength: 86, maxLength: 86 },
               signProof: { ...b64url, minLength: 86, maxLength: 86 },
-              label: { type: 'string', minLength: 1, maxLength: 64 },
+              label: printableText(64),
             },
           },
         },
@@ -61,6 +62,9 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
     app.get('/api/v1/me/offices', { preHandler: requireDevice }, async (request) => ({
       items: await citizenOfficeHistory(context.db, request.device!.citizen_id, request.locale),
     }));
+
+    /** Fresh certificates for the same keys, in the last weeks of the current ones. */
+    app.post('/api/v1/device/certificates/renew', { preHandler: requireDevice }, async (request) => devices.renew(request.device!, request.id));
 
     /** A device retiring itself (the citizen removed the app or reset it). */
     app.post('/api/v1/device/revoke', { preHandler: requireDevice }, async (request) => {

@@ -3,7 +3,8 @@ import type { Db, Tx } from '../platform/db/index.ts';
 import { ApiError } from '../platform/errors.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
 import { finishPendingSessionsOfCitizen } from '../auth/store.ts';
-import type { DeviceCa } from './ca.ts';
+import type { DeviceCa, IssuedCertificate } from './ca.ts';
+import { BoundedCache } from '../platform/bounded-cache.ts';
 import { activationMessage } from './canonical.ts';
 import { DeviceErrors } from './errors.ts';
 import { importP256, verifyP256 } from './protocol.ts';
@@ -28,6 +29,10 @@ export interface ActivationResult {
   readonly certificatesNotAfter: number;
 }
 
+/** Certificates are renewed in their last days: a device renews once, not on every start. */
+const RENEWAL_WINDOW_DAYS = 60;
+const DAY_MS = 86_400_000;
+
 export function newDeviceId(): string {
   return `dev_${randomBytes(16).toString('base64url')}`;
 }
@@ -37,7 +42,7 @@ export class DeviceService {
   readonly #ca: DeviceCa;
   readonly #deps: DeviceDependencies;
   readonly #now: () => number;
-  readonly #certificateCache = new Map<string, { auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>();
+  readonly #certificateCache = new BoundedCache<string, { auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>(50_000);
 
   constructor(options: { db: Db; ca: DeviceCa; deps: DeviceDependencies; now: () => number }) {
     this.#db = options.db;
@@ -94,25 +99,7 @@ export class DeviceService {
           revocation_reason: null,
         })
         .execute();
-      await tx
-        .insertInto('device_certificates')
-        .values(
-          [
-            { cert: auth, purpose: 'auth' as const },
-            { cert: sign, purpose: 'sign' as const },
-          ].map(({ cert, purpose }) => ({
-            serial: cert.serial,
-            device_id: deviceId,
-            purpose,
-            issuer_kid: cert.issuerKid,
-            der: cert.der,
-            not_before: cert.notBefore,
-            not_after: cert.notAfter,
-            revoked_at: null,
-            revocation_reason: null,
-          })),
-        )
-        .execute();
+      await tx.insertInto('device_certificates').values(certificateRows(deviceId, auth, sign)).execute();
       await this.#deps.audit(
         tx,
         {
@@ -141,21 +128,79 @@ export class DeviceService {
     return db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
   }
 
-  /** A device's certificates never change (a new key means a new device), so they are cached. */
-  async certificates(deviceId: string): Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }> {
-    const cached = this.#certificateCache.get(deviceId);
+  /**
+   * A device's current certificates and their issuer, for the chain (x5c) a signature names.
+   * A certificate never changes (a renewal makes new ones, with new serials), so they are
+   * cached by serial.
+   */
+  async certificates(device: Pick<Device, 'auth_cert_serial' | 'sign_cert_serial'>): Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }> {
+    const key = `${device.auth_cert_serial}:${device.sign_cert_serial}`;
+    const cached = this.#certificateCache.get(key, 0);
     if (cached) return cached;
-    const rows = await this.#db.selectFrom('device_certificates').select(['purpose', 'der']).where('device_id', '=', deviceId).execute();
-    const root = await this.#ca.root();
-    const certificates = {
-      auth: rows.find((r) => r.purpose === 'auth')!.der,
-      sign: rows.find((r) => r.purpose === 'sign')!.der,
-      ca: new Uint8Array(root.cert.rawData),
-    };
-    if (this.#certificateCache.size > 50_000) this.#certificateCache.clear();
-    this.#certificateCache.set(deviceId, certificates);
+    const rows = await this.#db.selectFrom('device_certificates').select(['serial', 'der', 'issuer_kid']).where('serial', 'in', [device.auth_cert_serial, device.sign_cert_serial]).execute();
+    const auth = rows.find((r) => r.serial === device.auth_cert_serial)!;
+    const certificates = { auth: auth.der, sign: rows.find((r) => r.serial === device.sign_cert_serial)!.der, ca: await this.#ca.issuerCertificate(auth.issuer_kid) };
+    this.#certificateCache.set(key, certificates);
     return certificates;
   }
+
+  /**
+   * New certificates for the same keys, in the last RENEWAL_WINDOW_DAYS of the current ones
+   * (a request signed by the device, so only while they are valid: an expired device activates
+   * anew). The old certificates are not revoked: signatures made with them stay valid.
+   */
+  async renew(device: Device, requestId?: string): Promise<Omit<ActivationResult, 'counter'>> {
+    const now = this.#now();
+    if (device.cert_not_after - now > RENEWAL_WINDOW_DAYS * DAY_MS) throw new ApiError(DeviceErrors.device_renewal_not_due, { params: { days: RENEWAL_WINDOW_DAYS } });
+    const pinfl = await this.#deps.directory.pinflOf(this.#db, device.citizen_id);
+    if (!pinfl) throw new ApiError(DeviceErrors.device_revoked);
+    const root = await this.#ca.root();
+    const auth = await this.#ca.issue({ spki: Buffer.from(device.auth_public_key, 'base64url'), pinfl, deviceId: device.id, purpose: 'auth' });
+    const sign = await this.#ca.issue({ spki: Buffer.from(device.sign_public_key, 'base64url'), pinfl, deviceId: device.id, purpose: 'sign' });
+    const notAfter = Math.min(auth.notAfter, sign.notAfter);
+    await this.#db.transaction().execute(async (tx) => {
+      const updated = await tx
+        .updateTable('devices')
+        .set({ auth_cert_serial: auth.serial, sign_cert_serial: sign.serial, cert_not_after: notAfter })
+        .where('id', '=', device.id)
+        .where('status', '=', 'active')
+        .where('auth_cert_serial', '=', device.auth_cert_serial)
+        .executeTakeFirst();
+      // Revoked meanwhile, or renewed by a parallel request: this one's certificates are not kept.
+      if (Number(updated.numUpdatedRows) !== 1) throw new ApiError(DeviceErrors.device_revoked);
+      await tx.insertInto('device_certificates').values(certificateRows(device.id, auth, sign)).execute();
+      await this.#deps.audit(
+        tx,
+        { actorType: 'device', actorId: device.id, action: 'device.certificates_renewed', subjectCitizenId: device.citizen_id, details: { authCertSerial: auth.serial, signCertSerial: sign.serial, notAfter }, ...(requestId ? { requestId } : {}) },
+        now,
+      );
+    });
+    return {
+      deviceId: device.id,
+      authCertificate: Buffer.from(auth.der).toString('base64'),
+      signCertificate: Buffer.from(sign.der).toString('base64'),
+      caCertificate: Buffer.from(root.cert.rawData).toString('base64'),
+      certificatesNotAfter: notAfter,
+    };
+  }
+}
+
+/** The device_certificates rows of a device's authentication and signing certificates. */
+function certificateRows(deviceId: string, auth: IssuedCertificate, sign: IssuedCertificate) {
+  return [
+    { cert: auth, purpose: 'auth' as const },
+    { cert: sign, purpose: 'sign' as const },
+  ].map(({ cert, purpose }) => ({
+    serial: cert.serial,
+    device_id: deviceId,
+    purpose,
+    issuer_kid: cert.issuerKid,
+    der: cert.der,
+    not_before: cert.notBefore,
+    not_after: cert.notAfter,
+    revoked_at: null,
+    revocation_reason: null,
+  }));
 }
 
 /**

@@ -143,4 +143,36 @@ describe.each(testDialects())('devices on %s', (dialect) => {
     expect((await rejection(first.me())).code).toBe('device_revoked');
     expect((await second.me()).status).toBe('active');
   });
+  // Last in this file: it moves the shared clock forward by most of a year.
+  it('renews certificates for the same keys in their last weeks; later sign-ins name the new ones', async () => {
+    const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
+    const device = await DeviceClient.activate(app.url, await citizen.activationCode(), { now: app.clock });
+    const early = await rejection(device.request('POST', '/api/v1/device/certificates/renew'));
+    expect(early.status).toBe(409);
+    expect(early.code).toBe('device_renewal_not_due');
+    const before = await app.context.db.selectFrom('devices').selectAll().where('id', '=', device.deviceId).executeTakeFirstOrThrow();
+    app.advance(310 * 86_400_000);
+    const renewed = await device.request<{ authCertificate: string; signCertificate: string; certificatesNotAfter: number }>('POST', '/api/v1/device/certificates/renew');
+    expect(renewed.certificatesNotAfter).toBeGreaterThan(before.cert_not_after + 300 * 86_400_000);
+    const fresh = new x509.X509Certificate(renewed.authCertificate);
+    const old = new x509.X509Certificate(device.state.authCertificate);
+    expect(fresh.serialNumber).not.toBe(old.serialNumber);
+    // the same key, certified again; the old certificate is not revoked (its signatures stay valid)
+    expect(Buffer.from(fresh.publicKey.rawData).equals(Buffer.from(old.publicKey.rawData))).toBe(true);
+    const after = await app.context.db.selectFrom('devices').selectAll().where('id', '=', device.deviceId).executeTakeFirstOrThrow();
+    expect(after).toMatchObject({ auth_cert_serial: fresh.serialNumber, status: 'active' });
+    const oldRow = await app.context.db.selectFrom('device_certificates').selectAll().where('serial', '=', before.auth_cert_serial).executeTakeFirstOrThrow();
+    expect(oldRow.revoked_at).toBeNull();
+    // a second renewal right away is not due any more
+    expect((await rejection(device.request('POST', '/api/v1/device/certificates/renew'))).code).toBe('device_renewal_not_due');
+    // a sign-in started now carries the renewed certificate in its chain
+    const { SessionClient } = await import('../../../client/src/index.ts');
+    const started = await new SessionClient(app.url).start({ serviceId: 'my.gov.uz', serviceName: 'Portal', pinfl: citizen.pinfl });
+    const request = (await device.pending())!;
+    const header = JSON.parse(Buffer.from(request.signingInput.split('.')[0]!, 'base64url').toString()) as { x5c: string[] };
+    expect(new x509.X509Certificate(header.x5c[0]!).serialNumber).toBe(fresh.serialNumber);
+    await device.confirm(request, started.verificationCode!);
+    const audit = await app.context.db.selectFrom('audit_events').select('action').where('subject_citizen_id', '=', citizen.citizenId).where('action', '=', 'device.certificates_renewed').execute();
+    expect(audit).toHaveLength(1);
+  });
 });

@@ -16,8 +16,8 @@ const TEMPLATES = {
     params: ['code', 'operatorOffice'],
     text: {
       'uz-Latn': "Tasdiq: telefonni bog'lash kodi {code}. Uni faqat {operatorOffice} operatoriga ayting. Hech kimga telefon orqali aytmang.",
-      'uz-Cyrl': 'Tasdiq: телефонни боғлаш коди {code}. Уни фақат {operatorOffice} операторига айтинг.',
-      ru: 'Tasdiq: код привязки телефона {code}. Назовите его только оператору {operatorOffice}.',
+      'uz-Cyrl': 'Tasdiq: телефонни боғлаш коди {code}. Уни фақат {operatorOffice} операторига айтинг. Ҳеч кимга телефон орқали айтманг.',
+      ru: 'Tasdiq: код привязки телефона {code}. Назовите его только оператору {operatorOffice}. Никому не сообщайте его по телефону.',
       en: 'Tasdiq: your phone binding code is {code}. Tell it only to the operator at {operatorOffice}. Never share it by phone.',
     },
   },

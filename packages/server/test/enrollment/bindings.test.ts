@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testDialects } from '../support/databases.ts';
 import { BINDING_SMS_WINDOW_MS } from '../../src/enrollment/bindings.ts';
+import { renderText } from '../../src/notify/templates.ts';
+import { LOCALES } from '../../src/platform/i18n.ts';
 import { call, enrollDemo, expectNothingWritten, PUBLIC_URL, registerOperator, startBindingFor, type OperatorSession } from './helpers.ts';
 
 /** Six-digit codes other than `code`, all different. */
@@ -152,6 +154,14 @@ describe.each(testDialects())('phone binding by SMS code on %s', (dialect) => {
     const audit = await app.context.db.selectFrom('audit_events').select('details').where('action', '=', 'enrollment.binding_started').where('subject_citizen_id', '=', citizenId).orderBy('id', 'desc').executeTakeFirstOrThrow();
     expect(JSON.parse(audit.details)).toMatchObject({ smsLanguage: 'ru' });
     await expectNothingWritten(app, () => call(app, operator, 'POST', `/api/v1/citizens/${citizenId}/phone-binding`, { phone: '+998955551515', smsLanguage: 'de' }), 400, 'validation_failed');
+    // Whatever the language, the SMS says whom to tell the code and never to share it by phone.
+    const warning = { 'uz-Latn': 'Hech kimga telefon orqali aytmang', 'uz-Cyrl': 'Ҳеч кимга телефон орқали айтманг', ru: 'Никому не сообщайте его по телефону', en: 'Never share it by phone' };
+    for (const locale of LOCALES) {
+      const text = renderText('enrollment.binding_code', locale, { code: '123456', operatorOffice: 'PSC' }).text;
+      expect(text, locale).toContain('123456');
+      expect(text, locale).toContain('PSC');
+      expect(text, locale).toContain(warning[locale]);
+    }
   });
 
   it('answers a refused number with its precise reason in the operator\'s language', async () => {

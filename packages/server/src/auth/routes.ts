@@ -113,8 +113,9 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
           const session = await auth.forStarter(request.params.id, token);
           const remaining = deadline - Date.now();
           if (session.state === 'complete' || remaining <= 0 || context.closing.aborted) return auth.view(session);
-          // Woken at once by a completion in this process; the timer covers other instances.
-          const signal = AbortSignal.timeout(Math.min(remaining, 500));
+          // Woken at once by a completion in this process (the timer covers other instances), and
+          // by the service closing, so a shutdown never waits out a long poll.
+          const signal = AbortSignal.any([AbortSignal.timeout(Math.min(remaining, 500)), context.closing]);
           await once(sessionEvents, request.params.id, { signal }).catch(() => undefined);
         }
       },

@@ -119,7 +119,7 @@ export function clientAssertionCheck(options: {
   const remoteKeys = new Map<string, JWTVerifyGetKey>();
   const keysOf = (client: RelyingParty): JWTVerifyGetKey | undefined => {
     if (client.jwks) {
-      const version = `${client.clientId}@${client.updatedAt}`;
+      const version = `${client.clientId}@${client.version}`;
       let keys = localKeys.get(version, 0);
       if (!keys) localKeys.set(version, (keys = createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0])));
       return keys;

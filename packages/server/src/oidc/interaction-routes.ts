@@ -337,8 +337,9 @@ ${switches.length > 0
     if (found.prompt.name === 'consent') return page(reply, 200, consentPage(request, found, rp));
     try {
       acceptableAcr(found.params.acr_values, rp?.acrValues ?? [], found.params.claims);
-    } catch {
-      return finish(request, reply, { error: 'invalid_request', error_description: 'acr_values asks for levels this client is not registered for' });
+    } catch (error) {
+      const description = error instanceof errors.OIDCProviderError ? error.error_description : undefined;
+      return finish(request, reply, { error: 'invalid_request', error_description: description ?? 'the request asks for assurance levels this client is not registered for' });
     }
     const attempt = pending(found);
     if (attempt) return page(reply, 200, await confirmPage(request, found, rp, attempt));
@@ -459,7 +460,7 @@ ${switches.length > 0
     async (request, reply) => {
       const found = await details(request, reply);
       const accountId = found.session?.accountId;
-      if (found.prompt.name !== 'consent' || !accountId) throw new ApiError(OidcErrors.signin_not_found);
+      if (found.prompt.name !== 'consent' || !accountId) throw new SigninGone(undefined);
       if (request.body.decision === 'deny') return finish(request, reply, { error: 'access_denied', error_description: 'the citizen declined' });
       const clientId = String(found.params.client_id);
       const { Grant } = oidc.provider;

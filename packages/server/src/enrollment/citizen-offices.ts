@@ -11,7 +11,8 @@ export interface OfficeEvent {
 /**
  * What a citizen is shown about who enrolled or changed them: each enrollment change with the
  * office that made it (not the operator's identity, which stays in the full audit log).
- * Operators read it today; the citizen app will call it once device authentication exists.
+ * Operators read it at `GET /api/v1/citizens/:id/offices`; the citizen's app reads their own at
+ * `GET /api/v1/me/offices` (devices module, a signed device request).
  */
 export async function citizenOfficeHistory(db: Db, citizenId: string, locale: Locale): Promise<OfficeEvent[]> {
   const rows = await db

@@ -64,7 +64,26 @@ describe('PINFL', () => {
       expect(c.demo).toBe(true);
       expect(c.photo).toMatch(/^data:image\/svg\+xml;base64,/);
     }
-    expect(a.filter((c) => c.documents.every((d) => d.expiresOn < '2025-01-01')).length).toBeGreaterThanOrEqual(DEMO_CITIZEN_COUNT / 10);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(a.filter((c) => c.documents.every((d) => d.expiresOn < today)).length).toBeGreaterThanOrEqual(DEMO_CITIZEN_COUNT / 10);
+  });
+
+  it('dates the demo documents from today, so the demo set never ages', () => {
+    for (const now of [Date.parse('2026-11-25T08:00:00Z'), Date.parse('2041-03-01T00:00:00Z')]) {
+      const today = new Date(now).toISOString().slice(0, 10);
+      const inTwoYears = new Date(now + 2 * 365 * 86_400_000).toISOString().slice(0, 10);
+      const threeYearsAgo = new Date(now - 3 * 365 * 86_400_000).toISOString().slice(0, 10);
+      const people = demoRegistryCitizens(DEMO_CITIZEN_COUNT, now);
+      people.forEach((c, i) => {
+        const card = c.documents.find((d) => d.kind === 'id_card')!;
+        if (i % 10 === 9) expect(c.documents.every((d) => d.expiresOn < threeYearsAgo), `${i}`).toBe(true);
+        else expect(card.expiresOn > inTwoYears && card.issuedOn < today, `${i}`).toBe(true);
+        for (const d of c.documents) if (d.kind === 'passport') expect(d.expiresOn < threeYearsAgo).toBe(true);
+      });
+      // The same people with the same documents, only the dates move.
+      expect(people.map((c) => [c.pinfl, c.name, c.documents.map((d) => d.number)])).toEqual(demoRegistryCitizens().map((c) => [c.pinfl, c.name, c.documents.map((d) => d.number)]));
+    }
+    expect(demoRegistryCitizens(1)[0]!.pinfl).toBe('30709691560004');
   });
 });
 

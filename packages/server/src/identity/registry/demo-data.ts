@@ -8,7 +8,9 @@ import type { RegistryCitizen, RegistryDocument } from './types.ts';
  * `demo: true` and a photo that says DEMO.
  *
  * Every 10th citizen (index 9, 19, ...) holds only expired documents; every 7th holds an
- * expired passport besides a valid ID card.
+ * expired passport besides a valid ID card. Document dates are counted back from today (UTC),
+ * so the valid cards stay valid (2 to 9 years left) and the expired ones expired (3 to 9 years
+ * ago) however old the demo set gets; names, PINFLs and numbers never change.
  */
 export const DEMO_CITIZEN_COUNT = 300;
 
@@ -78,7 +80,16 @@ function addYears(date: string, years: number, minusDays = 0): string {
   return d.toISOString().slice(0, 10);
 }
 
-export function demoRegistryCitizens(count: number = DEMO_CITIZEN_COUNT): RegistryCitizen[] {
+/** A date some years, months and days before `today` (YYYY-MM-DD). */
+function before(today: string, years: number, months: number, days: number): string {
+  const d = new Date(`${today}T00:00:00Z`);
+  d.setUTCFullYear(d.getUTCFullYear() - years, d.getUTCMonth() - months, d.getUTCDate() - days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** `now` fixes "today" for the document dates (tests pin it; the server uses the clock). */
+export function demoRegistryCitizens(count: number = DEMO_CITIZEN_COUNT, now: number = Date.now()): RegistryCitizen[] {
+  const today = new Date(now).toISOString().slice(0, 10);
   const random = prng(20261125);
   const citizens: RegistryCitizen[] = [];
   for (let i = 0; i < count; i++) {
@@ -93,10 +104,12 @@ export function demoRegistryCitizens(count: number = DEMO_CITIZEN_COUNT): Regist
     const feminine = sex === 'F';
     const documents: RegistryDocument[] = [];
     const onlyExpired = i % 10 === 9;
-    // ID cards are valid 10 years; the demo ones were issued 2017-2025 (valid into 2027-2035), or 2009-2013 when expired.
+    // ID cards are valid 10 years; the demo ones were issued 1 to 8 years ago (2 to 9 years
+    // left), or 13 to 18 years ago when expired. Three draws each, as ever, so the people after
+    // this one stay who they were.
     const idIssued = onlyExpired
-      ? `${2009 + Math.floor(random() * 5)}-${pad(1 + Math.floor(random() * 12), 2)}-${pad(1 + Math.floor(random() * 28), 2)}`
-      : `${2017 + Math.floor(random() * 9)}-${pad(1 + Math.floor(random() * 12), 2)}-${pad(1 + Math.floor(random() * 28), 2)}`;
+      ? before(today, 13 + Math.floor(random() * 5), Math.floor(random() * 12), Math.floor(random() * 28))
+      : before(today, 1 + Math.floor(random() * 7), Math.floor(random() * 12), Math.floor(random() * 28));
     documents.push({
       kind: 'id_card',
       series: 'AD',
@@ -106,7 +119,7 @@ export function demoRegistryCitizens(count: number = DEMO_CITIZEN_COUNT): Regist
       issuingOffice: `DEMO IIB ${pad(district, 3)}`,
     });
     if (i % 7 === 0 || onlyExpired) {
-      const passportIssued = `${2008 + Math.floor(random() * 4)}-${pad(1 + Math.floor(random() * 12), 2)}-${pad(1 + Math.floor(random() * 28), 2)}`;
+      const passportIssued = before(today, 15 + Math.floor(random() * 4), Math.floor(random() * 12), Math.floor(random() * 28));
       documents.push({
         kind: 'passport',
         series: 'FA',

@@ -94,7 +94,8 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await expect.poll(() => page.getByText('Dilnoza Demo, administrator').count()).toBe(1);
 
     // A mistyped PINFL gets the server's precise reason; the right one finds the record.
-    const citizen = demoRegistryCitizens().find((c) => c.documents.some((d) => d.expiresOn > '2027-01-01'))!;
+    const inAYear = new Date(Date.now() + 366 * 86_400_000).toISOString().slice(0, 10);
+    const citizen = demoRegistryCitizens().find((c) => c.documents.some((d) => d.expiresOn > inAYear))!;
     const pinflInput = page.getByRole('textbox', { name: 'PINFL', exact: true });
     await pinflInput.fill(withWrongCheckDigit(citizen.pinfl));
     await page.getByRole('button', { name: 'Search the registry' }).click();

@@ -57,6 +57,8 @@ export async function startBenchService(options: { databaseUrl?: string; env?: R
       DATABASE_URL: options.databaseUrl ?? '',
       LOG_LEVEL: 'warn',
       TASDIQ_RATE_LIMIT_PER_MINUTE: '10000000',
+      // Benchmarks register Web Push subscriptions at a loopback sink (bench/auth.ts).
+      TASDIQ_WEBPUSH_HOSTS: '127.0.0.1',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -153,3 +154,80 @@ describe.each(testDialects())('a worker killed with SIGKILL mid-batch on %s', (d
     console.log(`[crash ${dialect}] in flight at kill: ${inFlight.length}, accepted by SMSC at kill: ${acceptedAtKill}, duplicates: ${duplicated.length}`);
   });
 });
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe.each(testDialects())('two `tasdiq worker` processes at once on %s', (dialect) => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('deliver every message exactly once between them, each serving its own metrics', { timeout: 90_000 }, async () => {
+    const db = await target(dialect);
+    cleanups.push(() => db.dispose());
+    const smsc = await TestSmsc.start({ receipt: 'DELIVRD', respondDelayMs: 5 });
+    cleanups.push(() => smsc.close());
+    const total = 150;
+    for (let i = 0; i < total; i++) {
+      await enqueueNotification(db.handle.db, {
+        kind: 'auth.sms_otp',
+        channel: 'sms',
+        recipient: '+998901234567',
+        locale: 'en',
+        params: { code: String(200000 + i), service: 'my.gov.uz', origin: 'my.gov.uz' },
+      });
+    }
+    const env = {
+      ...db.env,
+      LOG_LEVEL: 'warn',
+      TASDIQ_DEVELOPMENT: '0',
+      TASDIQ_SMPP_ROUTES: JSON.stringify([smppRoute('beeline', smsc.port, ['+99890'], { windowSize: 5 })]),
+      TASDIQ_OUTBOX_BATCH: '10',
+      TASDIQ_OUTBOX_LEASE_MS: '3000',
+      TASDIQ_OUTBOX_POLL_MS: '20',
+    };
+    const ports = [await freePort(), await freePort()];
+    const workers = ports.map((port) => startWorker({ ...env, TASDIQ_WORKER_METRICS_PORT: String(port) }));
+    for (const w of workers) {
+      cleanups.push(async () => {
+        if (w.child.exitCode === null) {
+          w.child.kill('SIGTERM');
+          await new Promise((r) => w.child.once('exit', r));
+        }
+      });
+    }
+    await Promise.all(workers.map((w) => w.ready));
+    await waitFor(async () => {
+      const all = await db.handle.db.selectFrom('notify_outbox').select('status').execute();
+      return all.every((r) => r.status === 'delivered');
+    }, 60_000, 'every message delivered');
+    const codes = smsc.submits.map((x) => /#(\d{6})$/.exec(x.text)![1]!);
+    expect(codes).toHaveLength(total);
+    expect(new Set(codes).size).toBe(total);
+    const attempts = await db.handle.db.selectFrom('notify_attempts').select(['worker_id', 'outcome']).execute();
+    expect(attempts.every((a) => a.outcome === 'sent')).toBe(true);
+    const perWorker = Map.groupBy(attempts, (a) => a.worker_id);
+    // PostgreSQL: both claim with SKIP LOCKED. SQLite: one holds the outbox lease at a time.
+    if (dialect === 'postgres') expect(perWorker.size).toBe(2);
+    else expect(perWorker.size).toBe(1);
+    // Each process's /metrics counts what it sent.
+    const sentByMetrics = await Promise.all(
+      ports.map(async (port) => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        expect(text).toContain('tasdiq_process_cpu_seconds_total');
+        return Number(/tasdiq_notify_outcomes_total\{channel="sms",outcome="sent"\} (\d+)/.exec(text)?.[1] ?? 0);
+      }),
+    );
+    expect(sentByMetrics.reduce((a, b) => a + b, 0)).toBe(total);
+    expect((await fetch(`http://127.0.0.1:${ports[0]}/other`)).status).toBe(404);
+  });
+});
+

@@ -13,11 +13,17 @@ export interface GatewayRequest {
 export class TestSmsGateway {
   readonly requests: GatewayRequest[] = [];
   status = 200;
+  /** Hold each answer this long (a slow aggregator). */
+  delayMs = 0;
+  /** Requests that arrived, answered or not yet. */
+  received = 0;
   readonly #server: Server;
 
   private constructor() {
     this.#server = createServer((req, res) => {
-      void body(req).then((raw) => {
+      void body(req).then(async (raw) => {
+        this.received += 1;
+        if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
         const parsed = JSON.parse(raw) as { to: string; text: string; reference: string };
         this.requests.push({ ...parsed, authorization: req.headers.authorization, idempotencyKey: req.headers['idempotency-key'] as string | undefined });
         res.writeHead(this.status, { 'content-type': 'application/json' });

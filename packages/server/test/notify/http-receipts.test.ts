@@ -36,10 +36,18 @@ describe.each(testDialects())('delivery receipts from an HTTP SMS aggregator on 
       const stranger = await post({ id: providerId, status: 'delivered' }, 'guess');
       expect(stranger.statusCode).toBe(401);
       expect(stranger.json()).toMatchObject({ code: 'unauthorized' });
+      // A stranger learns nothing about bodies either: authentication comes before validation.
+      const probing = await post({ id: 'x y', status: 'read', extra: 1 }, 'guess');
+      expect(probing.statusCode).toBe(401);
+      expect(probing.json()).toMatchObject({ code: 'unauthorized' });
+      const noHeader = await app.http.inject({ method: 'POST', url: '/api/v1/notify/sms-receipts', payload: { nope: true } });
+      expect(noHeader.json()).toMatchObject({ code: 'unauthorized' });
       expect((await post({ id: providerId, status: 'read' })).json()).toMatchObject({ code: 'validation_failed' });
       expect((await post({ id: 'x y', status: 'delivered' })).statusCode).toBe(400);
       expect(await getNotificationStatus(app.context.db, id)).toBe('sent');
-      expect((await post({ id: providerId, status: 'delivered' })).statusCode).toBe(204);
+      // The scheme is case-insensitive (RFC 9110 section 11.1).
+      const lower = await app.http.inject({ method: 'POST', url: '/api/v1/notify/sms-receipts', headers: { authorization: `bearer ${TOKEN}` }, payload: { id: providerId, status: 'delivered' } });
+      expect(lower.statusCode).toBe(204);
       expect(await getNotificationStatus(app.context.db, id)).toBe('delivered');
     } finally {
       await app.close();

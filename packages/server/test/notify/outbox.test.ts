@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDialects, type TestDatabase } from '../support/databases.ts';
 import { createTestApp } from '../support/app.ts';
@@ -5,6 +7,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { enqueueNotification, getNotificationStatus, getNotificationsByCorrelation } from '../../src/notify/outbox.ts';
 import { createNotifyRuntime, type NotifyRuntime } from '../../src/notify/runtime.ts';
 import type { NotifyConfig } from '../../src/notify/config.ts';
+import { registerPushTarget } from '../../src/notify/push-targets.ts';
 import { TestSmsGateway } from './gateway.ts';
 import { FAST_WORKER, notifyConfig, waitFor } from './helpers.ts';
 
@@ -197,6 +200,146 @@ describe.each(testDialects())('notification outbox on %s', (dialect) => {
     await waitFor(async () => (await getNotificationStatus(database.db, id)) === 'sent', 5_000, 'sent');
     const attempts = await database.db.selectFrom('notify_attempts').select(['attempt', 'outcome']).where('message_id', '=', id).orderBy('attempt').execute();
     expect(attempts).toEqual([{ attempt: 1, outcome: 'lease_expired' }, { attempt: 2, outcome: 'sent' }]);
+  });
+
+  const attemptsOf = async (id: string) =>
+    (await database.db.selectFrom('notify_attempts').select(['attempt', 'outcome', 'error']).where('message_id', '=', id).orderBy('attempt').orderBy('started_at').execute()).map((a) => [a.attempt, a.outcome]);
+
+  /**
+   * A real database error on recording a send: a trigger refuses `sent` attempts while the
+   * `notify_test_fault` table has a row (SQLite RAISE, PostgreSQL RAISE EXCEPTION).
+   */
+  async function injectRecordFault(): Promise<{ clear(): Promise<void> }> {
+    await sql`create table notify_test_fault (n integer)`.execute(database.db);
+    await sql`insert into notify_test_fault (n) values (1)`.execute(database.db);
+    if (dialect === 'sqlite') {
+      await sql`create trigger notify_test_fault_trigger before insert on notify_attempts
+        when new.outcome = 'sent' and (select count(*) from notify_test_fault) > 0
+        begin select raise(abort, 'injected fault'); end`.execute(database.db);
+    } else {
+      await sql`create function notify_test_fault_fn() returns trigger language plpgsql as $$
+        begin
+          if new.outcome = 'sent' and exists (select 1 from notify_test_fault) then raise exception 'injected fault'; end if;
+          return new;
+        end $$`.execute(database.db);
+      await sql`create trigger notify_test_fault_trigger before insert on notify_attempts for each row execute function notify_test_fault_fn()`.execute(database.db);
+    }
+    return { clear: async () => void (await sql`delete from notify_test_fault`.execute(database.db)) };
+  }
+
+  it('releases a message whose send cannot be recorded, instead of leaving it sending, and delivers it once the database recovers', async () => {
+    const fault = await injectRecordFault();
+    start(http());
+    const { id } = await enqueueNotification(database.db, { kind: 'device.activated', channel: 'sms', recipient: '+998901234567', locale: 'en' });
+    // Recorded with its group, then alone three times with pauses, then released for a retry.
+    await waitFor(async () => (await attemptsOf(id)).length > 0, 10_000, 'the release recorded');
+    expect(await attemptsOf(id)).toEqual([[1, 'retry']]);
+    const [released] = await database.db.selectFrom('notify_attempts').select('error').where('message_id', '=', id).execute();
+    expect(released!.error).toMatch(/^recording the send failed: .*injected fault/);
+    await fault.clear();
+    await waitFor(async () => (await getNotificationStatus(database.db, id)) === 'sent', 10_000, 'sent');
+    const attempts = await attemptsOf(id);
+    expect(attempts.at(-1)).toEqual([attempts.length, 'sent']);
+    expect(attempts.slice(0, -1).every(([, outcome]) => outcome === 'retry')).toBe(true);
+    // At least once: every try reached the gateway under the same idempotency key.
+    expect(gateway.requests.length).toBe(attempts.length);
+    expect(new Set(gateway.requests.map((r) => r.idempotencyKey))).toEqual(new Set([id]));
+    const row = await database.db.selectFrom('notify_outbox').select(['claimed_by', 'lease_until']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ claimed_by: null, lease_until: null });
+  });
+
+  it('fails a message whose send can never be recorded at its attempt bound, with its fallback', async () => {
+    await injectRecordFault();
+    start(http());
+    const { id } = await enqueueNotification(database.db, {
+      kind: 'auth.open_app',
+      channel: 'sms',
+      recipient: '+998901234567',
+      locale: 'en',
+      params: { service: 'my.gov.uz' },
+      maxAttempts: 2,
+      correlationId: 'auth_sess_unrecordable',
+      fallback: { channel: 'dev', recipient: '+998901234599' },
+    });
+    await waitFor(async () => (await getNotificationStatus(database.db, id)) === 'failed', 15_000, 'failed');
+    expect(await attemptsOf(id)).toEqual([[1, 'retry'], [2, 'failed']]);
+    const list = await waitFor(async () => {
+      const l = await getNotificationsByCorrelation(database.db, 'auth_sess_unrecordable');
+      return l.length === 2 ? l : undefined;
+    }, 5_000, 'fallback enqueued');
+    expect(list.map((m) => m.channel)).toEqual(['sms', 'dev']);
+  });
+
+  it('renews only the leases of messages in flight: a message it claimed but no longer holds lapses and is sent again', async () => {
+    gateway.delayMs = 2_000;
+    start(http({ worker: { ...FAST_WORKER, leaseMs: 600 }, httpSms: { url: gateway.url, token: 'gw-token', timeoutMs: 10_000 } }), 'worker-a');
+    const slow = await enqueueNotification(database.db, { kind: 'device.activated', channel: 'sms', recipient: '+998901234567', locale: 'en' });
+    await waitFor(() => gateway.received >= 1, 5_000, 'slow message at the gateway');
+    // A message this worker once claimed and lost track of (its outcome was never written).
+    const orphan = await enqueueNotification(database.db, { kind: 'device.activated', channel: 'sms', recipient: '+998901234568', locale: 'en' }, Date.now() + 60_000);
+    await database.db.updateTable('notify_outbox').set({ status: 'sending', claimed_by: 'worker-a', lease_until: Date.now() + 300, attempts: 1 }).where('id', '=', orphan.id).execute();
+    gateway.delayMs = 0;
+    await waitFor(async () => (await getNotificationStatus(database.db, orphan.id)) === 'sent', 10_000, 'orphan requeued and sent');
+    expect(await attemptsOf(orphan.id)).toEqual([[1, 'lease_expired'], [2, 'sent']]);
+    // ...while the slow one, still in flight, kept its lease.
+    expect(await getNotificationStatus(database.db, slow.id)).toBe('sending');
+    await waitFor(async () => (await getNotificationStatus(database.db, slow.id)) === 'sent', 10_000, 'slow one sent');
+    expect(await attemptsOf(slow.id)).toEqual([[1, 'sent']]);
+  });
+
+  it('fails an expired message that was on its last attempt in the same statement that takes it back, and enqueues its fallback', async () => {
+    const now = Date.now();
+    const { id } = await enqueueNotification(database.db, {
+      kind: 'auth.open_app',
+      channel: 'push',
+      recipient: 'dev_gone_worker',
+      locale: 'en',
+      params: { service: 'my.gov.uz' },
+      correlationId: 'auth_sess_exhausted',
+      maxAttempts: 2,
+      fallback: { channel: 'sms', recipient: '+998901234567' },
+    });
+    await database.db.updateTable('notify_outbox').set({ status: 'sending', claimed_by: 'dead-worker', lease_until: now - 1, attempts: 2 }).where('id', '=', id).execute();
+    start(http());
+    const list = await waitFor(async () => {
+      const l = await getNotificationsByCorrelation(database.db, 'auth_sess_exhausted');
+      return l.length === 2 && l[1]!.status === 'sent' ? l : undefined;
+    }, 5_000, 'fallback sent');
+    expect(list.map((m) => [m.channel, m.status])).toEqual([['push', 'failed'], ['sms', 'sent']]);
+    expect(await attemptsOf(id)).toEqual([[2, 'lease_expired']]);
+    const row = await database.db.selectFrom('notify_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'failed', params: '{}', fallback: null, claimed_by: null, last_error: 'attempts exhausted (last attempt lost with its worker)' });
+    expect(gateway.requests.map((r) => r.text)).toEqual(['Tasdiq: my.gov.uz asks you to confirm a sign-in. Open the Tasdiq app.']);
+  });
+
+  it('purges the push targets of revoked devices', async () => {
+    const runtime = start(http());
+    const now = Date.now();
+    const device = (id: string, status: 'active' | 'revoked') => ({
+      id,
+      citizen_id: `cit_${id}`,
+      binding_id: `bnd_${id}`,
+      status,
+      counter: 0,
+      auth_public_key: 'k',
+      sign_public_key: 'k',
+      auth_cert_serial: `a_${id}`,
+      sign_cert_serial: `s_${id}`,
+      cert_not_after: now + 86_400_000,
+      assurance: 'in_person',
+      label: null,
+      created_at: now,
+      last_seen_at: null,
+      revoked_at: status === 'revoked' ? now : null,
+      revocation_reason: status === 'revoked' ? 'device_revoked' : null,
+    });
+    await database.db.insertInto('devices').values([device('dev_live', 'active'), device('dev_dead', 'revoked')]).execute();
+    const token = () => `fcm-${randomBytes(24).toString('base64url')}`;
+    await registerPushTarget(database.db, 'dev_live', { kind: 'fcm', token: token() });
+    await registerPushTarget(database.db, 'dev_dead', { kind: 'fcm', token: token() });
+    await runtime.worker.purge(now);
+    const left = await database.db.selectFrom('notify_push_targets').select('device_id').execute();
+    expect(left.map((r) => r.device_id)).toEqual(['dev_live']);
   });
 });
 

@@ -5,7 +5,8 @@ import { enqueueNotification, getNotificationStatus } from '../../src/notify/out
 import { createNotifyRuntime, type NotifyRuntime } from '../../src/notify/runtime.ts';
 import type { SmppRouteConfig } from '../../src/notify/channels/smpp-connection.ts';
 import { renderText } from '../../src/notify/templates.ts';
-import { TestSmsc } from './smsc.ts';
+import { splitSms } from '../../src/notify/sms-segments.ts';
+import { TestSmsc, type TestSmscOptions } from './smsc.ts';
 import { FAST_WORKER, notifyConfig, smppRoute, waitFor } from './helpers.ts';
 
 const logger = createLogger(process.env.TEST_LOG ?? 'silent');
@@ -25,8 +26,8 @@ describe.each(testDialects())('SMS over SMPP to a loopback SMSC on %s', (dialect
     await database.dispose();
   });
 
-  async function smsc(options: ConstructorParameters<typeof Object>[0] = {}): Promise<TestSmsc> {
-    const s = await TestSmsc.start(options as never);
+  async function smsc(options: TestSmscOptions = {}): Promise<TestSmsc> {
+    const s = await TestSmsc.start(options);
     smscs.push(s);
     return s;
   }
@@ -162,5 +163,131 @@ describe.each(testDialects())('SMS over SMPP to a loopback SMSC on %s', (dialect
     await waitFor(async () => (await getNotificationStatus(database.db, unrouted)) === 'failed', 10_000, 'unrouted failed');
     const row = await database.db.selectFrom('notify_outbox').select(['last_error', 'attempts', 'params']).where('id', '=', unrouted).executeTakeFirstOrThrow();
     expect(row).toEqual({ last_error: 'no SMSC route serves this number prefix', attempts: 1, params: '{}' });
+  });
+
+  const statuses = async (ids: string[]) => (await database.db.selectFrom('notify_outbox').select(['id', 'status']).where('id', 'in', ids).execute()).map((r) => r.status);
+  const attempts = async (id: string) =>
+    (await database.db.selectFrom('notify_attempts').selectAll().where('message_id', '=', id).orderBy('attempt').orderBy('started_at').execute()).map((a) => [a.attempt, a.outcome, a.segments]);
+
+  it('settles every message even when the SMSC answers two submits with the same message id', async () => {
+    const s = await smsc({ receipt: 'DELIVRD', fixedMessageId: 'same-id', respondDelayMs: 20 });
+    start([smppRoute('reuse', s.port, ['+99890'], { windowSize: 5 })]);
+    const ids = [await otp('+998901000001', '510001'), await otp('+998901000002', '510002')];
+    // A long text: every one of its segments gets that id too.
+    const long = (
+      await database.db
+        .transaction()
+        .execute((tx) => enqueueNotification(tx, { kind: 'device.activated', channel: 'sms', recipient: '+998901000003', locale: 'uz-Cyrl' }))
+    ).id;
+    ids.push(long);
+    await waitFor(async () => (await statuses(ids)).every((st) => st === 'sent' || st === 'delivered'), 10_000, 'every message out of sending');
+    const segments = splitSms(renderText('device.activated', 'uz-Cyrl', {}).text, 16).parts.length;
+    expect(segments).toBeGreaterThan(1);
+    // Each went to the SMSC once: nothing was retried because its outcome could not be written.
+    expect(s.submits).toHaveLength(2 + segments);
+    for (const id of ids) expect((await attempts(id)).map((a) => a[1])).toEqual(['sent']);
+    const rows = await database.db.selectFrom('notify_outbox').select(['id', 'status', 'claimed_by', 'last_error']).where('id', 'in', ids).execute();
+    expect(rows.every((r) => r.claimed_by === null)).toBe(true);
+    // One message holds the ref and turns delivered on its receipt; the others say why they cannot.
+    await waitFor(async () => (await statuses(ids)).includes('delivered'), 5_000, 'the ref holder delivered');
+    const refs = await database.db.selectFrom('notify_provider_refs').selectAll().execute();
+    expect(refs.map((r) => r.ref)).toEqual(['reuse:same-id']);
+    const others = (await database.db.selectFrom('notify_outbox').select(['id', 'status', 'last_error']).where('id', 'in', ids).execute()).filter((r) => r.id !== refs[0]!.message_id);
+    expect(others).toHaveLength(2);
+    expect(others.every((r) => r.status === 'sent' && /another message/.test(r.last_error ?? ''))).toBe(true);
+  });
+
+  it('reconnects when the SMSC accepts the connection but never answers the bind', async () => {
+    const s = await smsc({ receipt: 'DELIVRD', ignoreBinds: 1 });
+    const rt = start([smppRoute('hung', s.port, ['+99890'], { responseTimeoutMs: 300 })]);
+    const id = await otp('+998901234567', '520001');
+    await waitFor(async () => (await getNotificationStatus(database.db, id)) === 'delivered', 10_000, 'delivered after a second bind');
+    expect(s.bindRequests).toBe(2);
+    expect(s.binds).toEqual(['tasdiq/transceiver']);
+    expect(rt.smpp!.connections[0]!.binds).toBe(1);
+  });
+
+  it('reconnects when an enquire_link goes unanswered', async () => {
+    const s = await smsc({ receipt: 'DELIVRD', ignoreEnquireLinks: 1 });
+    const rt = start([smppRoute('silent', s.port, ['+99890'], { enquireLinkMs: 150, responseTimeoutMs: 300 })]);
+    await waitFor(() => rt.smpp!.connections[0]!.bound, 5_000, 'bound');
+    await waitFor(() => rt.smpp!.connections[0]!.binds >= 2, 5_000, 'a new bind after the unanswered enquire_link');
+    expect(s.binds.length).toBeGreaterThanOrEqual(2);
+    // The new session answers its enquire_links and stays bound.
+    const before = s.enquireLinks;
+    await waitFor(() => s.enquireLinks >= before + 2, 3_000, 'answered keep-alives');
+    expect(rt.smpp!.connections[0]!.binds).toBe(2);
+    const id = await otp('+998901234567', '530001');
+    await waitFor(async () => (await getNotificationStatus(database.db, id)) === 'delivered', 10_000, 'delivered');
+  });
+
+  it('retries the submits in flight when the SMSC drops, and loses none', async () => {
+    const s = await smsc({ receipt: 'DELIVRD', respondDelayMs: 200 });
+    start([smppRoute('drop', s.port, ['+99890'], { windowSize: 4 })]);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await otp(`+9989010000${String(i).padStart(2, '0')}`, String(540000 + i)));
+    await waitFor(() => s.outstanding >= 3, 5_000, 'submits in flight');
+    s.dropAll();
+    await waitFor(async () => (await statuses(ids)).every((st) => st === 'delivered'), 20_000, 'all delivered after the drop');
+    const retried = await database.db.selectFrom('notify_attempts').select(['message_id', 'error']).where('outcome', '=', 'retry').execute();
+    expect(retried.length).toBeGreaterThanOrEqual(3);
+    // Only the submits the SMSC had in hand failed; those still waiting for the window waited
+    // for the new bind instead of spending an attempt.
+    expect(retried.every((r) => r.error === 'SMSC connection dropped before it answered')).toBe(true);
+    for (let i = 0; i < 6; i++) {
+      const to = `9989010000${String(i).padStart(2, '0')}`;
+      // Answered into the dropped socket or sent again: at most twice, never lost.
+      expect(s.messagesTo(to).length).toBeGreaterThanOrEqual(1);
+      expect(s.messagesTo(to).length).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('keeps the refs of segments a failed attempt put on the air, and resends under a new 16-bit reference', async () => {
+    const s = await smsc({ receipt: 'DELIVRD', failSubmitNumber: 2 });
+    start([smppRoute('mobiuz', s.port, ['+99897'])]);
+    const { id } = await database.db
+      .transaction()
+      .execute((tx) => enqueueNotification(tx, { kind: 'device.activated', channel: 'sms', recipient: '+998971234567', locale: 'uz-Cyrl' }));
+    const text = renderText('device.activated', 'uz-Cyrl', {}).text;
+    const segments = splitSms(text, 16).parts.length;
+    expect(segments).toBeGreaterThan(1);
+    await waitFor(async () => (await getNotificationStatus(database.db, id)) === 'delivered', 10_000, 'delivered');
+    const parts = s.submits.filter((x) => x.destination === '998971234567');
+    // The first attempt got one segment through before the SMSC failed the second.
+    expect(parts).toHaveLength(1 + segments);
+    expect(parts.every((p) => p.concat?.bits === 16 && p.text.length <= 66)).toBe(true);
+    const references = [...new Set(parts.map((p) => p.concat!.ref))];
+    expect(references).toHaveLength(2);
+    expect(s.messagesTo('998971234567')).toEqual([text]);
+    expect(await attempts(id)).toEqual([
+      [1, 'retry', 1],
+      [2, 'sent', segments],
+    ]);
+    const refs = await database.db.selectFrom('notify_provider_refs').selectAll().where('message_id', '=', id).execute();
+    expect(refs.map((r) => r.attempt).sort()).toEqual([1, ...Array.from({ length: segments }, () => 2)]);
+    // The early segment's receipt matched its message instead of nothing.
+    expect(refs.every((r) => r.receipt_status === 'DELIVRD')).toBe(true);
+  });
+
+  it('records the segments each sent attempt took', async () => {
+    const s = await smsc({ receipt: 'DELIVRD' });
+    start([smppRoute('ucell', s.port, ['+99893'])]);
+    const short = await otp('+998931234567', '550001');
+    const { id: long } = await database.db
+      .transaction()
+      .execute((tx) => enqueueNotification(tx, { kind: 'device.activated', channel: 'sms', recipient: '+998931234568', locale: 'ru' }));
+    for (const id of [short, long]) await waitFor(async () => (await getNotificationStatus(database.db, id)) === 'delivered', 10_000, 'delivered');
+    expect(await attempts(short)).toEqual([[1, 'sent', 1]]);
+    expect(await attempts(long)).toEqual([[1, 'sent', s.submits.filter((x) => x.destination === '998931234568').length]]);
+  });
+
+  it('does not let a lease lapse while a slow message is in flight, however long the worker sleeps between passes', async () => {
+    const s = await smsc({ receipt: 'DELIVRD', respondDelayMs: 1_500 });
+    // Polling every 3 s with a 600 ms lease: renewals must not wait for a pass.
+    start([smppRoute('slow', s.port, ['+99890'], { windowSize: 1, responseTimeoutMs: 5_000 })], { leaseMs: 600, pollMs: 3_000 });
+    const id = await otp('+998901234567', '560001');
+    await waitFor(async () => (await getNotificationStatus(database.db, id)) === 'delivered', 10_000, 'delivered');
+    expect(s.submits).toHaveLength(1);
+    expect(await attempts(id)).toEqual([[1, 'sent', 1]]);
   });
 });

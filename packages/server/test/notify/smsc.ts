@@ -110,6 +110,11 @@ export class TestSmsc {
     });
   }
 
+  /** Submits received and not answered yet. */
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
   /** Receipts sent but not acknowledged by the client yet. */
   get unackedReceipts(): number {
     let n = 0;

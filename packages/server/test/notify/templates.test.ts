@@ -25,6 +25,16 @@ describe('SMS segment counting', () => {
     expect(smsSegments('😀').units).toBe(2);
   });
 
+  it('holds one unit less per part with a 16-bit concatenation reference (a 7-byte UDH)', () => {
+    expect(smsSegments('a'.repeat(161), 16)).toEqual({ encoding: 'gsm7', units: 161, segments: 2, perSegment: 152 });
+    expect(smsSegments('a'.repeat(304), 16).segments).toBe(2);
+    expect(smsSegments('a'.repeat(305), 16).segments).toBe(3);
+    expect(smsSegments('ы'.repeat(132), 16)).toMatchObject({ segments: 2, perSegment: 66 });
+    expect(smsSegments('ы'.repeat(133), 16).segments).toBe(3);
+    expect(smsSegments('a'.repeat(160), 16).segments).toBe(1);
+    expect(splitSms('ы'.repeat(133), 16).parts.map((p) => p.length)).toEqual([66, 66, 1]);
+  });
+
   it('never cuts an escape pair or a surrogate pair at a seam', () => {
     const gsm = 'a'.repeat(152) + '€' + 'b'.repeat(160);
     const split = splitSms(gsm);

@@ -66,7 +66,7 @@ export class ApnsProvider implements PushProvider {
       answer = await this.#post(address, body);
     }
     const { status, headers, reason } = answer;
-    if (status === 200) return { ok: true, id: String(headers['apns-id'] ?? 'apns') };
+    if (status === 200) return { ok: true, id: typeof headers['apns-id'] === 'string' ? headers['apns-id'] : undefined };
     if (status === 403 && reason === 'ExpiredProviderToken') {
       this.#jwt = undefined;
       return { ok: false, gone: false, permanent: false, error: 'apns answered 403 ExpiredProviderToken' };

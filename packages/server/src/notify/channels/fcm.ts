@@ -58,7 +58,7 @@ export class FcmProvider implements PushProvider {
       answer = await this.#post(address, payload);
     }
     const { status, body } = answer;
-    if (status >= 200 && status < 300) return { ok: true, id: body.name?.split('/').pop() ?? 'fcm' };
+    if (status >= 200 && status < 300) return { ok: true, id: body.name?.split('/').pop() };
     if (status === 401) {
       this.#token = undefined;
       return { ok: false, gone: false, permanent: false, error: 'fcm answered 401 twice with fresh access tokens' };

@@ -16,7 +16,8 @@ export interface WakePayload {
   readonly ref: string;
 }
 
-export type PushOutcome = { readonly ok: true; readonly id: string } | { readonly ok: false; readonly gone: boolean; readonly permanent: boolean; readonly error: string };
+/** `id`: the provider's message id, when it gives one. */
+export type PushOutcome = { readonly ok: true; readonly id?: string | undefined } | { readonly ok: false; readonly gone: boolean; readonly permanent: boolean; readonly error: string };
 
 export interface PushProvider {
   send(address: string, payload: WakePayload): Promise<PushOutcome>;
@@ -51,7 +52,8 @@ export class PushChannel implements Channel {
     if (accepted.length > 0) {
       return {
         route: [...new Set(accepted.map((r) => r.target.kind))].join('+'),
-        refs: accepted.map((r) => `${r.target.kind}:${(r.outcome as { id: string }).id}`),
+        // Provider message ids, for the record (no push service sends receipts).
+        refs: accepted.flatMap((r) => (r.outcome.ok && r.outcome.id ? [`${r.target.kind}:${r.outcome.id}`] : [])),
       };
     }
     const failures = results.map((r) => r.outcome as Extract<PushOutcome, { ok: false }>);

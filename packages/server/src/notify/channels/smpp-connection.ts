@@ -254,9 +254,17 @@ export class SmppConnection {
 
   /** Submits one segment; resolves to the SMSC's message id. */
   async #submitPdu(fields: Record<string, unknown>): Promise<string> {
-    for (let throttled = 0; ; throttled++) {
+    for (let throttled = 0, rebinds = 0; ; throttled++) {
       const session = await this.#waitBound(5_000);
       await this.#acquireSlot();
+      if ((this.#session !== session || !this.#bound) && rebinds < 3) {
+        // The session dropped while this submit waited for the window: nothing was sent yet,
+        // so wait for the next bind instead of failing the attempt.
+        this.#releaseSlot();
+        rebinds += 1;
+        throttled -= 1;
+        continue;
+      }
       let pdu: Pdu;
       try {
         pdu = await new Promise<Pdu>((resolve, reject) => {

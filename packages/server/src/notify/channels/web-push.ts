@@ -64,7 +64,7 @@ export class WebPushProvider implements PushProvider {
       throw error;
     }
     await response.arrayBuffer().catch(() => undefined);
-    if (response.ok) return { ok: true, id: response.headers.get('location')?.split('/').pop() ?? String(response.status) };
+    if (response.ok) return { ok: true, id: response.headers.get('location')?.split('/').pop() || undefined };
     return pushHttpOutcome('webpush', response.status, [404, 410]);
   }
 }

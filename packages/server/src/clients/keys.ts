@@ -13,9 +13,9 @@ export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k',
 export const MAX_KEYS = 10;
 const MIN_RSA_BITS = 2048;
 const MAX_RSA_BITS = 8192;
-/** The signing algorithm each accepted key type verifies. */
-const ALGORITHMS = { RSA: 'PS256', 'P-256': 'ES256', 'P-384': 'ES384', Ed25519: 'EdDSA' } as const;
-const EC_CURVES = ['P-256', 'P-384'] as const;
+/** The signing algorithm each accepted key type verifies: FAPI 2.0's three (PS256, ES256, EdDSA). */
+const ALGORITHMS = { RSA: 'PS256', 'P-256': 'ES256', Ed25519: 'EdDSA' } as const;
+const EC_CURVES = ['P-256'] as const;
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -53,11 +53,11 @@ function expectedAlgorithm(key: Record<string, unknown>, at: string, problems: F
   }
   if (key.kty === 'EC') {
     if (key.crv === undefined) {
-      add('jwk_crv_missing', 'an EC key needs "crv": P-256 or P-384');
+      add('jwk_crv_missing', 'an EC key needs "crv": P-256');
       return null;
     }
     if (!(EC_CURVES as readonly unknown[]).includes(key.crv)) {
-      add('jwk_crv_unsupported', 'EC keys must be on P-256 or P-384');
+      add('jwk_crv_unsupported', 'EC keys must be on P-256 (ES256, as FAPI 2.0 allows)');
       return null;
     }
     if (!bytesOf(key.x) || !bytesOf(key.y)) {
@@ -92,7 +92,7 @@ async function checkKey(key: unknown, at: string, problems: FieldProblem[]): Pro
     return;
   }
   if (!['EC', 'OKP', 'RSA'].includes(key.kty)) {
-    add('jwk_kty_unsupported', 'expected an EC (P-256, P-384), OKP (Ed25519) or RSA (2048 bits or more) public key');
+    add('jwk_kty_unsupported', 'expected an EC (P-256), OKP (Ed25519) or RSA (2048 bits or more) public key');
     return;
   }
   const before = problems.length;
@@ -129,7 +129,7 @@ async function checkKey(key: unknown, at: string, problems: FieldProblem[]): Pro
 
 /**
  * Checks an inline JWKS: 1 to 10 public signature keys (RSA of 2048 bits or more for PS256,
- * EC P-256/P-384 with "crv", Ed25519), none with private members, each importable, `use` and
+ * EC P-256 with "crv", Ed25519), none with private members, each importable, `use` and
  * `alg` consistent with the key, and distinct key ids (required once there are several keys,
  * so that rotation can name which key signed).
  */

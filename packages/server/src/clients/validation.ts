@@ -179,6 +179,10 @@ export async function validateRegistration(document: unknown, options: Validatio
   const method = input.token_endpoint_auth_method ?? 'private_key_jwt';
   if (!(TOKEN_AUTH_METHODS as readonly unknown[]).includes(method)) {
     problems.add('token_endpoint_auth_method', 'auth_method_invalid', `expected one of ${TOKEN_AUTH_METHODS.join(', ')}`);
+  } else if (method !== 'private_key_jwt') {
+    // Mutual TLS needs a TLS listener or a trusted proxy forwarding client certificates; until
+    // one is configured the provider does not offer it, so such a client could never sign in.
+    problems.add('token_endpoint_auth_method', 'auth_method_not_offered', `${String(method)} is not offered by this deployment; use private_key_jwt`);
   }
   const jwks = await checkJwks(input.jwks, problems.list);
   // Tasdiq fetches these itself: https, except to localhost on a developer's machine.

@@ -46,7 +46,9 @@ describe('relying-party registration validation', () => {
     expect(await codes(sampleRegistration({ token_endpoint_auth_method: 'client_secret_basic' }))).toEqual([
       'token_endpoint_auth_method:auth_method_invalid',
     ]);
+    // mutual TLS is not offered (no TLS listener or trusted proxy): refused, with what else it would need
     expect(await codes(sampleRegistration({ token_endpoint_auth_method: 'tls_client_auth', jwks: undefined }))).toEqual([
+      'token_endpoint_auth_method:auth_method_not_offered',
       'tls_client_auth_subject_dn:subject_dn_required',
     ]);
   });
@@ -101,17 +103,18 @@ describe('relying-party registration validation', () => {
 });
 
 describe('registered public keys', () => {
-  it('accepts RSA of 2048 bits or more (PS256), EC P-256 and P-384, and Ed25519', async () => {
+  it('accepts RSA of 2048 bits or more (PS256), EC P-256 and Ed25519, the algorithms FAPI 2.0 allows', async () => {
     const rsa = rsaJwk(2048);
-    const p384 = await exportJWK((await generateKeyPair('ES384', { extractable: true })).publicKey);
     const ed = await exportJWK((await generateKeyPair('EdDSA', { extractable: true })).publicKey);
     const keys = [
       { ...rsa, kid: 'rsa', alg: 'PS256', use: 'sig' },
       { ...publicKey, kid: 'p256', alg: 'ES256', key_ops: ['verify'] },
-      { ...p384, kid: 'p384', alg: 'ES384' },
       { ...ed, kid: 'ed', alg: 'EdDSA' },
     ];
     expect(await codes(withKeys(...keys))).toEqual([]);
+    // P-384 (ES384) is outside FAPI 2.0, and the provider would refuse its signatures
+    const p384 = await exportJWK((await generateKeyPair('ES384', { extractable: true })).publicKey);
+    expect(await codes(withKeys({ ...p384, kid: 'p384' }))).toEqual(['jwks.keys.0:jwk_crv_unsupported']);
   });
 
   it('refuses short RSA keys, small exponents and RS256', async () => {

@@ -52,7 +52,8 @@ describe.each(testDialects())('back-channel endpoints and discovery, on %s', (di
     expect(discovery.mtls_endpoint_aliases).toBeUndefined();
     expect(discovery.id_token_signing_alg_values_supported).toEqual(['ES256', 'EdDSA']);
 
-    await new ClientRegistry(service.app.context.db).register({
+    const registry = new ClientRegistry(service.app.context.db);
+    const mtls = {
       client_id: 'mtls-agency',
       name: { 'uz-Latn': 'Agentlik', 'uz-Cyrl': 'Агентлик', ru: 'Агентство', en: 'Agency' },
       redirect_uris: ['https://mtls.example.uz/cb'],
@@ -61,7 +62,12 @@ describe.each(testDialects())('back-channel endpoints and discovery, on %s', (di
       scopes: ['openid'],
       acr_values: ['urn:tasdiq:acr:substantial'],
       contacts: ['it@mtls.example.uz'],
-    });
+    };
+    // The registry refuses a method the provider does not offer...
+    await expect(registry.register(mtls)).rejects.toMatchObject({ errors: [expect.objectContaining({ field: 'token_endpoint_auth_method', code: 'auth_method_not_offered' })] });
+    // ...and a row that has one anyway (written before this rule) cannot authenticate.
+    await registry.register({ ...mtls, token_endpoint_auth_method: 'private_key_jwt', tls_client_auth_subject_dn: undefined, jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] } });
+    await service.app.context.db.updateTable('relying_parties').set({ token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: mtls.tls_client_auth_subject_dn, jwks: null }).where('client_id', '=', 'mtls-agency').execute();
     const response = await fetch(`${service.baseUrl}/oidc/par`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

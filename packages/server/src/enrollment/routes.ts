@@ -3,12 +3,12 @@ import type { AppContext } from '../platform/module.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import { DEFAULT_LOCALE, LOCALES, type Locale } from '../platform/i18n.ts';
 import { PRINTABLE_TEXT_PATTERN } from '../platform/text.ts';
-import { listAuditEvents, presentAuditEvent } from '../audit/index.ts';
+import { listAuditEvents, presentAuditEvent, recordAudit } from '../audit/index.ts';
 import type { PopulationRegistry } from '../identity/registry/types.ts';
-import type { Actor } from './actor.ts';
+import { auditBy, pinflRef, type Actor } from './actor.ts';
 import { confirmBinding, startBinding } from './bindings.ts';
 import { issueActivationCode } from './activation.ts';
-import { changeEnrollment, citizenView, enrollCitizen, lookupCitizen, type LifecycleAction, type LookupQuery } from './service.ts';
+import { changeEnrollment, checkPinfl, citizenView, enrollCitizen, lookupCitizen, type LifecycleAction, type LookupQuery } from './service.ts';
 import { ENROLLING_ROLES, SUPERVISING_ROLES, requireOperator } from './session.ts';
 import { citizenOfficeHistory } from './citizen-offices.ts';
 import { pendingBindingJson } from './citizen-view.ts';
@@ -218,6 +218,35 @@ export async function enrollmentRoutes(app: FastifyInstance, context: AppContext
     async (request) => {
       await requireCitizen(request.params.citizenId);
       return { items: await citizenOfficeHistory(db, request.params.citizenId, request.locale) };
+    },
+  );
+
+  /**
+   * Who looked a person up in the registry, found by their PINFL (in the body, never the URL)
+   * through the keyed reference each `registry.lookup` records, also for people never
+   * enrolled. The search is itself audited: it reads who took an interest in someone.
+   */
+  app.post<{ Body: { pinfl: string; reason: string } }>(
+    '/api/v1/audit/lookups',
+    {
+      preHandler: supervising,
+      schema: { body: { type: 'object', additionalProperties: false, required: ['pinfl', 'reason'], properties: { pinfl: pinflJson, reason: reasonJson } } },
+    },
+    async (request) => {
+      const now = context.now();
+      const ref = pinflRef(pinflKey, checkPinfl(request.body.pinfl, now));
+      const rows = await db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('action', '=', 'registry.lookup')
+        .where('details', 'like', `%${ref}%`)
+        .orderBy('id', 'desc')
+        .limit(200)
+        .execute();
+      // LIKE's `_` matches any character: keep only the exact reference.
+      const items = rows.map(presentAuditEvent).filter((e) => e.details.subjectRef === ref);
+      await recordAudit(db, auditBy(actorOf(request), { action: 'audit.lookups_searched', reason: request.body.reason.trim(), details: { subjectRef: ref, found: items.length } }), now);
+      return { items };
     },
   );
 

@@ -137,6 +137,32 @@ describe.each(testDialects())('enrollment flow on %s', (dialect) => {
     await expectNothingWritten(app, () => call(app, supervisor, 'POST', `/api/v1/citizens/${citizenId}/suspend`, { reason: 'stolen\u0000' }), 400, 'validation_failed');
   });
 
+  it('answers "who looked up this PINFL" for supervisors, from the keyed reference, and audits the search', async () => {
+    const person = validDemoCitizen(9);
+    const never = validDemoCitizen(10);
+    expect((await call(app, supervisor, 'POST', '/api/v1/enrollment/lookup', { document: idCard(person), reason: 'Checking' })).statusCode).toBe(200);
+    const search = (pinfl: string, who = supervisor) => call(app, who, 'POST', '/api/v1/audit/lookups', { pinfl, reason: 'Citizen asked who looked them up' });
+    const found = await search(person.pinfl);
+    expect(found.statusCode, found.body).toBe(200);
+    const items = found.json().items as { action: string; actorId: string; officeId: string; subjectCitizenId: string | null; details: { by: string } }[];
+    // The earlier test looked this person up by PINFL (operator) without enrolling them; now by document (supervisor).
+    expect(items.map((e) => [e.actorId, e.details.by])).toEqual([
+      [supervisor.operatorId, 'document'],
+      [operator.operatorId, 'pinfl'],
+    ]);
+    expect(items.every((e) => e.action === 'registry.lookup' && e.subjectCitizenId === null)).toBe(true);
+    expect((await search(never.pinfl)).json().items).toEqual([]);
+    const searched = await app.context.db.selectFrom('audit_events').selectAll().where('action', '=', 'audit.lookups_searched').orderBy('id', 'desc').limit(2).execute();
+    expect(searched.map((e) => [e.actor_id, e.reason, JSON.parse(e.details).found])).toEqual([
+      [supervisor.operatorId, 'Citizen asked who looked them up', 0],
+      [supervisor.operatorId, 'Citizen asked who looked them up', 2],
+    ]);
+    expect(JSON.stringify(searched)).not.toContain(person.pinfl);
+    await expectNothingWritten(app, () => search(person.pinfl, operator), 403, 'forbidden');
+    await expectNothingWritten(app, () => search('1234'), 400, 'pinfl_wrong_length');
+    await expectNothingWritten(app, () => call(app, supervisor, 'POST', '/api/v1/audit/lookups', { pinfl: person.pinfl }), 400, 'validation_failed');
+  });
+
   it('answers the bad-input reasons in the operator\'s language', async () => {
     const person = validDemoCitizen(2);
     const wrongCheck = person.pinfl.slice(0, 13) + String((Number(person.pinfl[13]) + 1) % 10);

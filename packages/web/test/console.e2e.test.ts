@@ -302,6 +302,9 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
 
     // Disabling needs a reason and ends their session.
     await page.reload();
+    // Nobody disables themselves (the server refuses it too).
+    await expect.poll(() => page.getByRole('row').filter({ hasText: 'Dilnoza Demo' }).textContent()).toContain('active');
+    expect(await page.getByRole('button', { name: 'Disable Dilnoza Demo' }).count()).toBe(0);
     const row = page.getByRole('row').filter({ hasText: 'Aziz Demo' });
     await expect.poll(() => row.textContent()).toContain('active');
     await row.getByRole('button', { name: 'Disable Aziz Demo' }).click();

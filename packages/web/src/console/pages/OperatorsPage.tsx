@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslate } from '../../shared/i18n.tsx';
 import { consoleText } from '../messages.ts';
-import { useOperatorApi } from '../session.tsx';
+import { useConsole, useOperatorApi } from '../session.tsx';
 import { useOffices, useOfficeName } from '../offices.ts';
 import type { Operator, Role } from '../types.ts';
 import { ErrorMessage, PageTitle, Status, useFormat } from '../ui.tsx';
@@ -12,6 +12,7 @@ const ROLES: readonly Role[] = ['operator', 'notary', 'supervisor', 'admin'];
 export function OperatorsPage() {
   const t = useTranslate(consoleText);
   const call = useOperatorApi();
+  const { session } = useConsole();
   const officeName = useOfficeName();
   const ids = { reason: useId(), list: useId() };
   const [operators, setOperators] = useState<readonly Operator[] | null>(null);
@@ -101,7 +102,8 @@ export function OperatorsPage() {
                     <td>{officeName(o.officeId)}</td>
                     <td>{t(`opStatus_${o.status}` as 'opStatus_active')}</td>
                     <td>
-                      {o.status !== 'disabled' && (
+                      {/* The server refuses it too: an admin disabling themselves could leave nobody to run the console. */}
+                      {o.status !== 'disabled' && o.id !== session?.operator.id && (
                         <button type="button" className="secondary" onClick={() => disable(o)}>
                           {t('disable', { name: o.name })}
                         </button>

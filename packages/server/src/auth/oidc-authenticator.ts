@@ -1,4 +1,5 @@
 import { ApiError } from '../platform/errors.ts';
+import { BoundedCache } from '../platform/bounded-cache.ts';
 import type { Db } from '../platform/db/index.ts';
 import { DEFAULT_LOCALE } from '../platform/i18n.ts';
 import type { Authenticator, AuthenticationRequest, PollResult, SmsCheck, StartResult } from '../oidc/authenticator.ts';
@@ -9,6 +10,8 @@ import '../devices/schema.ts';
 
 const PINFL = /^\d{14}$/;
 const ACR_LOW = 'urn:tasdiq:acr:low';
+/** How long after its expiry an attempt's result may still be asked for. */
+const ATTEMPT_RESULT_MS = 600_000;
 
 /**
  * The OpenID provider's sign-in pages and CIBA, served by device sessions: the citizen named
@@ -23,7 +26,9 @@ const ACR_LOW = 'urn:tasdiq:acr:low';
 export function createDeviceAuthenticator(auth: AuthService, db?: Db): Authenticator {
   // The weakest acceptable acr of each attempt, to hold the result to it. Kept in memory: an
   // attempt polled on another instance is held to the client's registered minimum only.
-  const required = new Map<string, string>();
+  // Kept until the attempt could no longer complete, so asking for the result twice (a page's
+  // script and its "check now" button) holds both answers to the same minimum.
+  const required = new BoundedCache<string, string>(100_000);
   // An SMS code proves only the low level: offered when the weakest acceptable acr allows it
   // (no acr_values means the client's registered minimum, which poll enforces anyway).
   const allowsLow = (request: AuthenticationRequest) => request.acrValues.length === 0 || acrRank(request.acrValues[0]!) <= acrRank(ACR_LOW);
@@ -60,10 +65,7 @@ export function createDeviceAuthenticator(auth: AuthService, db?: Db): Authentic
           locale,
         });
         if (started.state === 'complete') return { status: 'refused', reason: 'no_device' };
-        if (request.acrValues[0]) {
-          if (required.size > 100_000) required.clear();
-          required.set(started.sessionId, request.acrValues[0]);
-        }
+        if (request.acrValues[0]) required.set(started.sessionId, request.acrValues[0], started.expiresAt + ATTEMPT_RESULT_MS);
         return {
           status: 'pending',
           attemptId: started.sessionId,
@@ -94,9 +96,9 @@ export function createDeviceAuthenticator(auth: AuthService, db?: Db): Authentic
           // An app confirmation is a device-key signature after a PIN or biometric check on the
           // phone: `hwk` only where the device's key is recorded as hardware-backed.
           const amr = session.mode === 'sms_otp' ? ['sms', 'otp'] : ['user', 'mfa', (await keyStorageOf(session.device_id)) === 'hardware' ? 'hwk' : 'swk'];
-          const minimum = required.get(attemptId);
-          required.delete(attemptId);
-          if (acrRank(acr) < 0 || (minimum !== undefined && acrRank(acr) < acrRank(minimum))) return { status: 'failed' };
+          const minimum = required.get(attemptId, Date.now());
+          if (acrRank(acr) < 0) return { status: 'failed' };
+          if (minimum !== undefined && acrRank(acr) < acrRank(minimum)) return { status: 'insufficient', acr };
           // Milliseconds, as the interaction routes expect.
           return { status: 'approved', citizenId: session.citizen_id!, acr, amr, authTime: session.completed_at ?? 0 };
         }

@@ -59,6 +59,8 @@ export type StartResult =
 export type PollResult =
   | { readonly status: 'pending' }
   | { readonly status: 'approved'; readonly citizenId: string; readonly acr: string; readonly amr: readonly string[]; readonly authTime: number }
+  /** Confirmed, but at a lower level (`acr`) than the weakest acceptable one: never a sign-in. */
+  | { readonly status: 'insufficient'; readonly acr: string }
   | { readonly status: 'denied' | 'expired' | 'failed' };
 
 /**

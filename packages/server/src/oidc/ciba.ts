@@ -190,6 +190,10 @@ export class CibaFollower {
   async #answer(attempt: CibaAttempt, result: Exclude<PollResult, { status: 'pending' }>): Promise<void> {
     if (!(await this.#drop(attempt.jti))) return;
     const provider = this.#provider();
+    if (result.status === 'insufficient') {
+      await provider.backchannelResult(attempt.jti, new errors.AccessDenied(`the citizen authenticated at ${result.acr}, below the level requested`));
+      return;
+    }
     if (result.status !== 'approved') {
       await provider.backchannelResult(attempt.jti, new errors.AccessDenied(`the citizen did not approve (${result.status})`));
       return;

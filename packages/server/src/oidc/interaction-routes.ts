@@ -400,16 +400,17 @@ ${switches.length > 0
     if (!attempt) return reply.redirect(`/signin/${found.uid}?lang=${request.locale}`, 303);
     const result = await oidc.authenticator.poll(attempt.attemptId);
     if (result.status === 'pending') return page(reply, 200, await confirmPage(request, found, rp, attempt));
-    if (result.status !== 'approved') {
-      found.result = {};
-      await save(found);
-      return page(reply, 200, entryPage(request, found, rp, 'denied'));
-    }
-    if (!meetsAcr(result.acr, attempt.acceptable)) {
+    // Confirmed below the level asked: starting again would prove no more, so the service is told.
+    if (result.status === 'insufficient' || (result.status === 'approved' && !meetsAcr(result.acr, attempt.acceptable))) {
       return finish(request, reply, {
         error: 'unmet_authentication_requirements',
         error_description: 'the citizen authenticated at a lower assurance level than requested',
       });
+    }
+    if (result.status !== 'approved') {
+      found.result = {};
+      await save(found);
+      return page(reply, 200, entryPage(request, found, rp, 'denied'));
     }
     return finish(request, reply, {
       login: { accountId: result.citizenId, acr: result.acr, amr: [...result.amr], ts: Math.floor(result.authTime / 1000) },

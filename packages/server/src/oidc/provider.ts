@@ -290,6 +290,9 @@ export function buildProvider(deps: ProviderDependencies): Provider {
             acrValues: acceptable,
             client: { clientId: client.clientId, name: client.tasdiq_names as never },
             bindingMessage: typeof request.params.binding_message === 'string' ? request.params.binding_message : undefined,
+            // No second screen shows a code at a counter or on a call: the phone always shows a
+            // message to confirm (the binding message, else the service's name).
+            interaction: 'confirmation_message',
             locale: uiLocale(request.params.ui_locales),
           });
           if (started.status !== 'pending') {

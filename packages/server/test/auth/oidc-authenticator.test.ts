@@ -107,12 +107,14 @@ describe('the OpenID provider seam served by device sessions', () => {
     await device.refuse((await device.pending())!);
     expect(await authenticator.poll(first.attemptId)).toEqual({ status: 'denied' });
 
-    // an in-person enrollment gives "high"; a client that asks for more than the result gets "failed"
+    // an in-person enrollment gives "high"; a client that asks for more than the result is told
+    // it is insufficient (never approved), however often it asks
     await app.context.db.updateTable('devices').set({ assurance: 'self_service' }).where('id', '=', device.deviceId).execute();
     const second = await authenticator.start({ loginHint: citizen.pinfl, acrValues: ['urn:tasdiq:acr:high'], client });
     if (second.status !== 'pending') throw new Error('not pending');
     await device.confirm((await device.pending())!, second.verificationCode);
-    expect(await authenticator.poll(second.attemptId)).toEqual({ status: 'failed' });
+    expect(await authenticator.poll(second.attemptId)).toEqual({ status: 'insufficient', acr: 'urn:tasdiq:acr:substantial' });
+    expect(await authenticator.poll(second.attemptId)).toEqual({ status: 'insufficient', acr: 'urn:tasdiq:acr:substantial' });
     expect(await authenticator.poll('as_unknownunknownunknown')).toEqual({ status: 'failed' });
   });
 });

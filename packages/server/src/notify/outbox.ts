@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Db, Tx } from '../platform/db/index.ts';
+import type { Database, Db, Tx } from '../platform/db/index.ts';
 import type { Locale } from '../platform/i18n.ts';
-import type { Insertable } from 'kysely';
+import type { ExpressionBuilder, Insertable } from 'kysely';
 import type { NotificationChannel, NotificationStatus, NotifyOutboxTable } from './schema.ts';
 import { TemplateError, validateTemplateParams } from './templates.ts';
 
@@ -117,31 +117,35 @@ export async function getNotificationStatus(db: Tx | Db, id: string): Promise<No
 }
 
 /**
- * The device fetched the request its push woke it for: the push under `correlationId` is
- * `delivered` and its pending fallback (`fallbackAfterMs`) will not be sent. Call it in the
- * transaction that serves the fetch. A push still being sent is stamped and turns delivered
- * when its send is recorded; one still queued (the app was opened by hand) is not sent at all.
- * Returns how many messages it settled.
+ * The device fetched the request its push woke it for: the push under `correlationId` (or
+ * each of several) is `delivered` and its pending fallback (`fallbackAfterMs`) will not be
+ * sent. A push still being sent is stamped and turns delivered when its send is recorded; one
+ * still queued (the app was opened by hand) is not sent at all. One statement, whatever the
+ * state of each message. Returns how many messages it settled or stamped.
  */
-export async function markDelivered(db: Tx | Db, correlationId: string, channel: 'push', now: number = Date.now()): Promise<number> {
-  if (typeof correlationId !== 'string' || correlationId.length === 0) return 0;
-  const settled = await db
+export async function markDelivered(db: Tx | Db, correlationId: string | readonly string[], channel: 'push', now: number = Date.now()): Promise<number> {
+  const ids = (typeof correlationId === 'string' ? [correlationId] : correlationId).filter((id) => typeof id === 'string' && id.length > 0);
+  if (ids.length === 0) return 0;
+  const settles = (eb: ExpressionBuilder<Database, 'notify_outbox'>) => eb('status', 'in', ['queued', 'sent']);
+  // A message settled now drops what only a send or a fallback needed; one being sent keeps
+  // them for its worker, whose record of the send then sees the stamp.
+  const updated = await db
     .updateTable('notify_outbox')
-    .set({ status: 'delivered', delivered_at: now, params: '{}', fallback: null, fallback_due_at: null, claimed_by: null, lease_until: null, updated_at: now })
-    .where('correlation_id', '=', correlationId)
+    .set((eb) => ({
+      status: eb.case().when(settles(eb)).then('delivered' as NotificationStatus).else(eb.ref('status')).end(),
+      delivered_at: now,
+      params: eb.case().when(settles(eb)).then('{}').else(eb.ref('params')).end(),
+      fallback: eb.case().when(settles(eb)).then(null).else(eb.ref('fallback')).end(),
+      fallback_due_at: eb.case().when(settles(eb)).then(null).else(eb.ref('fallback_due_at')).end(),
+      claimed_by: eb.case().when(settles(eb)).then(null).else(eb.ref('claimed_by')).end(),
+      lease_until: eb.case().when(settles(eb)).then(null).else(eb.ref('lease_until')).end(),
+      updated_at: now,
+    }))
+    .where('correlation_id', 'in', ids)
     .where('channel', '=', channel)
-    .where('status', 'in', ['queued', 'sent'])
+    .where((eb) => eb.or([settles(eb), eb.and([eb('status', '=', 'sending'), eb('delivered_at', 'is', null)])]))
     .executeTakeFirst();
-  // In flight: the worker's fenced record of the send sees the stamp and settles it delivered.
-  const stamped = await db
-    .updateTable('notify_outbox')
-    .set({ delivered_at: now, updated_at: now })
-    .where('correlation_id', '=', correlationId)
-    .where('channel', '=', channel)
-    .where('status', '=', 'sending')
-    .where('delivered_at', 'is', null)
-    .executeTakeFirst();
-  return Number(settled.numUpdatedRows) + Number(stamped.numUpdatedRows);
+  return Number(updated.numUpdatedRows);
 }
 
 /** Statuses of every message sent under one correlation id (an auth session), oldest first. */

@@ -22,6 +22,11 @@ const RECORD_RETRY_DELAYS_MS = [50, 250, 1_000];
 /** Pushes whose fallback time is up, handled per pass. */
 const FALLBACK_BATCH = 100;
 const FALLBACK_CHECK_MS = 100;
+/**
+ * Leases last tens of seconds: looking for lapsed ones once a second finds a dead worker's
+ * messages soon enough, and spares a busy loop a transaction on every pass.
+ */
+const LEASE_EXPIRY_CHECK_MS = 1_000;
 const RECEIPT_DELIVERED = 'DELIVRD';
 const RECEIPT_FAILED = new Set(['UNDELIV', 'REJECTD', 'EXPIRED', 'DELETED', 'UNKNOWN']);
 
@@ -75,6 +80,7 @@ export class OutboxWorker {
   #leaseHeldUntil = 0;
   #lastPurge = 0;
   #lastFallbackCheck = 0;
+  #lastLeaseExpiry = 0;
   /** Ids of the messages this worker is delivering or recording now: the leases it renews. */
   readonly #holding = new Set<string>();
   #renewTimer: NodeJS.Timeout | undefined;
@@ -166,7 +172,10 @@ export class OutboxWorker {
             this.#lastPurge = this.#now();
             await this.purge();
           }
-          await this.#expireLeases();
+          if (this.#now() - this.#lastLeaseExpiry >= Math.min(LEASE_EXPIRY_CHECK_MS, this.#settings.leaseMs / 2)) {
+            this.#lastLeaseExpiry = this.#now();
+            await this.#expireLeases();
+          }
           const batch = await this.#claim(room);
           claimed = batch.length;
           this.counters.claimed += claimed;
@@ -559,8 +568,11 @@ export class OutboxWorker {
     return this.#db.transaction().execute(async (tx) => {
       // One row per ref, the first message in the group to name it keeping it: an SMSC that
       // answers two submits with one id must not fail the whole group's transaction.
+      // Only SMSCs send delivery receipts; a push service's message id is kept on the message
+      // (provider_message_id) and needs no ref row, nor a settle that would find no receipt.
+      const awaitingReceipts = items.filter((i) => i.message.channel === 'sms' && !i.result.delivered);
       const owner = new Map<string, { message_id: string; attempt: number }>();
-      for (const i of items) for (const ref of i.result.refs) if (!owner.has(ref)) owner.set(ref, { message_id: i.message.id, attempt: i.message.attempts });
+      for (const i of awaitingReceipts) for (const ref of i.result.refs) if (!owner.has(ref)) owner.set(ref, { message_id: i.message.id, attempt: i.message.attempts });
       // Refs before outbox rows, each in sorted order: the receipt path locks the same way,
       // so the two never deadlock, and whichever commits second sees the other's half.
       const refs = [...owner.keys()].sort();
@@ -632,7 +644,7 @@ export class OutboxWorker {
         .execute();
       const settled = await this.#settle(
         tx,
-        items.filter((i) => !i.result.delivered).map((i) => i.message.id),
+        awaitingReceipts.map((i) => i.message.id),
         now,
       );
       return items.map((i) => settled.get(i.message.id));

@@ -6,7 +6,8 @@ import { prepared } from '../platform/db/prepared.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import type { Locale } from '../platform/i18n.ts';
-import { notificationRow, signalEnqueued } from '../notify/outbox.ts';
+import { markDelivered, notificationRow, signalEnqueued } from '../notify/outbox.ts';
+import { GroupCommit } from '../platform/group-commit.ts';
 import { TemplateError } from '../notify/templates.ts';
 import { auditEventRow } from '../audit/audit.ts';
 import { normalizePhone } from '../identity/phone.ts';
@@ -34,6 +35,12 @@ export interface AuthPolicy {
   readonly otpPerClientPerMinute: number;
   /** How long completed sessions are kept before purging (the audit log keeps their history). */
   readonly retentionMs: number;
+  /**
+   * How long after its push was sent a phone may take to fetch the request before the "open
+   * the app" SMS goes anyway (the push was accepted but never shown): long enough for a
+   * citizen to pick the phone up, short against the session's two minutes.
+   */
+  readonly pushFallbackAfterMs: number;
 }
 
 export const DEFAULT_POLICY: AuthPolicy = {
@@ -46,6 +53,7 @@ export const DEFAULT_POLICY: AuthPolicy = {
   otpPerPhoneWindowMs: 900_000,
   otpPerClientPerMinute: 600,
   retentionMs: 86_400_000,
+  pushFallbackAfterMs: 30_000,
 };
 
 export interface StartInput {
@@ -148,6 +156,11 @@ export class AuthService {
    */
   readonly #presented = new BoundedCache<string, AuthSession>(PENDING_CACHE_SIZE);
   readonly #certificates: (device: Device) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+  /** Pushes whose device fetched its request, marked delivered together: one statement per burst. */
+  readonly #delivered = new GroupCommit<string, void>(async (sessionIds) => {
+    await markDelivered(this.#db, sessionIds, 'push', this.#now());
+    return sessionIds.map(() => undefined);
+  });
 
   constructor(options: {
     db: Db;
@@ -376,7 +389,9 @@ export class AuthService {
       if (input.mode === 'app' && device) {
         // Push first; a push that reaches no device falls back to an "open the app" SMS.
         const fallback = citizenPhone ? { fallback: { channel: 'sms' as const, recipient: citizenPhone } } : {};
-        notification = notificationRow({ kind: 'auth.open_app', channel: 'push', recipient: device.id, locale: input.locale, params: { service: input.serviceName }, correlationId: sessionId, maxAttempts: 2, ...fallback }, now);
+        // A push the provider took but the phone never acted on falls back too, after a while.
+        const fallbackAfter = citizenPhone ? { fallbackAfterMs: this.#policy.pushFallbackAfterMs } : {};
+        notification = notificationRow({ kind: 'auth.open_app', channel: 'push', recipient: device.id, locale: input.locale, params: { service: input.serviceName }, correlationId: sessionId, maxAttempts: 2, ...fallback, ...fallbackAfter }, now);
       } else if (otp && citizenPhone) {
         notification = notificationRow({ kind: 'auth.sms_otp', channel: 'sms', recipient: citizenPhone, locale: input.locale, params: { code: otp, service: input.serviceName, origin: input.origin ?? '' }, correlationId: sessionId, maxAttempts: 3 }, now);
       }
@@ -533,6 +548,8 @@ export class AuthService {
       await this.finish(session, 'TIMEOUT', { type: 'system', id: 'expiry' });
       return null;
     }
+    // The push reached its phone: no "open the app" SMS follows it.
+    if (session.notification_id) await this.#delivered.add(session.id);
     return this.#present(session);
   }
 

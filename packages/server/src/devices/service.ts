@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db, Tx } from '../platform/db/index.ts';
 import { ApiError } from '../platform/errors.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
+import { removePushTargetsOfDevice } from '../notify/push-targets.ts';
 import { finishPendingSessionsOfCitizen } from '../auth/store.ts';
 import type { DeviceCa, IssuedCertificate } from './ca.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
@@ -218,6 +219,8 @@ export async function revokeDevices(
   if (filter.deviceId) query = query.where('id', '=', filter.deviceId);
   const revoked = (await query.returning('id').execute()).map((r) => r.id);
   if (revoked.length === 0) return [];
+  // A revoked app is never woken again.
+  for (const deviceId of revoked) await removePushTargetsOfDevice(tx, deviceId);
   await tx
     .updateTable('device_certificates')
     .set({ revoked_at: now, revocation_reason: reason })

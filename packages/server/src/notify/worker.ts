@@ -9,7 +9,7 @@ import type { WorkerSettings } from './config.ts';
 import { enqueueNotification, outboxSignal, type NotificationFallback } from './outbox.ts';
 import type { AttemptOutcome, NotificationChannel, NotificationStatus, OutboxMessage } from './schema.ts';
 import { TemplateError } from './templates.ts';
-import { GroupCommit } from './group-commit.ts';
+import { GroupCommit } from '../platform/group-commit.ts';
 import type { NotifyMetrics } from './metrics.ts';
 
 const LEASE_NAME = 'outbox';

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeviceClient, SessionClient } from '../../../client/src/index.ts';
+import { testDialects } from '../support/databases.ts';
+import { enrollCitizen, listeningApp, type ListeningApp } from '../devices/fixtures.ts';
+import { WebPushReceiver } from '../notify/push-receivers.ts';
+
+const SERVICE = { serviceId: 'my.gov.uz', serviceName: 'Davlat xizmatlari portali' };
+
+/**
+ * The push that wakes the phone, end to end: a real Web Push (VAPID, RFC 8291) to a push
+ * service on loopback, the app fetching its request, and the "open the app" SMS that follows a
+ * push the phone never acted on.
+ */
+describe.each(testDialects())('waking the phone on %s', (dialect) => {
+  let app: ListeningApp;
+  let push: WebPushReceiver;
+  const rp = () => new SessionClient(app.url);
+  const messages = (sessionId: string) =>
+    app.context.db.selectFrom('notify_outbox').select(['channel', 'status', 'kind', 'recipient']).where('correlation_id', '=', sessionId).orderBy('created_at').execute();
+
+  beforeAll(async () => {
+    app = await listeningApp(dialect);
+    push = await WebPushReceiver.start();
+  });
+  afterAll(async () => {
+    await app.close();
+    await push.close();
+  });
+
+  const phone = async () => {
+    const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
+    const device = await DeviceClient.activate(app.url, await citizen.activationCode(), { now: app.clock });
+    await device.request('PUT', '/api/v1/device/push-target', { kind: 'webpush', subscription: push.subscriptionFor(push.received.length + 100) });
+    return { citizen, device };
+  };
+
+  it('the push carries only the session to fetch; fetching it marks the push delivered and no SMS follows', async () => {
+    const { citizen, device } = await phone();
+    const started = await rp().start({ ...SERVICE, pinfl: citizen.pinfl });
+    await expect.poll(() => push.received.some((p) => (p.payload as { ref?: string }).ref === started.sessionId), { timeout: 10_000 }).toBe(true);
+    const wake = push.received.find((p) => (p.payload as { ref?: string }).ref === started.sessionId)!;
+    // No personal data through the push service: what to fetch, nothing else.
+    expect(wake.payload).toEqual({ v: 1, type: 'wake', kind: 'auth.open_app', ref: started.sessionId });
+    expect(await device.pending()).toMatchObject({ sessionId: started.sessionId });
+    await expect.poll(async () => (await messages(started.sessionId)).map((m) => `${m.channel}:${m.status}`), { timeout: 10_000 }).toEqual(['push:delivered']);
+    // Well past the fallback delay, still no SMS: the phone did fetch its request.
+    app.advance(60_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await messages(started.sessionId)).map((m) => m.channel)).toEqual(['push']);
+    await device.confirm((await device.pending())!, started.verificationCode!);
+    expect((await rp().result(started)).result).toBe('OK');
+  });
+
+  it('a push the provider took but the phone never acted on is followed by the "open the app" SMS', async () => {
+    const { citizen, device } = await phone();
+    const started = await rp().start({ ...SERVICE, pinfl: citizen.pinfl });
+    await expect.poll(async () => (await messages(started.sessionId)).map((m) => `${m.channel}:${m.status}`), { timeout: 10_000 }).toEqual(['push:sent']);
+    app.advance(31_000);
+    await expect.poll(async () => (await messages(started.sessionId)).map((m) => `${m.channel}:${m.kind}:${m.recipient}`), { timeout: 10_000 }).toEqual([
+      `push:auth.open_app:${device.deviceId}`,
+      `sms:auth.open_app:${citizen.phone}`,
+    ]);
+    // The citizen opens the app from the SMS and confirms in time.
+    await device.confirm((await device.pending())!, started.verificationCode!);
+    expect((await rp().result(started)).result).toBe('OK');
+  });
+
+  it('a revoked device has no push target left', async () => {
+    const { device } = await phone();
+    const targets = () => app.context.db.selectFrom('notify_push_targets').select('id').where('device_id', '=', device.deviceId).execute();
+    expect(await targets()).toHaveLength(1);
+    await device.request('POST', '/api/v1/device/revoke');
+    expect(await targets()).toHaveLength(0);
+  });
+});

@@ -1,5 +1,5 @@
 import type { JsonWebKey } from './webcrypto-types.ts';
-import { activationMessage, canonicalRequest, HEADERS } from './protocol.ts';
+import { activationMessage, canonicalRequest, HEADERS, keyAttestationChallenge } from './protocol.ts';
 import { exportDeviceKey, generateDeviceKey, importDeviceKey, signES256, type DeviceKey } from './keys.ts';
 
 export interface PendingRequest {
@@ -93,6 +93,24 @@ export interface HistoryPage {
   readonly next: string | null;
 }
 
+/**
+ * A platform key store's attestation of the two keys, as the activation sends it: certificate
+ * chains (DER, base64, leaf first) as Android's `KeyStore.getCertificateChain` returns them
+ * for keys generated with `setAttestationChallenge(challenge)`.
+ */
+export interface KeyAttestation {
+  readonly format: 'android-key';
+  readonly authChain: readonly string[];
+  readonly signChain: readonly string[];
+}
+
+/**
+ * Attests the freshly generated keys: given both public keys (base64url SPKI) and the challenge
+ * (`keyAttestationChallenge`), the key store's chains. WebCrypto keys have no attestation; a
+ * native app's bridge to its key store, or a test's stand-in for one, supplies this.
+ */
+export type KeyAttestor = (keys: { readonly authKey: string; readonly signKey: string; readonly challenge: Uint8Array }) => Promise<KeyAttestation>;
+
 export interface DeviceState {
   readonly server: string;
   readonly deviceId: string;
@@ -165,10 +183,22 @@ export class DeviceClient {
     return this.state.deviceId;
   }
 
-  static async activate(server: string, activationCode: string, options: { label?: string; extractable?: boolean; now?: () => number; locale?: string | undefined } = {}): Promise<DeviceClient> {
+  /**
+   * Activates with the operator's code: two new keys, both proving possession. With
+   * `keyAttestation` the keys' attestation goes along; a verified one makes the device
+   * hardware-backed (`keyStorage: 'hardware'`), which the `high` level needs.
+   */
+  static async activate(
+    server: string,
+    activationCode: string,
+    options: { label?: string; extractable?: boolean; now?: () => number; locale?: string | undefined; keyAttestation?: KeyAttestor } = {},
+  ): Promise<DeviceClient> {
     const authKey = await generateDeviceKey(options.extractable ?? false);
     const signKey = await generateDeviceKey(options.extractable ?? false);
     const message = activationMessage(activationCode, authKey.spki, signKey.spki);
+    const keyAttestation = options.keyAttestation
+      ? await options.keyAttestation({ authKey: authKey.spki, signKey: signKey.spki, challenge: await keyAttestationChallenge(activationCode, authKey.spki, signKey.spki) })
+      : undefined;
     const body = {
       activationCode,
       authKey: authKey.spki,
@@ -176,6 +206,7 @@ export class DeviceClient {
       authProof: await signES256(authKey, message),
       signProof: await signES256(signKey, message),
       ...(options.label ? { label: options.label } : {}),
+      ...(keyAttestation ? { keyAttestation } : {}),
     };
     const result = await answer<{ deviceId: string; counter: number; authCertificate: string; signCertificate: string; caCertificate: string }>(
       await fetch(`${server}/api/v1/device/activate`, { method: 'POST', headers: { 'content-type': 'application/json', ...languageHeader(options.locale) }, body: JSON.stringify(body) }),
@@ -253,7 +284,7 @@ export class DeviceClient {
     return (await this.request<{ request: PendingRequest }>('POST', '/api/v1/device/link', { qr })).request;
   }
 
-  async me(): Promise<{ deviceId: string; status: string; counter: number }> {
+  async me(): Promise<{ deviceId: string; status: string; counter: number; assurance: string; keyStorage: 'software' | 'hardware' }> {
     return this.request('GET', '/api/v1/device/me');
   }
 

@@ -6,6 +6,7 @@ import { toHex, utf8 } from './encoding.ts';
  */
 export const REQUEST_PREFIX = 'TASDIQ-DEVICE-V1';
 export const ACTIVATION_PREFIX = 'TASDIQ-ACTIVATE-V1';
+export const KEY_ATTESTATION_PREFIX = 'TASDIQ-KEY-ATTESTATION-V1';
 export const HEADERS = {
   device: 'tasdiq-device',
   counter: 'tasdiq-counter',
@@ -32,6 +33,15 @@ export async function canonicalRequest(input: {
 
 export function activationMessage(code: string, authKey: string, signKey: string): string {
   return `${ACTIVATION_PREFIX}\n${code}\n${authKey}\n${signKey}`;
+}
+
+/**
+ * The challenge for the platform key store's attestation of the two keys (Android KeyStore's
+ * `setAttestationChallenge`): SHA-256 of `TASDIQ-KEY-ATTESTATION-V1\n<code>\n<authKey>\n<signKey>`,
+ * 32 bytes. The keys are the base64url SubjectPublicKeyInfo, as registered.
+ */
+export async function keyAttestationChallenge(code: string, authKey: string, signKey: string): Promise<Uint8Array> {
+  return sha256(`${KEY_ATTESTATION_PREFIX}\n${code}\n${authKey}\n${signKey}`);
 }
 
 /**

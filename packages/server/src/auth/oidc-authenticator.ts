@@ -32,12 +32,12 @@ export function createDeviceAuthenticator(auth: AuthService, db?: Db): Authentic
   // An SMS code proves only the low level: offered when the weakest acceptable acr allows it
   // (no acr_values means the client's registered minimum, which poll enforces anyway).
   const allowsLow = (request: AuthenticationRequest) => request.acrValues.length === 0 || acrRank(request.acrValues[0]!) <= acrRank(ACR_LOW);
-  // How the device keeps its key, once the devices module records it (a `key_storage` column);
-  // until then, and for a device without the record, a software key.
+  // How the confirming device keeps its keys, as its activation recorded it: 'hardware' only
+  // after a verified key attestation (devices/attestation.ts).
   const keyStorageOf = async (deviceId: string | null): Promise<string> => {
     if (!db || !deviceId) return 'software';
-    const row = (await db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst()) as Record<string, unknown> | undefined;
-    return typeof row?.key_storage === 'string' ? row.key_storage : 'software';
+    const row = await db.selectFrom('devices').select('key_storage').where('id', '=', deviceId).executeTakeFirst();
+    return row?.key_storage ?? 'software';
   };
 
   return {

@@ -581,7 +581,7 @@ export class AuthService {
     const key = this.#publicKey(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key);
     if (!verifyP256(key, session.signing_input!, input.signature)) throw new ApiError(AuthErrors.auth_signature_invalid);
     const jws = `${session.signing_input}.${input.signature}`;
-    const assurance: Assurance = device.assurance === 'in_person' ? 'high' : 'substantial';
+    const assurance: Assurance = device.assurance === 'in_person' && device.key_storage === 'hardware' ? 'high' : 'substantial';
     // A suspension keeps the device (a resume brings it back) but no request may be confirmed
     // meanwhile, including one already on the phone when the operator suspended: `whileBound`.
     if (!(await this.finish(session, 'OK', actor, { jws, assurance, whileBound: { citizenId: device.citizen_id, bindingId: device.binding_id } }))) {

@@ -28,6 +28,15 @@ export const DeviceErrors = defineErrors({
       en: 'The proof of key possession is invalid',
     },
   },
+  device_attestation_invalid: {
+    status: 400,
+    title: {
+      'uz-Latn': 'Qurilma kalitlarining attestatsiyasi tasdiqlanmadi',
+      'uz-Cyrl': 'Қурилма калитларининг аттестацияси тасдиқланмади',
+      ru: 'Аттестация ключей устройства не прошла проверку',
+      en: 'The key attestation of the device keys could not be verified',
+    },
+  },
   device_auth_missing: {
     status: 401,
     title: {

@@ -6,6 +6,7 @@ import { deviceMigrations } from './migrations.ts';
 import { DeviceCa } from './ca.ts';
 import { DeviceAuthenticator } from './protocol.ts';
 import { DeviceService } from './service.ts';
+import { KeyAttestationVerifier } from './attestation.ts';
 import { deviceRoutes } from './routes.ts';
 import type { DeviceDependencies } from './ports.ts';
 
@@ -14,7 +15,8 @@ export { DeviceCa, pinflSerialNumber, CA_KEY_NAME } from './ca.ts';
 export { DeviceAuthenticator, installDeviceProtocol, HEADER_COUNTER, HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP } from './protocol.ts';
 export { DeviceErrors } from './errors.ts';
 export type { CitizenDirectory, ActivationGrant, AuditRecorder, DeviceDependencies } from './ports.ts';
-export type { Device } from './schema.ts';
+export type { Device, KeyStorage } from './schema.ts';
+export { KeyAttestationVerifier, type KeyAttestation } from './attestation.ts';
 
 export interface DeviceServices {
   readonly ca: DeviceCa;
@@ -32,7 +34,7 @@ export function deviceServicesFor(context: AppContext, deps: DeviceDependencies)
     const ca = new DeviceCa({ db: context.db, keys: keyStoreFor(context), now: context.now, publicUrl: context.config.publicUrl });
     services = {
       ca,
-      devices: new DeviceService({ db: context.db, ca, deps, now: context.now }),
+      devices: new DeviceService({ db: context.db, ca, deps, attestation: KeyAttestationVerifier.fromConfig({ rootsFile: context.config.keyAttestationRoots, now: context.now }), now: context.now }),
       authenticator: new DeviceAuthenticator(context.db, context.now),
       deps,
     };

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { ModuleMigration } from '../platform/db/migrations.ts';
 
 export const deviceMigrations: ModuleMigration[] = [
@@ -44,6 +45,16 @@ export const deviceMigrations: ModuleMigration[] = [
         .execute();
       await db.schema.createIndex('device_certificates_device_idx').on('device_certificates').column('device_id').execute();
       await db.schema.createIndex('device_certificates_revoked_idx').on('device_certificates').column('revoked_at').execute();
+    },
+  },
+  {
+    name: '202612010900_devices_key_storage',
+    async up(db, { types }) {
+      // Existing devices registered WebCrypto or unattested keys: software.
+      await db.schema
+        .alterTable('devices')
+        .addColumn('key_storage', types.text, (c) => c.notNull().defaultTo('software').check(sql`key_storage in ('software', 'hardware')`))
+        .execute();
     },
   },
 ];

@@ -10,8 +10,16 @@ import { registerPushTarget, type PushTargetInput } from '../notify/push-targets
 import { pushConfigRoute, webPushPolicy } from '../notify/push-config.ts';
 import { citizenOfficeHistory } from '../enrollment/citizen-offices.ts';
 import { historyRoutes } from './history-routes.ts';
+import { MAX_CHAIN_LENGTH, type KeyAttestation } from './attestation.ts';
 
 const b64url = { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } as const;
+/** A certificate chain, DER base64, leaf first: Android chains hold 3 to 5 certificates of 1-2 KB. */
+const certificateChain = {
+  type: 'array',
+  minItems: 2,
+  maxItems: MAX_CHAIN_LENGTH,
+  items: { type: 'string', minLength: 100, maxLength: 8192, pattern: '^[A-Za-z0-9+/]+={0,2}$' },
+} as const;
 
 export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; authenticator: DeviceAuthenticator; deps: DeviceDependencies }) {
   return async function routes(app: FastifyInstance, context: AppContext): Promise<void> {
@@ -24,7 +32,7 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
     // Where a device's Web Push subscription may point (the push services; loopback in development).
     const pushPolicy = webPushPolicy(context.config);
 
-    app.post<{ Body: { activationCode: string; authKey: string; signKey: string; authProof: string; signProof: string; label?: string } }>(
+    app.post<{ Body: { activationCode: string; authKey: string; signKey: string; authProof: string; signProof: string; label?: string; keyAttestation?: KeyAttestation } }>(
       '/api/v1/device/activate',
       {
         config: { rateLimit: { max: activationsPerMinute, timeWindow: 60_000 } },
@@ -40,6 +48,12 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
               authProof: { ...b64url, minLength: 86, maxLength: 86 },
               signProof: { ...b64url, minLength: 86, maxLength: 86 },
               label: printableText(64),
+              keyAttestation: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['format', 'authChain', 'signChain'],
+                properties: { format: { type: 'string', enum: ['android-key'] }, authChain: certificateChain, signChain: certificateChain },
+              },
             },
           },
         },
@@ -52,7 +66,7 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
 
     app.get('/api/v1/device/me', { preHandler: requireDevice }, async (request) => {
       const d = request.device!;
-      return { deviceId: d.id, status: d.status, counter: d.counter, assurance: d.assurance, label: d.label, createdAt: d.created_at, certificatesNotAfter: d.cert_not_after };
+      return { deviceId: d.id, status: d.status, counter: d.counter, assurance: d.assurance, keyStorage: d.key_storage, label: d.label, createdAt: d.created_at, certificatesNotAfter: d.cert_not_after };
     });
 
     /**

@@ -1,8 +1,15 @@
-import type { Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 export const DEVICE_STATUSES = ['active', 'revoked'] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 export type CertificatePurpose = 'auth' | 'sign';
+/**
+ * Where the device keeps its keys: 'hardware' only when the activation carried a key
+ * attestation that verified (attestation.ts); everything else, the browser app included, is
+ * 'software'.
+ */
+export const KEY_STORAGES = ['software', 'hardware'] as const;
+export type KeyStorage = (typeof KEY_STORAGES)[number];
 
 /** A citizen's activated app: two P-256 keys, their certificates and the request counter. */
 export interface DeviceTable {
@@ -20,6 +27,8 @@ export interface DeviceTable {
   cert_not_after: number;
   /** How the phone binding behind it was made: 'in_person' | 'self_service'. */
   assurance: string;
+  /** 'software' unless a verified key attestation showed both keys in secure hardware. */
+  key_storage: Generated<KeyStorage>;
   label: string | null;
   created_at: number;
   last_seen_at: number | null;

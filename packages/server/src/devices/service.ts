@@ -7,10 +7,11 @@ import { finishPendingSessionsOfCitizen } from '../auth/store.ts';
 import type { DeviceCa, IssuedCertificate } from './ca.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
 import { activationMessage } from './canonical.ts';
+import type { KeyAttestation, KeyAttestationVerifier } from './attestation.ts';
 import { DeviceErrors } from './errors.ts';
 import { importP256, verifyP256 } from './protocol.ts';
 import type { DeviceDependencies } from './ports.ts';
-import type { Device } from './schema.ts';
+import type { Device, KeyStorage } from './schema.ts';
 
 export interface ActivationRequest {
   readonly activationCode: string;
@@ -19,6 +20,8 @@ export interface ActivationRequest {
   readonly authProof: string;
   readonly signProof: string;
   readonly label?: string | undefined;
+  /** The platform key store's attestation of both keys (native apps); none: software keys. */
+  readonly keyAttestation?: KeyAttestation | undefined;
 }
 
 export interface ActivationResult {
@@ -28,6 +31,8 @@ export interface ActivationResult {
   readonly signCertificate: string;
   readonly caCertificate: string;
   readonly certificatesNotAfter: number;
+  /** 'hardware' when the key attestation verified; 'software' without one. */
+  readonly keyStorage: KeyStorage;
 }
 
 /** Certificates are renewed in their last days: a device renews once, not on every start. */
@@ -42,20 +47,22 @@ export class DeviceService {
   readonly #db: Db;
   readonly #ca: DeviceCa;
   readonly #deps: DeviceDependencies;
+  readonly #attestation: KeyAttestationVerifier;
   readonly #now: () => number;
   readonly #certificateCache = new BoundedCache<string, { auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>(50_000);
 
-  constructor(options: { db: Db; ca: DeviceCa; deps: DeviceDependencies; now: () => number }) {
+  constructor(options: { db: Db; ca: DeviceCa; deps: DeviceDependencies; attestation: KeyAttestationVerifier; now: () => number }) {
     this.#db = options.db;
     this.#ca = options.ca;
     this.#deps = options.deps;
+    this.#attestation = options.attestation;
     this.#now = options.now;
   }
 
   /**
-   * Activation: both keys must prove possession by signing the code, before the code is
-   * spent, so a garbled request leaves the code usable. Code, device, certificates, audit
-   * record and notice commit together.
+   * Activation: both keys must prove possession by signing the code, and a key attestation
+   * (if any) must verify, before the code is spent, so a garbled request leaves the code
+   * usable. Code, device, certificates, audit record and notice commit together.
    */
   async activate(input: ActivationRequest, requestId?: string): Promise<ActivationResult> {
     const authKey = importP256(input.authKey);
@@ -65,6 +72,9 @@ export class DeviceService {
     if (!verifyP256(authKey, message, input.authProof) || !verifyP256(signKey, message, input.signProof)) {
       throw new ApiError(DeviceErrors.device_proof_invalid);
     }
+    const keyStorage: KeyStorage = input.keyAttestation
+      ? this.#attestation.verify(input.keyAttestation, { activationCode: input.activationCode, authKey: input.authKey, signKey: input.signKey })
+      : 'software';
     // The CA root and key are loaded before the transaction: on SQLite a second connection
     // would wait on the transaction's lock.
     const root = await this.#ca.root();
@@ -93,6 +103,7 @@ export class DeviceService {
           sign_cert_serial: sign.serial,
           cert_not_after: Math.min(auth.notAfter, sign.notAfter),
           assurance: grant.assurance,
+          key_storage: keyStorage,
           label: input.label ?? null,
           created_at: now,
           last_seen_at: null,
@@ -108,7 +119,7 @@ export class DeviceService {
           actorId: deviceId,
           action: 'device.activated',
           subjectCitizenId: grant.citizenId,
-          details: { bindingId: grant.bindingId, authCertSerial: auth.serial, signCertSerial: sign.serial },
+          details: { bindingId: grant.bindingId, authCertSerial: auth.serial, signCertSerial: sign.serial, keyStorage },
           ...(requestId ? { requestId } : {}),
         },
         now,
@@ -121,6 +132,7 @@ export class DeviceService {
         signCertificate: Buffer.from(sign.der).toString('base64'),
         caCertificate: Buffer.from(root.cert.rawData).toString('base64'),
         certificatesNotAfter: Math.min(auth.notAfter, sign.notAfter),
+        keyStorage,
       };
     });
   }
@@ -150,7 +162,7 @@ export class DeviceService {
    * (a request signed by the device, so only while they are valid: an expired device activates
    * anew). The old certificates are not revoked: signatures made with them stay valid.
    */
-  async renew(device: Device, requestId?: string): Promise<Omit<ActivationResult, 'counter'>> {
+  async renew(device: Device, requestId?: string): Promise<Omit<ActivationResult, 'counter' | 'keyStorage'>> {
     const now = this.#now();
     if (device.cert_not_after - now > RENEWAL_WINDOW_DAYS * DAY_MS) throw new ApiError(DeviceErrors.device_renewal_not_due, { params: { days: RENEWAL_WINDOW_DAYS } });
     const pinfl = await this.#deps.directory.pinflOf(this.#db, device.citizen_id);

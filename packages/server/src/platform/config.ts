@@ -30,6 +30,11 @@ export interface Config {
   readonly development: boolean;
   /** When set, /metrics answers only requests bearing this token (`Authorization: Bearer …`). */
   readonly metricsToken: string | undefined;
+  /**
+   * A PEM file of the roots a device's key attestation must chain to (Google's hardware
+   * attestation roots in production). None are built in: without it no attestation verifies.
+   */
+  readonly keyAttestationRoots: string | undefined;
   /** Things worth telling the operator that are not errors (a misspelt TASDIQ_* variable). */
   readonly warnings: readonly string[];
 }
@@ -62,6 +67,7 @@ const ENV_KEYS = {
   TASDIQ_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
   TASDIQ_DEVELOPMENT: 'development',
   TASDIQ_METRICS_TOKEN: 'metricsToken',
+  TASDIQ_KEY_ATTESTATION_ROOTS: 'keyAttestationRoots',
 } as const;
 type Key = (typeof ENV_KEYS)[keyof typeof ENV_KEYS];
 
@@ -359,6 +365,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
     else check.problem(metricsSource, 'expected at least 16 visible ASCII characters without spaces (the value is not shown)');
   }
 
+  const rootsSource = source('keyAttestationRoots');
+  const rootsValue = text('keyAttestationRoots');
+  let keyAttestationRoots: string | undefined;
+  if (rootsSource && rootsValue) {
+    keyAttestationRoots = resolve(rootsValue);
+    try {
+      if (!/-----BEGIN CERTIFICATE-----/.test(readFileSync(keyAttestationRoots, 'utf8'))) check.problem(rootsSource, `${keyAttestationRoots} holds no PEM certificate (expected the trusted attestation roots, -----BEGIN CERTIFICATE----- blocks)`);
+    } catch (error) {
+      check.problem(rootsSource, `cannot read ${keyAttestationRoots}: ${(error as Error).message}`);
+    }
+  }
+
   if (check.problems.length > 0) throw new ConfigError(check.problems);
 
   const warnings: string[] = [];
@@ -382,6 +400,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
     shutdownGraceSeconds,
     development,
     metricsToken,
+    keyAttestationRoots,
     warnings: Object.freeze(warnings),
   });
 }

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import type { Dialect } from '../../src/platform/db/index.ts';
+import { DeviceClient } from '../../../client/src/index.ts';
+import { hardwareKeyStore } from '../support/key-attestation.ts';
 
 export interface ListeningApp extends TestApp {
   readonly url: string;
@@ -25,3 +27,12 @@ export async function listeningApp(dialect: Dialect, options: Pick<Parameters<ty
   return Object.assign(app, { url: address, clock, advance: (ms: number) => void (offset += ms) });
 }
 
+
+/**
+ * Activates a phone whose two keys the test key store attests as generated in a TEE
+ * (test/support/key-attestation.ts): the device is recorded hardware-backed, and one enrolled
+ * in person signs in at `high`. Without it a DeviceClient's WebCrypto keys are software keys.
+ */
+export async function activateHardwareDevice(url: string, code: string, options: Omit<NonNullable<Parameters<typeof DeviceClient.activate>[2]>, 'keyAttestation'> = {}): Promise<DeviceClient> {
+  return DeviceClient.activate(url, code, { ...options, keyAttestation: await hardwareKeyStore() });
+}

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import type { Dialect } from '../../src/platform/db/index.ts';
 import type { TasdiqModule } from '../../src/platform/module.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
+import { testKeyStore } from './key-attestation.ts';
 
 export interface TestApp extends App {
   readonly database: TestDatabase;
@@ -28,7 +29,10 @@ export async function createTestApp(
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
-  const config = loadConfig({}, { logLevel: process.env.TEST_LOG ?? 'silent', rateLimitPerMinute: 100_000, development: true, ...options.config });
+  // The test key store's root is trusted, so a test can activate a hardware-backed device
+  // (test/support/key-attestation.ts); `keyAttestationRoots: ''` runs without trusted roots.
+  const keyAttestationRoots = (await testKeyStore()).rootsFile;
+  const config = loadConfig({}, { logLevel: process.env.TEST_LOG ?? 'silent', rateLimitPerMinute: 100_000, development: true, keyAttestationRoots, ...options.config });
   const app = await buildApp({
     config,
     database,

@@ -1,0 +1,243 @@
+import { createPublicKey, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import 'reflect-metadata'; // @peculiar/x509's dependency injection needs it loaded first
+import * as x509 from '@peculiar/x509';
+import * as asn1js from 'asn1js';
+import { ApiError } from '../platform/errors.ts';
+import { keyAttestationChallenge } from './canonical.ts';
+import { DeviceErrors } from './errors.ts';
+import type { KeyStorage } from './schema.ts';
+
+/**
+ * Verification of a platform key store's attestation of the two device keys. Today one format:
+ * Android Key Attestation (`android-key`), the certificate chain a native Android app gets from
+ * `KeyStore.getCertificateChain` for a key generated with `setAttestationChallenge`. iOS
+ * (App Attest / Secure Enclave) is not implemented; browsers give no key attestation at all.
+ * Only a verified attestation makes a device `hardware`; there is no other way.
+ *
+ * The checks follow https://source.android.com/docs/security/features/keystore/attestation and
+ * https://developer.android.com/privacy-and-security/security-key-attestation:
+ * each certificate signed by the next, the last one a configured root or signed by one, the CA
+ * certificates valid now, the leaf's key the key being registered, and the leaf's KeyDescription
+ * saying the key was generated inside a TEE or StrongBox for signing, on P-256, with this
+ * activation's challenge. Google's revocation status list is not consulted yet.
+ */
+
+/** The attestation as the activation request carries it (certificates DER, base64, leaf first). */
+export interface KeyAttestation {
+  readonly format: 'android-key';
+  readonly authChain: readonly string[];
+  readonly signChain: readonly string[];
+}
+
+/** Android's KeyDescription extension (attestation record). */
+export const ANDROID_KEY_DESCRIPTION_OID = '1.3.6.1.4.1.11129.2.1.17';
+export const MAX_CHAIN_LENGTH = 8;
+/** A leaf's notBefore is the phone's clock at key generation: tolerated this far ahead of ours. */
+const LEAF_NOT_BEFORE_LEEWAY_MS = 86_400_000;
+
+/** KeyMint's values (hardware/interfaces/security/keymint, Tag and enums). */
+const SECURITY_LEVEL = { software: 0, trustedEnvironment: 1, strongBox: 2 } as const;
+const TAG = { purpose: 1, algorithm: 2, keySize: 3, ecCurve: 10, origin: 702 } as const;
+const PURPOSE_SIGN = 2;
+const ALGORITHM_EC = 3;
+const EC_CURVE_P256 = 1;
+const ORIGIN_GENERATED = 0;
+
+class AttestationFailure extends Error {}
+
+function fail(detail: string): never {
+  throw new AttestationFailure(detail);
+}
+
+function spkiDer(key: KeyObject): Buffer {
+  return key.export({ type: 'spki', format: 'der' });
+}
+
+/** The trusted roots in a PEM file (TASDIQ_KEY_ATTESTATION_ROOTS); a block that does not parse stops the start. */
+export function readAttestationRoots(file: string): X509Certificate[] {
+  const pem = readFileSync(file, 'utf8');
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error(`TASDIQ_KEY_ATTESTATION_ROOTS: ${file} holds no PEM certificate`);
+  return blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch (error) {
+      throw new Error(`TASDIQ_KEY_ATTESTATION_ROOTS: certificate ${i + 1} in ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+    }
+  });
+}
+
+interface ParsedKeyDescription {
+  readonly attestationSecurityLevel: number;
+  readonly keyMintSecurityLevel: number;
+  readonly challenge: Uint8Array;
+  readonly hardwareEnforced: Map<number, asn1js.AsnType>;
+}
+
+function integerOf(value: asn1js.AsnType | undefined, what: string): number {
+  if (!(value instanceof asn1js.Integer) && !(value instanceof asn1js.Enumerated)) fail(`${what} is not an integer`);
+  return value.valueBlock.valueDec;
+}
+
+/** An AuthorizationList: a SEQUENCE of `[tag] EXPLICIT value`, each tag at most once. */
+function authorizationList(value: asn1js.AsnType | undefined, what: string): Map<number, asn1js.AsnType> {
+  if (!(value instanceof asn1js.Sequence)) fail(`${what} is not a SEQUENCE`);
+  const entries = new Map<number, asn1js.AsnType>();
+  for (const entry of value.valueBlock.value) {
+    const inner = entry instanceof asn1js.Constructed ? entry.valueBlock.value : undefined;
+    if (entry.idBlock.tagClass !== 3 || !inner || inner.length !== 1) fail(`${what} holds an entry that is not an explicitly tagged value`);
+    if (entries.has(entry.idBlock.tagNumber)) fail(`${what} holds tag ${entry.idBlock.tagNumber} twice`);
+    entries.set(entry.idBlock.tagNumber, inner[0]!);
+  }
+  return entries;
+}
+
+/** KeyDescription ::= SEQUENCE { attestationVersion, attestationSecurityLevel, keyMintVersion, keyMintSecurityLevel, attestationChallenge, uniqueId, softwareEnforced, hardwareEnforced } */
+function parseKeyDescription(der: ArrayBuffer, label: string): ParsedKeyDescription {
+  const parsed = asn1js.fromBER(der);
+  if (parsed.offset === -1 || parsed.offset !== der.byteLength) fail(`${label}: the leaf's KeyDescription extension is not DER`);
+  const root = parsed.result;
+  if (!(root instanceof asn1js.Sequence) || root.valueBlock.value.length < 8) fail(`${label}: the leaf's KeyDescription is not a SEQUENCE of 8 fields`);
+  const [version, attestationLevel, , keyMintLevel, challenge, , software, hardware] = root.valueBlock.value;
+  integerOf(version, `${label}: attestationVersion`);
+  if (!(challenge instanceof asn1js.OctetString)) fail(`${label}: attestationChallenge is not an OCTET STRING`);
+  authorizationList(software, `${label}: softwareEnforced`);
+  return {
+    attestationSecurityLevel: integerOf(attestationLevel, `${label}: attestationSecurityLevel`),
+    keyMintSecurityLevel: integerOf(keyMintLevel, `${label}: keyMintSecurityLevel`),
+    challenge: challenge.valueBlock.valueHexView,
+    hardwareEnforced: authorizationList(hardware, `${label}: hardwareEnforced`),
+  };
+}
+
+function keyDescriptionExtensions(cert: X509Certificate, name: string): x509.Extension[] {
+  let parsed: x509.X509Certificate;
+  try {
+    parsed = new x509.X509Certificate(cert.raw);
+  } catch {
+    return fail(`${name}: its extensions cannot be read`);
+  }
+  return parsed.extensions.filter((e) => e.type === ANDROID_KEY_DESCRIPTION_OID);
+}
+
+function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return cert.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function levelName(level: number): string {
+  return level === SECURITY_LEVEL.software ? 'Software' : level === SECURITY_LEVEL.trustedEnvironment ? 'TrustedEnvironment' : level === SECURITY_LEVEL.strongBox ? 'StrongBox' : String(level);
+}
+
+export class KeyAttestationVerifier {
+  readonly #roots: readonly X509Certificate[];
+  readonly #now: () => number;
+
+  /** `roots`: the configured trust anchors; none means that no attestation verifies. */
+  constructor(options: { roots: readonly X509Certificate[]; now: () => number }) {
+    this.#roots = options.roots;
+    this.#now = options.now;
+  }
+
+  static fromConfig(options: { rootsFile: string | undefined; now: () => number }): KeyAttestationVerifier {
+    return new KeyAttestationVerifier({ roots: options.rootsFile ? readAttestationRoots(options.rootsFile) : [], now: options.now });
+  }
+
+  /**
+   * Verifies both chains against this activation; answers the key storage to record, or
+   * throws `device_attestation_invalid` with a detail naming the first check that failed.
+   */
+  verify(attestation: KeyAttestation, activation: { activationCode: string; authKey: string; signKey: string }): KeyStorage {
+    try {
+      if (attestation.format !== 'android-key') fail(`unsupported attestation format ${JSON.stringify(String(attestation.format))}`);
+      if (this.#roots.length === 0) {
+        fail('no key attestation roots are configured on this service (TASDIQ_KEY_ATTESTATION_ROOTS), so no attestation can be verified; activate without keyAttestation');
+      }
+      const challenge = keyAttestationChallenge(activation.activationCode, activation.authKey, activation.signKey);
+      const now = this.#now();
+      this.#verifyChain('authChain', attestation.authChain, activation.authKey, challenge, now);
+      this.#verifyChain('signChain', attestation.signChain, activation.signKey, challenge, now);
+      return 'hardware';
+    } catch (error) {
+      if (error instanceof AttestationFailure) throw new ApiError(DeviceErrors.device_attestation_invalid, { detail: error.message });
+      throw error;
+    }
+  }
+
+  #verifyChain(label: string, chain: readonly string[], registeredKey: string, challenge: Buffer, now: number): void {
+    if (chain.length < 2 || chain.length > MAX_CHAIN_LENGTH) fail(`${label}: expected 2 to ${MAX_CHAIN_LENGTH} certificates, leaf first`);
+    const certs = chain.map((b64, i) => {
+      try {
+        return new X509Certificate(Buffer.from(b64, 'base64'));
+      } catch {
+        return fail(`${label}[${i}] is not a DER X.509 certificate`);
+      }
+    });
+
+    // Signatures: each certificate by the next, and the next a CA.
+    for (let i = 0; i + 1 < certs.length; i++) {
+      if (!certs[i + 1]!.ca) fail(`${label}[${i + 1}] signs certificate ${i} but is not a CA certificate`);
+      if (!signedBy(certs[i]!, certs[i + 1]!)) fail(`${label}[${i}] is not signed by ${label}[${i + 1}]`);
+    }
+
+    // The last certificate is a trusted root (the same certificate, or the same key and name), or is signed by one.
+    const last = certs[certs.length - 1]!;
+    const lastKey = spkiDer(last.publicKey);
+    const isRoot = this.#roots.some((r) => r.raw.equals(last.raw) || (r.subject === last.subject && spkiDer(r.publicKey).equals(lastKey)));
+    const issuedByRoot = isRoot ? undefined : this.#roots.find((r) => r.subject === last.issuer && signedBy(last, r));
+    if (!isRoot && !issuedByRoot) fail(`${label}: the chain does not end at a trusted attestation root (TASDIQ_KEY_ATTESTATION_ROOTS)`);
+
+    // Validity now: every CA certificate and the anchor. The leaf's notAfter is not meaningful on
+    // Android (often 9999 or the key's usage expiry) and its notBefore comes from the phone's clock.
+    const validity = [...certs.slice(1).map((c, i) => ({ cert: c, name: `${label}[${i + 1}]` })), ...(issuedByRoot ? [{ cert: issuedByRoot, name: `${label}: the trusted root` }] : [])];
+    for (const { cert, name } of validity) {
+      if (cert.validFromDate.getTime() > now) fail(`${name} is not valid yet (notBefore ${cert.validFromDate.toISOString()})`);
+      if (cert.validToDate.getTime() < now) fail(`${name} has expired (notAfter ${cert.validToDate.toISOString()})`);
+    }
+    const leaf = certs[0]!;
+    if (leaf.validFromDate.getTime() > now + LEAF_NOT_BEFORE_LEEWAY_MS) fail(`${label}[0] is not valid yet (notBefore ${leaf.validFromDate.toISOString()})`);
+
+    // The leaf certifies the key being registered.
+    const registered = spkiDer(createPublicKey({ key: Buffer.from(registeredKey, 'base64url'), format: 'der', type: 'spki' }));
+    if (!spkiDer(leaf.publicKey).equals(registered)) fail(`${label}[0] certifies another key than the one registered as ${label === 'authChain' ? 'authKey' : 'signKey'}`);
+
+    // Only the leaf carries a KeyDescription: one further down means a key that was attested
+    // itself signed a certificate, which KeyMint never does.
+    for (let i = 1; i < certs.length; i++) {
+      if (keyDescriptionExtensions(certs[i]!, `${label}[${i}]`).length > 0) fail(`${label}[${i}] carries a KeyDescription extension: only the leaf may`);
+    }
+    const extensions = keyDescriptionExtensions(leaf, `${label}[0]`);
+    if (extensions.length === 0) fail(`${label}[0] has no KeyDescription extension (${ANDROID_KEY_DESCRIPTION_OID})`);
+    if (extensions.length > 1) fail(`${label}[0] has more than one KeyDescription extension`);
+    const description = parseKeyDescription(extensions[0]!.value, label);
+
+    const hardwareLevels: number[] = [SECURITY_LEVEL.trustedEnvironment, SECURITY_LEVEL.strongBox];
+    if (!hardwareLevels.includes(description.attestationSecurityLevel)) fail(`${label}: attestationSecurityLevel is ${levelName(description.attestationSecurityLevel)}, not TrustedEnvironment or StrongBox`);
+    if (!hardwareLevels.includes(description.keyMintSecurityLevel)) fail(`${label}: keyMintSecurityLevel is ${levelName(description.keyMintSecurityLevel)}, not TrustedEnvironment or StrongBox`);
+    const got = Buffer.from(description.challenge);
+    if (got.length !== challenge.length || !timingSafeEqual(got, challenge)) fail(`${label}: attestationChallenge is not this activation's challenge (see docs/device-protocol.md)`);
+
+    const hw = description.hardwareEnforced;
+    const origin = hw.get(TAG.origin);
+    if (origin === undefined) fail(`${label}: hardwareEnforced has no origin`);
+    const originValue = integerOf(origin, `${label}: hardwareEnforced origin`);
+    if (originValue !== ORIGIN_GENERATED) fail(`${label}: hardwareEnforced origin is ${originValue}, not GENERATED (0): the key was not generated in the key store`);
+    const purposes = hw.get(TAG.purpose);
+    if (!(purposes instanceof asn1js.Set)) fail(`${label}: hardwareEnforced has no purpose set`);
+    if (!purposes.valueBlock.value.some((p) => p instanceof asn1js.Integer && p.valueBlock.valueDec === PURPOSE_SIGN)) fail(`${label}: hardwareEnforced purpose does not include SIGN (2)`);
+    const algorithm = hw.get(TAG.algorithm);
+    if (algorithm === undefined || integerOf(algorithm, `${label}: hardwareEnforced algorithm`) !== ALGORITHM_EC) fail(`${label}: hardwareEnforced algorithm is not EC (3)`);
+    const curve = hw.get(TAG.ecCurve);
+    if (curve !== undefined) {
+      if (integerOf(curve, `${label}: hardwareEnforced ecCurve`) !== EC_CURVE_P256) fail(`${label}: hardwareEnforced ecCurve is not P_256 (1)`);
+    } else {
+      // Keymaster before version 3 named the curve by its size only.
+      const size = hw.get(TAG.keySize);
+      if (size === undefined || integerOf(size, `${label}: hardwareEnforced keySize`) !== 256) fail(`${label}: hardwareEnforced names no P-256 curve (ecCurve or keySize 256)`);
+    }
+  }
+}

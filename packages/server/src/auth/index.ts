@@ -33,6 +33,7 @@ export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthP
         policy,
         otpPepper: otpPepper(loadMasterKey({ dataDir: context.config.dataDir })),
         certificates: (device) => devices.devices.certificates(device),
+        logger: context.logger,
       });
       services.set(context, auth);
     }

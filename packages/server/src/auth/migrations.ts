@@ -48,4 +48,12 @@ export const authMigrations: ModuleMigration[] = [
         .execute();
     },
   },
+  {
+    // The cool-down probe reads a citizen's recent refusals on every sign-in start: by
+    // result, so it touches the few refusals and not every sign-in the citizen made.
+    name: '202612010900_auth_refusals_index',
+    async up(db) {
+      await db.schema.createIndex('auth_sessions_refusals_idx').on('auth_sessions').columns(['citizen_id', 'result', 'completed_at']).execute();
+    },
+  },
 ];

@@ -6,6 +6,7 @@ import { prepared } from '../platform/db/prepared.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import type { Locale } from '../platform/i18n.ts';
+import type { Logger } from '../platform/logger.ts';
 import { markDelivered, notificationRow, signalEnqueued } from '../notify/outbox.ts';
 import { GroupCommit } from '../platform/group-commit.ts';
 import { TemplateError } from '../notify/templates.ts';
@@ -156,6 +157,7 @@ export class AuthService {
    */
   readonly #presented = new BoundedCache<string, AuthSession>(PENDING_CACHE_SIZE);
   readonly #certificates: (device: Device) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+  readonly #logger: Logger | undefined;
   /** Pushes whose device fetched its request, marked delivered together: one statement per burst. */
   readonly #delivered = new GroupCommit<string, void>(async (sessionIds) => {
     await markDelivered(this.#db, sessionIds, 'push', this.#now());
@@ -169,7 +171,9 @@ export class AuthService {
     policy?: Partial<AuthPolicy>;
     otpPepper: Buffer;
     certificates: (device: Device) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+    logger?: Logger;
   }) {
+    this.#logger = options.logger;
     this.#db = options.db;
     this.#deps = options.deps;
     this.#now = options.now;
@@ -548,8 +552,11 @@ export class AuthService {
       await this.finish(session, 'TIMEOUT', { type: 'system', id: 'expiry' });
       return null;
     }
-    // The push reached its phone: no "open the app" SMS follows it.
-    if (session.notification_id) await this.#delivered.add(session.id);
+    // The push reached its phone: no "open the app" SMS follows it. Only that SMS depends on
+    // it, so a failure to record it is logged, and the citizen still gets their request.
+    if (session.notification_id) {
+      await this.#delivered.add(session.id).catch((error: unknown) => this.#logger?.warn({ err: error, sessionId: session.id }, 'marking a push delivered failed; its fallback SMS may follow'));
+    }
     return this.#present(session);
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Database, Db, Tx } from '../platform/db/index.ts';
+import { isPostgres, type Database, type Db, type Tx } from '../platform/db/index.ts';
 import type { Locale } from '../platform/i18n.ts';
 import type { ExpressionBuilder, Insertable } from 'kysely';
 import type { NotificationChannel, NotificationStatus, NotifyOutboxTable } from './schema.ts';
@@ -141,9 +141,18 @@ export async function markDelivered(db: Tx | Db, correlationId: string | readonl
       lease_until: eb.case().when(settles(eb)).then(null).else(eb.ref('lease_until')).end(),
       updated_at: now,
     }))
-    .where('correlation_id', 'in', ids)
-    .where('channel', '=', channel)
-    .where((eb) => eb.or([settles(eb), eb.and([eb('status', '=', 'sending'), eb('delivered_at', 'is', null)])]))
+    // Rows are locked in id order, as the worker's record of a batch locks them: a burst
+    // marked here while the worker records the same pushes cannot deadlock with it.
+    .where('id', 'in', (eb) => {
+      const due = eb
+        .selectFrom('notify_outbox')
+        .select('id')
+        .where('correlation_id', 'in', ids)
+        .where('channel', '=', channel)
+        .where((w) => w.or([w('status', 'in', ['queued', 'sent']), w.and([w('status', '=', 'sending'), w('delivered_at', 'is', null)])]))
+        .orderBy('id');
+      return isPostgres(db) ? due.forUpdate() : due;
+    })
     .executeTakeFirst();
   return Number(updated.numUpdatedRows);
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database, Dialect } from './types.ts';
 import { NodeSqliteDatabase } from './node-sqlite.ts';
@@ -95,6 +95,11 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
     },
     close: () => db.destroy(),
   };
+}
+
+/** Whether a handle (or a transaction on it) talks to PostgreSQL, for the few writes that differ. */
+export function isPostgres(db: Kysely<Database> | Transaction<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /** True when a database error is a unique-constraint violation (both dialects). */

@@ -1,5 +1,5 @@
-import { PostgresAdapter, type Compilable, type Insertable, type OperationNodeSource } from 'kysely';
-import type { Db, Tx } from './index.ts';
+import type { Compilable, Insertable, OperationNodeSource } from 'kysely';
+import { isPostgres, type Db, type Tx } from './index.ts';
 import type { Database } from './types.ts';
 
 /** A row for one table, written only when the leading write changed a row. */
@@ -31,7 +31,7 @@ type Leading = (db: Db | Tx) => Compilable<{ id: string }> & OperationNodeSource
  * Returns the ids the leading write returned (empty: nothing was written).
  */
 export async function writeTogether(db: Db | Tx, lead: Leading, rows: readonly FollowingRow[]): Promise<string[]> {
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+  if (isPostgres(db)) {
     // Kysely types each CTE's name into the builder; the chain is built in a loop, so the
     // intermediate types are erased here and the statement's result is typed at the end.
     let query = (db as unknown as ChainableCte).with('lead', () => lead(db));

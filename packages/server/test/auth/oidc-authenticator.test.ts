@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceClient } from '../../../client/src/index.ts';
 import { authModule, createDeviceAuthenticator } from '../../src/auth/index.ts';
 import type { Authenticator } from '../../src/oidc/authenticator.ts';
-import { enrollCitizen, listeningApp, type ListeningApp } from '../devices/fixtures.ts';
+import { activateHardwareDevice, enrollCitizen, listeningApp, type ListeningApp } from '../devices/fixtures.ts';
 
 const client = { clientId: 'portal', name: { 'uz-Latn': 'Portal', 'uz-Cyrl': 'Портал', ru: 'Портал', en: 'Portal' } };
 
@@ -11,13 +11,15 @@ describe('the OpenID provider seam served by device sessions', () => {
   let authenticator: Authenticator;
   beforeAll(async () => {
     app = await listeningApp('sqlite');
-    authenticator = createDeviceAuthenticator(authModule.service(app.context));
+    // With the service database, as deployed: amr names how the device keeps its keys.
+    authenticator = createDeviceAuthenticator(authModule.service(app.context), app.context.db);
   });
   afterAll(async () => app.close());
 
   it('starts on the login hint, is pending until the phone confirms, then approves with acr and amr', async () => {
     const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
-    const device = await DeviceClient.activate(app.url, await citizen.activationCode());
+    // Enrolled in person, keys attested as hardware-backed: high, and amr says hwk.
+    const device = await activateHardwareDevice(app.url, await citizen.activationCode());
     const started = await authenticator.start({ loginHint: citizen.pinfl, acrValues: ['urn:tasdiq:acr:substantial'], client, bindingMessage: 'Kirish 42' });
     if (started.status !== 'pending') throw new Error(`not pending: ${JSON.stringify(started)}`);
     expect(await authenticator.poll(started.attemptId)).toEqual({ status: 'pending' });
@@ -28,7 +30,7 @@ describe('the OpenID provider seam served by device sessions', () => {
     expect(signed.msg).toBe('Kirish 42');
     await device.confirm(request);
     const result = await authenticator.poll(started.attemptId);
-    expect(result).toMatchObject({ status: 'approved', citizenId: citizen.citizenId, acr: 'urn:tasdiq:acr:high', amr: ['user', 'mfa', 'swk'] });
+    expect(result).toMatchObject({ status: 'approved', citizenId: citizen.citizenId, acr: 'urn:tasdiq:acr:high', amr: ['user', 'mfa', 'hwk'] });
   });
 
   it('sign-in pages keep the code choice; a confirmation without the right code still fails there', async () => {
@@ -82,7 +84,7 @@ describe('the OpenID provider seam served by device sessions', () => {
 
   it('device link: no login hint, the page shows the rotating QR, the app links and confirms', async () => {
     const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
-    const device = await DeviceClient.activate(app.url, await citizen.activationCode());
+    const device = await activateHardwareDevice(app.url, await citizen.activationCode());
     const started = await authenticator.start({ loginHint: '', acrValues: ['urn:tasdiq:acr:substantial'], client, method: 'device_link' });
     if (started.status !== 'pending') throw new Error(`not pending: ${JSON.stringify(started)}`);
     const qr = await authenticator.deviceLinkQr!(started.attemptId);
@@ -99,7 +101,7 @@ describe('the OpenID provider seam served by device sessions', () => {
     expect(await authenticator.start({ loginHint: 'nonsense', acrValues: [], client })).toEqual({ status: 'refused', reason: 'unknown_citizen' });
 
     const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
-    const device = await DeviceClient.activate(app.url, await citizen.activationCode());
+    const device = await activateHardwareDevice(app.url, await citizen.activationCode());
     const first = await authenticator.start({ loginHint: citizen.phone, acrValues: [], client });
     // A second sign-in while one waits on the phone: said as such (not "too many attempts").
     expect(await authenticator.start({ loginHint: citizen.phone, acrValues: [], client })).toEqual({ status: 'refused', reason: 'already_pending' });
@@ -107,8 +109,9 @@ describe('the OpenID provider seam served by device sessions', () => {
     await device.refuse((await device.pending())!);
     expect(await authenticator.poll(first.attemptId)).toEqual({ status: 'denied' });
 
-    // an in-person enrollment gives "high"; a client that asks for more than the result is told
-    // it is insufficient (never approved), however often it asks
+    // an in-person enrollment with a hardware-backed device gives "high"; without the visit it is
+    // "substantial", and a client that asks for more than the result is told it is insufficient
+    // (never approved), however often it asks
     await app.context.db.updateTable('devices').set({ assurance: 'self_service' }).where('id', '=', device.deviceId).execute();
     const second = await authenticator.start({ loginHint: citizen.pinfl, acrValues: ['urn:tasdiq:acr:high'], client });
     if (second.status !== 'pending') throw new Error('not pending');

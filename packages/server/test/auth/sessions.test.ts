@@ -8,7 +8,7 @@ import { verificationCode } from '../../src/auth/codes.ts';
 import { makePinfl } from '../../src/identity/pinfl.ts';
 import { revokeDevicesForCitizen } from '../../src/devices/index.ts';
 import { testDialects } from '../support/databases.ts';
-import { enrollCitizen, listeningApp, type EnrolledCitizen, type ListeningApp } from '../devices/fixtures.ts';
+import { activateHardwareDevice, enrollCitizen, listeningApp, type EnrolledCitizen, type ListeningApp } from '../devices/fixtures.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<TasdiqApiError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -33,9 +33,11 @@ async function verifyJws(jws: string) {
 describe.each(testDialects())('auth sessions on %s', (dialect) => {
   let app: ListeningApp;
   let rp: SessionClient;
-  const activated = async (): Promise<{ citizen: EnrolledCitizen; device: DeviceClient }> => {
+  /** `hardware`: the phone's keys attested by the test key store (the `high` level needs it with the in-person enrollment). */
+  const activated = async (options: { hardware?: boolean } = {}): Promise<{ citizen: EnrolledCitizen; device: DeviceClient }> => {
     const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
-    const device = await DeviceClient.activate(app.url, await citizen.activationCode(), { now: app.clock });
+    const code = await citizen.activationCode();
+    const device = options.hardware ? await activateHardwareDevice(app.url, code, { now: app.clock }) : await DeviceClient.activate(app.url, code, { now: app.clock });
     return { citizen, device };
   };
   const sessionRow = (id: string) => app.context.db.selectFrom('auth_sessions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -47,7 +49,8 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
   afterAll(async () => app.close());
 
   it('signs in with confirm-on-phone and the code choice; the result JWS verifies with its x5c', async () => {
-    const { citizen, device } = await activated();
+    // Enrolled in person, keys attested as hardware-backed: the high level.
+    const { citizen, device } = await activated({ hardware: true });
     const started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl, reason: 'Kirish' });
     expect(started.verificationCode).toMatch(/^\d{4}$/);
     const waiting = rp.result(started, 10_000);

@@ -36,7 +36,7 @@ describe.each(testDialects())('assurance with an existing session (single sign-o
   });
   afterAll(async () => service.close());
 
-  /** The device's enrollment decides the app's level: in person gives high, self-service substantial. */
+  /** The device's enrollment decides the app's level (its keys are hardware-backed): in person gives high, self-service substantial. */
   async function deviceAssurance(citizen: Citizen, assurance: 'in_person' | 'self_service'): Promise<void> {
     await service.app.context.db.updateTable('devices').set({ assurance }).where('id', '=', citizen.device.deviceId).execute();
   }

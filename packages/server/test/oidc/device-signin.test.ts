@@ -7,6 +7,7 @@ import { DeviceClient } from '../../../client/src/index.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testDialects } from '../support/databases.ts';
 import { enrollCitizen } from '../devices/enroll.ts';
+import { hardwareKeyStore } from '../support/key-attestation.ts';
 import { ClientRegistry } from '../../src/clients/index.ts';
 import { Browser, REDIRECT_URI } from './rp.ts';
 import { freePort } from './support.ts';
@@ -14,7 +15,8 @@ import { exportJWK, generateKeyPair } from 'jose';
 
 /**
  * The service as deployed (the default OpenID module: device sessions of the auth module,
- * claims from the identity tables), a software phone from packages/client, and openid-client.
+ * claims from the identity tables), a phone from packages/client (its keys attested by the test
+ * key store, as a native Android app's are), and openid-client.
  */
 describe.each(testDialects())('sign-in with a phone, end to end, on %s', (dialect) => {
   let app: TestApp;
@@ -34,7 +36,8 @@ describe.each(testDialects())('sign-in with a phone, end to end, on %s', (dialec
 
   it('signs a citizen in: phone number on the page, code matched and confirmed on the phone, claims from the registry', async () => {
     const citizen = await enrollCitizen(app.context.db, baseUrl);
-    const phone = await DeviceClient.activate(baseUrl, await citizen.activationCode());
+    // A native app: its keys attested as hardware-backed by the test key store.
+    const phone = await DeviceClient.activate(baseUrl, await citizen.activationCode(), { keyAttestation: await hardwareKeyStore() });
 
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     await new ClientRegistry(app.context.db).register({
@@ -88,8 +91,8 @@ describe.each(testDialects())('sign-in with a phone, end to end, on %s', (dialec
 
     const tokens = await client.authorizationCodeGrant(config, redirect, { pkceCodeVerifier: verifier }, undefined, { DPoP: dpop });
     const claims = tokens.claims()!;
-    // The device's key is not recorded as hardware-backed: a software key (swk), never a claimed hwk.
-    expect(claims).toMatchObject({ acr: 'urn:tasdiq:acr:high', amr: ['user', 'mfa', 'swk'] });
+    // Enrolled in person with a hardware-backed device: high, and amr says hwk (as recorded, never claimed).
+    expect(claims).toMatchObject({ acr: 'urn:tasdiq:acr:high', amr: ['user', 'mfa', 'hwk'] });
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, { DPoP: dpop });
     expect(userinfo).toMatchObject({
       pinfl: citizen.pinfl,

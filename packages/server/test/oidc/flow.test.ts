@@ -48,8 +48,8 @@ describe.each(testDialects())('authorization code flow with openid-client on %s'
       { DPoP: dpop },
     );
     expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
-    // Enrolled without an in-person visit: the phone proves substantial, what the service asks.
-    const citizen = await enrolledCitizen(t, { assurance: 'self_service' });
+    // Enrolled without an in-person visit, keys not attested: the phone proves substantial, what the service asks.
+    const citizen = await enrolledCitizen(t, { assurance: 'self_service', keyStorage: 'software' });
     const browser = new Browser();
     const callback = await signInWithPhone(t, browser, url, citizen);
     expect(callback.origin + callback.pathname).toBe(REDIRECT_URI);

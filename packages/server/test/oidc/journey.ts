@@ -7,6 +7,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { DeviceClient } from '../../../client/src/index.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { enrollCitizen, type EnrolledCitizen } from '../devices/enroll.ts';
+import { hardwareKeyStore } from '../support/key-attestation.ts';
 import { ClientRegistry } from '../../src/clients/index.ts';
 import type { Dialect } from '../../src/platform/db/index.ts';
 import { oidcModule, type OidcService } from '../../src/oidc/index.ts';
@@ -88,10 +89,13 @@ export interface Citizen extends EnrolledCitizen {
   readonly device: DeviceClient;
 }
 
-/** A citizen enrolled in person whose phone has the app activated. */
+/**
+ * A citizen enrolled in person whose phone has the app activated: a native app whose keys the
+ * test key store attests as hardware-backed, so its sign-ins are `high`.
+ */
 export async function citizenWithApp(service: Service): Promise<Citizen> {
   const enrolled = await enrollCitizen(service.app.context.db, service.baseUrl);
-  const device = await DeviceClient.activate(service.baseUrl, await enrolled.activationCode());
+  const device = await DeviceClient.activate(service.baseUrl, await enrolled.activationCode(), { keyAttestation: await hardwareKeyStore() });
   return { ...enrolled, device };
 }
 

@@ -8,6 +8,7 @@ import { DeviceClient } from '../../../client/src/index.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testDialects } from '../support/databases.ts';
 import { enrollCitizen } from '../devices/enroll.ts';
+import { hardwareKeyStore } from '../support/key-attestation.ts';
 import { ClientRegistry } from '../../src/clients/index.ts';
 import { Browser, REDIRECT_URI } from './rp.ts';
 import { freePort } from './support.ts';
@@ -121,7 +122,8 @@ describe.each(testDialects())('sign-in pages: SMS code, device-link QR and CIBA 
 
   it('device link: no number typed, the app links with the current QR and confirms; an old QR no longer links', async () => {
     const citizen = await enrollCitizen(app.context.db, baseUrl);
-    const phone = await DeviceClient.activate(baseUrl, await citizen.activationCode());
+    // Enrolled in person, keys attested as hardware-backed: high.
+    const phone = await DeviceClient.activate(baseUrl, await citizen.activationCode(), { keyAttestation: await hardwareKeyStore() });
     const config = await relyingParty('pochta-qr', ['urn:tasdiq:acr:substantial', 'urn:tasdiq:acr:high']);
     const { url, verifier } = await authorization(config, 'urn:tasdiq:acr:substantial');
     const browser = new Browser();
@@ -156,7 +158,7 @@ describe.each(testDialects())('sign-in pages: SMS code, device-link QR and CIBA 
 
   it('CIBA poll: the phone shows the binding message to confirm (no code choice), and the client collects the tokens', async () => {
     const citizen = await enrollCitizen(app.context.db, baseUrl);
-    const phone = await DeviceClient.activate(baseUrl, await citizen.activationCode());
+    const phone = await DeviceClient.activate(baseUrl, await citizen.activationCode(), { keyAttestation: await hardwareKeyStore() });
     const config = await relyingParty('pochta-ciba', ['urn:tasdiq:acr:substantial', 'urn:tasdiq:acr:high'], { ciba_delivery_mode: 'poll', subject_type: 'public' });
     // openid only: claims beyond it need a consent given at a browser sign-in (ciba-consent.test.ts).
     const started = await client.initiateBackchannelAuthentication(config, {

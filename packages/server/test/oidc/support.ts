@@ -12,6 +12,7 @@ import { createOidcModule, oidcModule, type OidcService } from '../../src/oidc/i
 import { createTestApp, type TestApp } from '../support/app.ts';
 import type { TestDatabase } from '../support/databases.ts';
 import { enrollCitizen, type EnrolledCitizen } from '../devices/enroll.ts';
+import { hardwareKeyStore } from '../support/key-attestation.ts';
 
 /*
  * The OpenID provider as deployed, for protocol tests with openid-client: the whole service
@@ -100,16 +101,20 @@ export interface Citizen extends EnrolledCitizen {
 }
 
 /**
- * Enrolls a citizen and activates their phone. `self_service`: the binding was made without
- * an in-person visit (the enrollment record says so, and the activation code carries it), so
- * the phone can prove `substantial` at most; in person it proves `high`.
+ * Enrolls a citizen and activates their phone, a native app whose keys the test key store
+ * attests as hardware-backed (test/support/key-attestation.ts). `self_service`: the binding was
+ * made without an in-person visit (the enrollment record says so, and the activation code
+ * carries it), so the phone can prove `substantial` at most; in person it proves `high`.
+ * `keyStorage: 'software'`: an unattested phone (WebCrypto keys, as the PWA's), `substantial`
+ * at most and amr `swk`.
  */
-export async function enrolledCitizen(t: OidcTestApp, options: { assurance?: 'in_person' | 'self_service' } = {}): Promise<Citizen> {
+export async function enrolledCitizen(t: OidcTestApp, options: { assurance?: 'in_person' | 'self_service'; keyStorage?: 'hardware' | 'software' } = {}): Promise<Citizen> {
   const enrolled = await enrollCitizen(t.app.context.db, t.baseUrl, t.clock);
   if (options.assurance === 'self_service') {
     await t.app.context.db.updateTable('enrollments').set({ assurance: 'self_service' }).where('citizen_id', '=', enrolled.citizenId).execute();
   }
-  const device = await DeviceClient.activate(t.baseUrl, await enrolled.activationCode(), { now: t.clock });
+  const attested = (options.keyStorage ?? 'hardware') === 'hardware' ? { keyAttestation: await hardwareKeyStore() } : {};
+  const device = await DeviceClient.activate(t.baseUrl, await enrolled.activationCode(), { now: t.clock, ...attested });
   return { ...enrolled, device };
 }
 

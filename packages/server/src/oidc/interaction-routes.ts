@@ -12,7 +12,7 @@ import { acceptableAcr, meetsAcr } from './acr.ts';
 import { claimsBeyondScopes, claimsOfScopes } from './claims.ts';
 import { grantFor, saveGrant } from './grants.ts';
 import { parseLoginHint } from './login-hint.ts';
-import { html, raw, type RawHtml } from './pages/html.ts';
+import { html, raw, type RawHtml } from '../platform/html.ts';
 import { layout, SIGNIN_CSS, SIGNIN_JS } from './pages/layout.ts';
 import { renderSigninGonePage } from './pages/error.ts';
 import { t, TEXTS, type TextKey } from './pages/texts.ts';

@@ -1,4 +1,5 @@
 import type { OpenApiDocument, OperationDoc } from './document.ts';
+import { escapeHtml } from '../platform/html.ts';
 
 /** The reference page's only style sheet, served from this module (the CSP allows 'self' only). */
 export const REFERENCE_CSS = `
@@ -16,9 +17,6 @@ th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; 
 .muted { color: var(--muted); }
 @media (prefers-color-scheme: dark) { :root { --muted: #9aa4ae; --line: #3b434b; --accent: #6cb6ff; } }
 `;
-
-const escapeHtml = (value: unknown) =>
-  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Backticked words in the catalog's prose become <code>; everything else is escaped text. */
 const prose = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');

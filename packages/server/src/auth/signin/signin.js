@@ -3,6 +3,9 @@
 // service does the same from its back end (or through OpenID Connect).
 const $ = (id) => document.getElementById(id);
 const SERVICE = { serviceId: 'tasdiq-demo', serviceName: 'Tasdiq demo' };
+// The page's texts in its language, rendered by the server (see texts.ts).
+const TEXTS = JSON.parse(document.querySelector('main').dataset.texts);
+const say = (key, values = {}) => TEXTS[key].replace(/\{(\w+)\}/g, (_m, name) => values[name] ?? '');
 let session = null;
 let qrTimer = null;
 
@@ -25,13 +28,13 @@ async function call(path, init = {}) {
 
 /** A problem's translated title; never its machine code or the browser's English. */
 function problemText(error) {
-  return error.code && error.message ? error.message : "Serverga ulanib bo'lmadi. Qayta urinib ko'ring.";
+  return error.code && error.message ? error.message : say('network');
 }
 
 function finished(result) {
   clearInterval(qrTimer);
   show(null);
-  outcome(result.result === 'OK' ? `Kirdingiz (ishonch darajasi: ${result.assurance})` : `Yakunlandi: ${result.result}`);
+  outcome(result.result === 'OK' ? say('signedIn', { level: result.assurance }) : say('ended', { result: TEXTS[`result_${result.result}`] ?? result.result }));
 }
 
 async function waitForResult() {

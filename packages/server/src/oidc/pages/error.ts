@@ -1,5 +1,5 @@
 import { negotiateLocale, type Locale } from '../../platform/i18n.ts';
-import { html, raw } from './html.ts';
+import { html, raw } from '../../platform/html.ts';
 import { layout } from './layout.ts';
 import { t } from './texts.ts';
 

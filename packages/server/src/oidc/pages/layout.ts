@@ -1,5 +1,5 @@
 import { LOCALES, type Locale } from '../../platform/i18n.ts';
-import { html, type RawHtml } from './html.ts';
+import { html, type RawHtml } from '../../platform/html.ts';
 import { t } from './texts.ts';
 
 const LANGUAGE_NAMES: Record<Locale, string> = { 'uz-Latn': "O'zbekcha", 'uz-Cyrl': 'Ўзбекча', ru: 'Русский', en: 'English' };

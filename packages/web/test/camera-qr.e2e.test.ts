@@ -136,7 +136,7 @@ describe.skipIf(skipBrowser)('citizen app reads QR codes through the camera (Chr
     const computer = await browser.newContext();
     const signin = await computer.newPage();
     const signinErrors = collectPageErrors(signin);
-    await signin.goto(`${server.url}/auth/signin`);
+    await signin.goto(`${server.url}/auth/signin?lang=uz-Latn`);
     await signin.getByLabel('QR-kodni skanerlash').check();
     await signin.getByRole('button', { name: 'Kirish' }).click();
     const qrBox = signin.locator('#qr');
@@ -149,7 +149,7 @@ describe.skipIf(skipBrowser)('citizen app reads QR codes through the camera (Chr
     await expect.poll(() => phone.getByRole('heading', { name: "Yangi so'rov" }).isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await cameraLive(phone)).toBe(false);
     await phone.getByRole('button', { name: 'Tasdiqlash', exact: true }).click();
-    await expect.poll(() => signin.getByRole('status').textContent(), { timeout: 15_000 }).toBe('Kirdingiz (ishonch darajasi: high)');
+    await expect.poll(() => signin.getByRole('status').textContent(), { timeout: 15_000 }).toBe('Kirdingiz (ishonch darajasi: substantial)');
     expect(errors).toEqual([]);
     expect(signinErrors).toEqual([]);
     await computer.close();

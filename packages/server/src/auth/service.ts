@@ -435,7 +435,7 @@ export class AuthService {
         throw retryError;
       }
     }
-    if (notification) signalEnqueued();
+    if (notification) signalEnqueued(true);
     return { sessionId, sessionToken, mode: input.mode, interaction, state: 'pending', result: null, verificationCode: vc, qrStartSecret: qrSecret, expiresAt };
   }
 

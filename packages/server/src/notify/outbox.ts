@@ -93,11 +93,12 @@ export function notificationRow(input: NotificationInput, now: number): Insertab
 }
 
 /**
- * Wakes a worker in this process; it may run before the caller commits, so the worker looks
- * twice (see OutboxWorker) and polling covers workers in other processes.
+ * Wakes a worker in this process. Inside a transaction it may run before the caller commits,
+ * so the worker looks twice (see OutboxWorker); `committed` (a writer that signals after its
+ * statement committed) lets it look once, at once. Polling covers workers in other processes.
  */
-export function signalEnqueued(): void {
-  setImmediate(() => outboxSignal.emit('enqueued'));
+export function signalEnqueued(committed = false): void {
+  setImmediate(() => outboxSignal.emit('enqueued', committed));
 }
 
 /** Emits `enqueued` after each enqueue in this process, so a local worker need not wait for its poll. */

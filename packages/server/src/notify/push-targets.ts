@@ -3,6 +3,7 @@ import type { Db, Tx } from '../platform/db/index.ts';
 import { ApiError } from '../platform/errors.ts';
 import { NotifyErrors } from './errors.ts';
 import type { PushTarget, PushTargetKind } from './schema.ts';
+import { BoundedCache } from '../platform/bounded-cache.ts';
 
 /** A Web Push subscription as the browser's `PushSubscription.toJSON()` gives it. */
 export interface WebPushSubscription {
@@ -175,7 +176,13 @@ export async function registerPushTarget(
     if (stale.length > 0) await tx.deleteFrom('notify_push_targets').where('id', 'in', stale).execute();
     return { id: row.id };
   };
-  return db.isTransaction ? write(db) : (db as Db).transaction().execute(write);
+  try {
+    return await (db.isTransaction ? write(db) : (db as Db).transaction().execute(write));
+  } finally {
+    // (A target that moved here from another device stays in that device's list until it
+    // expires: at most a few seconds of wakes, which carry nothing, to a phone that cannot use them.)
+    wakeTargets.delete(deviceId);
+  }
 }
 
 export async function listPushTargets(db: Tx | Db, deviceId: string): Promise<PushTarget[]> {
@@ -187,18 +194,32 @@ export async function listPushTargets(db: Tx | Db, deviceId: string): Promise<Pu
  * kind (targets stored before the cap existed may be more).
  */
 export async function pushTargetsToWake(db: Tx | Db, deviceId: string): Promise<PushTarget[]> {
+  const now = Date.now();
+  const cached = wakeTargets.get(deviceId, now);
+  if (cached) return cached;
   const rows = await db.selectFrom('notify_push_targets').selectAll().where('device_id', '=', deviceId).orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(200).execute();
   const perKind = new Map<PushTargetKind, number>();
-  return rows.filter((r) => {
+  const targets = rows.filter((r) => {
     const n = (perKind.get(r.kind) ?? 0) + 1;
     perKind.set(r.kind, n);
     return n <= MAX_PUSH_TARGETS_PER_KIND;
   });
+  wakeTargets.set(deviceId, targets, now + WAKE_TARGETS_CACHE_MS);
+  return targets;
 }
+
+/**
+ * Every sign-in wakes its phone, and a phone's targets change rarely: they are kept a few
+ * seconds, forgotten at once when this process changes them. Another instance sees a change
+ * within WAKE_TARGETS_CACHE_MS; until then at most a wake (no data) goes to the old target.
+ */
+const WAKE_TARGETS_CACHE_MS = 5_000;
+const wakeTargets = new BoundedCache<string, PushTarget[]>(50_000);
 
 /** Forgets every target of a device (it was revoked or signed out). */
 export async function removePushTargets(tx: Tx | Db, deviceId: string): Promise<void> {
   await tx.deleteFrom('notify_push_targets').where('device_id', '=', deviceId).execute();
+  wakeTargets.delete(deviceId);
 }
 
 /**
@@ -209,6 +230,7 @@ export async function removePushTargetsOfDevice(tx: Tx | Db, deviceId: string): 
   await removePushTargets(tx, deviceId);
 }
 
-export async function removePushTarget(db: Tx | Db, id: string): Promise<void> {
-  await db.deleteFrom('notify_push_targets').where('id', '=', id).execute();
+export async function removePushTarget(db: Tx | Db, target: Pick<PushTarget, 'id' | 'device_id'>): Promise<void> {
+  await db.deleteFrom('notify_push_targets').where('id', '=', target.id).execute();
+  wakeTargets.delete(target.device_id);
 }

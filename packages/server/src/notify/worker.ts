@@ -116,9 +116,11 @@ export class OutboxWorker {
 
   /**
    * A local enqueue may not have committed yet when its signal arrives, so look now and
-   * once more shortly after; the poll remains the backstop.
+   * once more shortly after (once, at once, when the writer says it committed); the poll
+   * remains the backstop.
    */
-  readonly #onEnqueued = (): void => {
+  readonly #onEnqueued = (committed = false): void => {
+    if (committed) return this.kick();
     if (this.#signalPending) return;
     this.#signalPending = true;
     setTimeout(() => this.kick(), 2);

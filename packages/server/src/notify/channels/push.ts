@@ -45,7 +45,7 @@ export class PushChannel implements Channel {
     for (const { target, outcome } of results) {
       if (!outcome.ok && outcome.gone) {
         // The provider says the app was uninstalled or the subscription ended: keep no dead target.
-        await removePushTarget(this.#db, target.id);
+        await removePushTarget(this.#db, target);
         this.#logger.info({ pushTarget: target.id, provider: target.kind }, 'push target gone; removed');
       }
     }

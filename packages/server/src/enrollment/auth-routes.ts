@@ -49,7 +49,8 @@ const credentialCommon = {
       appid: { type: 'boolean' },
       hmacCreateSecret: { type: 'boolean' },
     },
-    additionalProperties: { type: ['object', 'boolean'], maxProperties: 16 },
+    // Other extensions' results: an object (bounded) or a flag.
+    additionalProperties: { anyOf: [{ type: 'object', maxProperties: 16 }, { type: 'boolean' }] },
   },
 } as const;
 

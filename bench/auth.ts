@@ -12,7 +12,10 @@
  * - latency: sessions started at a fixed rate (BENCH_RATE, default half the saturation rate),
  *   the way real traffic arrives: `p50_ms`/`p99_ms` at `latency_at_per_s`.
  */
-import { createECDH, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createECDH, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import pg from 'pg';
+import webpush from 'web-push';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -22,7 +25,7 @@ import { MobileIdClient, privateKeyJwt } from '../packages/client/src/mobile-id-
 import { ClientRegistry } from '../packages/server/src/clients/index.ts';
 import { openDatabase } from '../packages/server/src/platform/db/index.ts';
 import { enrollCitizen } from '../packages/server/test/devices/enroll.ts';
-import { formatLine, postgresAnswers, processCpuSeconds, scratchPostgres, startBenchService } from './lib/service.ts';
+import { POSTGRES_URL, formatLine, postgresAnswers, processCpuSeconds, scratchPostgres, startBenchService } from './lib/service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
@@ -200,7 +203,40 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
   }
 }
 
+/** Microseconds per call of `f`, after a warm-up (one core, this process). */
+async function perCallUs(n: number, f: () => unknown): Promise<number> {
+  for (let i = 0; i < Math.min(200, n); i++) await f();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await f();
+  return ((performance.now() - t0) * 1000) / n;
+}
+
+/**
+ * What a sign-in cannot do without, measured on this machine in this run: the three P-256
+ * verifications of the device's signatures, the relying party's ES256 client assertion, the
+ * Web Push encryption (RFC 8291) and a database round trip. It tells how far the sessions per
+ * core above are from the floor the cryptography and the network set.
+ */
+async function unavoidableCosts(): Promise<void> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const message = Buffer.alloc(600, 'x');
+  const signature = sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const p256 = await perCallUs(2000, () => verify('sha256', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature));
+  const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer('x').setAudience('y').setIssuedAt().setExpirationTime('60s').sign(privateKey);
+  const jwtUs = await perCallUs(1000, () => jwtVerify(jwt, publicKey, { issuer: 'x', audience: 'y' }));
+  const subscription = webPushSubscription('http://127.0.0.1:9/x');
+  const pushUs = await perCallUs(1000, () => webpush.encrypt(subscription.keys.p256dh, subscription.keys.auth, '{"v":1,"type":"wake"}', 'aes128gcm'));
+  let pgUs: number | string = 'n/a';
+  if (await postgresAnswers()) {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    pgUs = await perCallUs(1000, () => pool.query('select $1::text as x', ['x']));
+    await pool.end();
+  }
+  console.log(formatLine('auth_costs', { p256_verify_us: p256, es256_jwt_verify_us: jwtUs, webpush_encrypt_us: pushUs, pg_round_trip_us: pgUs, per_session_crypto_us: 3 * p256 + jwtUs + pushUs }));
+}
+
 export default async function run(): Promise<void> {
+  await unavoidableCosts();
   if (ONLY !== 'postgres') await measure('sqlite');
   if (ONLY === 'sqlite') return;
   if (await postgresAnswers()) {

@@ -1,5 +1,6 @@
 import { errors, interactionPolicy, type KoaContextWithOidc, type ProviderClient } from 'oidc-provider';
 import { acrRank } from '../clients/index.ts';
+import { claimsRequestMembers } from './claims.ts';
 
 /** What a request says about assurance: `acr_values` and an essential `acr` in the claims parameter. */
 export interface AcrRequest {
@@ -12,20 +13,10 @@ const sorted = (values: Iterable<string>) => [...values].sort((a, b) => acrRank(
 
 /** The acr values of an essential `acr` member of the claims parameter (id_token or userinfo). */
 export function essentialAcr(claims: unknown): string[] {
-  let parsed: unknown = claims;
-  if (typeof claims === 'string') {
-    try {
-      parsed = JSON.parse(claims);
-    } catch {
-      return [];
-    }
-  }
-  if (typeof parsed !== 'object' || parsed === null) return [];
   const out = new Set<string>();
-  for (const container of ['id_token', 'userinfo'] as const) {
-    const acr = (parsed as Record<string, unknown>)[container] as Record<string, unknown> | undefined;
-    const member = typeof acr === 'object' && acr !== null ? (acr.acr as Record<string, unknown> | null | undefined) : undefined;
-    if (!member || member.essential !== true) continue;
+  for (const { members } of claimsRequestMembers(claims)) {
+    const member = members.acr as Record<string, unknown> | null | undefined;
+    if (typeof member !== 'object' || member === null || member.essential !== true) continue;
     if (typeof member.value === 'string') out.add(member.value);
     if (Array.isArray(member.values)) for (const v of member.values) if (typeof v === 'string') out.add(v);
   }

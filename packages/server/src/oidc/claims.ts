@@ -18,8 +18,11 @@ export function claimsOfScopes(scopes: Iterable<string>): string[] {
   return [...scopes].flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);
 }
 
-/** The claim names a `claims` request parameter (JSON string or object) asks for, in userinfo and the ID token. */
-export function requestedClaimNames(claims: unknown): string[] {
+/**
+ * The members of a `claims` request parameter (a JSON string, or already parsed) under
+ * `userinfo` and `id_token`; empty for anything that is not such an object.
+ */
+export function claimsRequestMembers(claims: unknown): Array<{ readonly container: 'userinfo' | 'id_token'; readonly members: Record<string, unknown> }> {
   let parsed: unknown = claims;
   if (typeof claims === 'string') {
     try {
@@ -29,11 +32,16 @@ export function requestedClaimNames(claims: unknown): string[] {
     }
   }
   if (typeof parsed !== 'object' || parsed === null) return [];
-  const names = new Set<string>();
-  for (const container of ['userinfo', 'id_token'] as const) {
+  return (['userinfo', 'id_token'] as const).flatMap((container) => {
     const members = (parsed as Record<string, unknown>)[container];
-    if (typeof members === 'object' && members !== null) for (const name of Object.keys(members)) names.add(name);
-  }
+    return typeof members === 'object' && members !== null ? [{ container, members: members as Record<string, unknown> }] : [];
+  });
+}
+
+/** The claim names a `claims` request parameter (JSON string or object) asks for, in userinfo and the ID token. */
+export function requestedClaimNames(claims: unknown): string[] {
+  const names = new Set<string>();
+  for (const { members } of claimsRequestMembers(claims)) for (const name of Object.keys(members)) names.add(name);
   return [...names];
 }
 

@@ -170,6 +170,14 @@ export class MobileIdClient {
     });
   }
 
+  /** Withdraws a session the citizen gave up on (it ends CANCELLED); a finished one is returned as it is. */
+  cancel(session: Pick<StartedMobileIdSession, 'sessionId' | 'sessionToken'>): Promise<MobileIdSessionView> {
+    return this.#call(`/api/v1/auth/sessions/${encodeURIComponent(session.sessionId)}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${session.sessionToken}`, accept: 'application/json' },
+    });
+  }
+
   /**
    * Long-polls until the session completes. Gives up with MobileIdTimeoutError after
    * `timeoutMs` (default: until the session expires, plus a margin for the server's sweep),

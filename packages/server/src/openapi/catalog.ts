@@ -118,6 +118,15 @@ export const OPERATIONS: Readonly<Record<string, OperationDocs>> = {
     success: { status: 200, schema: 'SessionView', description: 'The session as it stands.' },
     errors: ['auth_session_not_found'],
   },
+  'delete /api/v1/auth/sessions/{id}': {
+    summary: 'Cancel a session',
+    description:
+      'The citizen left your page: the session ends `CANCELLED` and its request leaves the phone, so a new session for the citizen may start at once ' +
+      '(instead of `auth_session_already_pending` until this one expires). A session already over is returned as it is.',
+    security: 'sessionToken',
+    success: { status: 200, schema: 'SessionView', description: 'The session, now complete.' },
+    errors: ['auth_session_not_found'],
+  },
   'get /api/v1/auth/sessions/{id}/qr': {
     summary: 'Current QR code of a device-link session',
     security: 'sessionToken',

@@ -181,6 +181,21 @@ describe.each(testDialects())('Mobile-ID REST API and its OpenAPI document on %s
     await expect(untrusting.verifyResult(view, { serviceId: SERVICE.serviceId })).rejects.toThrow(/not issued by the trusted CA/);
   });
 
+  it('cancels a session through the typed client: the answer matches the document and the phone has nothing left to confirm', async () => {
+    const { citizen, device } = await activated();
+    const started = await client.startAuthentication({ ...SERVICE, pinfl: citizen.pinfl });
+    expect(await device.pending()).toMatchObject({ sessionId: started.sessionId });
+    const cancelled = await client.cancel(started);
+    expectValid(component('SessionView'), cancelled);
+    expect(cancelled).toMatchObject({ state: 'complete', result: 'CANCELLED' });
+    expect(await device.pending()).toBeNull();
+    // the citizen can be asked again at once, and cancelling what is over changes nothing
+    const again = await client.startAuthentication({ ...SERVICE, pinfl: citizen.pinfl });
+    expect(again.state).toBe('pending');
+    expect((await client.cancel(started)).result).toBe('CANCELLED');
+    expect(Object.keys(document.paths['/api/v1/auth/sessions/{id}']!)).toContain('delete');
+  });
+
   it("signs the relying party's own challenge hash when it gives one, which only app mode accepts", async () => {
     const { citizen, device } = await activated();
     const challengeHash = createHash('sha256').update(randomBytes(32)).digest('base64url');

@@ -35,10 +35,17 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 /** BENCH_AUTH_PUSH=none leaves devices without a push target (the push fails over to SMS). */
 const PUSH = process.env.BENCH_AUTH_PUSH !== 'none';
+/**
+ * BENCH_RP_AUTH=none starts sessions as an anonymous caller (development only; what this
+ * benchmark measured before relying parties authenticated), for comparisons with older runs.
+ */
+const RP_AUTH = process.env.BENCH_RP_AUTH === 'none' ? 'none' : 'private_key_jwt';
 /** BENCH_DB=sqlite or postgres runs one database only. */
 const ONLY = process.env.BENCH_DB;
 const CLIENT_ID = 'bench-portal';
 const SERVICE = { serviceId: CLIENT_ID, serviceName: 'Bench portal' };
+/** An unregistered service id, which only an anonymous (development) caller may name. */
+const ANONYMOUS_SERVICE = { serviceId: 'bench.example.uz', serviceName: 'Bench portal' };
 
 /**
  * A push service on loopback: each device registers a Web Push subscription pointing here, so
@@ -105,12 +112,12 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
       if (PUSH) await device.request('PUT', '/api/v1/device/push-target', { kind: 'webpush', subscription: webPushSubscription(`${sink.url}/${device.deviceId}`) });
       phones.push({ pinfl: citizen.pinfl, device, busy: false });
     }
-    const rp = new MobileIdClient({ baseUrl, clientAssertion: privateKeyJwt({ clientId: CLIENT_ID, privateKey, publicUrl: baseUrl, kid: 'bench-1' }) });
+    const rp = new MobileIdClient({ baseUrl, ...(RP_AUTH === 'none' ? {} : { clientAssertion: privateKeyJwt({ clientId: CLIENT_ID, privateKey, publicUrl: baseUrl, kid: 'bench-1' }) }) });
     let failures = 0;
     let recording = false;
     const session = async (phone: Phone): Promise<number> => {
       const t0 = performance.now();
-      const started = await rp.startAuthentication({ ...SERVICE, pinfl: phone.pinfl });
+      const started = await rp.startAuthentication({ ...(RP_AUTH === 'none' ? ANONYMOUS_SERVICE : SERVICE), pinfl: phone.pinfl });
       const request = await phone.device.pending();
       if (!request) throw new Error('no pending request');
       await phone.device.confirm(request, started.verificationCode!);
@@ -190,7 +197,7 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
         skipped,
         concurrency: CONCURRENCY,
         push: PUSH ? 'webpush' : 'none',
-        rp_auth: 'private_key_jwt',
+        rp_auth: RP_AUTH,
         service_cpu_cores: cores,
         db,
       }),

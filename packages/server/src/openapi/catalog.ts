@@ -98,7 +98,7 @@ export const OPERATIONS: Readonly<Record<string, OperationDocs>> = {
       'an immediately complete session with result NOT_ACTIVATED (so the answer does not reveal who is enrolled).',
     security: 'optionalClientAssertion',
     success: { status: 201, schema: 'StartedSession', description: 'The session was started.' },
-    errors: [...START_ERRORS, 'auth_otp_rate_limited'],
+    errors: [...START_ERRORS, 'auth_otp_rate_limited', 'client_origin_not_registered'],
   },
   'post /api/v1/sign/sessions': {
     summary: 'Start a signing session for a document hash',

@@ -44,6 +44,15 @@ export const ClientAuthErrors = defineErrors({
       en: 'The calling service must authenticate with a client assertion',
     },
   },
+  client_origin_not_registered: {
+    status: 403,
+    title: {
+      'uz-Latn': "{origin} bu xizmatning ro'yxatdan o'tgan manzillaridan emas: SMS-kod faqat xizmatning o'z saytiga bog'lanadi",
+      'uz-Cyrl': '{origin} бу хизматнинг рўйхатдан ўтган манзилларидан эмас: SMS-код фақат хизматнинг ўз сайтига боғланади',
+      ru: '{origin} не входит в зарегистрированные адреса сервиса: SMS-код привязывается только к собственному сайту сервиса',
+      en: '{origin} is not one of the service\'s registered hosts: an SMS code is bound to the service\'s own site only',
+    },
+  },
   client_service_mismatch: {
     status: 403,
     title: {
@@ -54,6 +63,19 @@ export const ClientAuthErrors = defineErrors({
     },
   },
 });
+
+/** The hosts (with a port other than the scheme's) a client's registered URIs name. */
+function hostsOf(client: RelyingParty): Set<string> {
+  const hosts = new Set<string>();
+  for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
+    try {
+      hosts.add(new URL(uri).host);
+    } catch {
+      // a registered URI that does not parse names no host
+    }
+  }
+  return hosts;
+}
 
 /** Routes that start sessions; the assertion's audience is the endpoint's URL. */
 export const CLIENT_AUTH_ROUTES = new Set(['/api/v1/auth/sessions', '/api/v1/sign/sessions']);
@@ -187,8 +209,15 @@ export function clientAssertionCheck(options: {
       throw error;
     }
     // The phone shows the service's name; for an authenticated caller it is the name the admin
-    // registered, not whatever text the request carries (a phishing service could claim any).
-    (request.body as { serviceName: string }).serviceName = client.name['uz-Latn'].slice(0, 100);
+    // registered (in the language the caller asks for), not whatever text the request carries:
+    // a phishing service could claim any.
+    (request.body as { serviceName: string }).serviceName = (client.name[request.locale] || client.name['uz-Latn']).slice(0, 100);
+    // The SMS code is bound to the origin it names (`@origin #code`, WebOTP): a registered
+    // service may name only its own hosts, those of its registered redirect URIs.
+    const origin = (request.body as { origin?: unknown } | undefined)?.origin;
+    if (typeof origin === 'string' && !hostsOf(client).has(origin)) {
+      throw new ApiError(ClientAuthErrors.client_origin_not_registered, { params: { origin } });
+    }
     request.log.info({ clientId: client.clientId }, 'REST API caller authenticated');
   };
 }

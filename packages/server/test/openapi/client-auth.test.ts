@@ -63,6 +63,25 @@ describe.each(testDialects())('REST API caller authentication (client assertions
     expect(JSON.stringify(row)).not.toContain('Phishing');
   });
 
+  it("names the service in the caller's language, and binds an SMS code only to the service's own hosts", async () => {
+    const response = await fetch(`${app.url}/api/v1/auth/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-language': 'ru', authorization: `Bearer ${await assertion()}` },
+      body: JSON.stringify({ ...SERVICE, pinfl: await citizen() }),
+    });
+    expect(response.status).toBe(201);
+    const { sessionId } = (await response.json()) as { sessionId: string };
+    expect((await app.context.db.selectFrom('auth_sessions').select('service_name').where('id', '=', sessionId).executeTakeFirstOrThrow()).service_name).toBe('Налоговый портал');
+    // the SMS text says "@my.soliq.uz #123456": only a host of the client's registered redirect URIs
+    const own = await start(await assertion(), { ...SERVICE, pinfl: await citizen(), mode: 'sms_otp', origin: 'my.soliq.uz' });
+    expect(own.status).toBe(201);
+    const before = await app.context.db.selectFrom('auth_sessions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const foreign = await start(await assertion(), { ...SERVICE, pinfl: await citizen(), mode: 'sms_otp', origin: 'my.gov.uz' });
+    expect(foreign).toMatchObject({ status: 403, body: { code: 'client_origin_not_registered' } });
+    const after = await app.context.db.selectFrom('auth_sessions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+
   it('refuses a serviceId other than the authenticated client, without starting a session', async () => {
     const pinfl = await citizen();
     const answer = await start(await assertion(), { serviceId: 'my.gov.uz', serviceName: 'Boshqa', pinfl });

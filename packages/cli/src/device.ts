@@ -25,14 +25,31 @@ Actions:
 
 Common: --state FILE`;
 
-function load(path: string): Promise<DeviceClient> {
-  let saved: SavedDeviceState;
+/** What a state file written by `save` holds; anything else is a damaged or foreign file. */
+function isSavedState(value: unknown): value is SavedDeviceState {
+  const v = value as Record<string, unknown> | null;
+  const key = (k: unknown) => typeof k === 'object' && k !== null && typeof (k as { spki?: unknown }).spki === 'string' && typeof (k as { jwk?: unknown }).jwk === 'object';
+  return (
+    typeof v === 'object' && v !== null &&
+    typeof v.server === 'string' && typeof v.deviceId === 'string' && Number.isSafeInteger(v.counter) &&
+    key(v.authKey) && key(v.signKey) &&
+    typeof v.authCertificate === 'string' && typeof v.signCertificate === 'string' && typeof v.caCertificate === 'string'
+  );
+}
+
+async function load(path: string): Promise<DeviceClient> {
+  let saved: unknown;
   try {
-    saved = JSON.parse(readFileSync(path, 'utf8')) as SavedDeviceState;
+    saved = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new UsageError(`cannot read device state ${path}: ${(error as Error).message}; run 'tasdiq device activate' first`);
   }
-  return DeviceClient.restore(saved);
+  if (!isSavedState(saved)) throw new UsageError(`${path} is not a device state file (damaged, or written by something else); run 'tasdiq device activate' again`);
+  try {
+    return await DeviceClient.restore(saved);
+  } catch (error) {
+    throw new UsageError(`the keys in ${path} cannot be loaded (${(error as Error).message}); run 'tasdiq device activate' again`);
+  }
 }
 
 async function save(path: string, device: DeviceClient): Promise<void> {

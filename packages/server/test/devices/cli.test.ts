@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,5 +79,10 @@ describe('tasdiq device (simulator)', () => {
     const usage = await tasdiq('device', 'approve', '--state', join(dir, 'missing.json'));
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/run 'tasdiq device activate' first/);
+    // a damaged state file is said to be one, never a stack trace
+    writeFileSync(join(dir, 'damaged.json'), JSON.stringify({ server: app.url, deviceId: 'dev_x' }));
+    const damaged = await tasdiq('device', 'status', '--state', join(dir, 'damaged.json'));
+    expect(damaged.status).toBe(2);
+    expect(damaged.stderr).toMatch(/is not a device state file/);
   });
 });

@@ -91,7 +91,7 @@ describe.skipIf(skipBrowser).each(testDialects())('relying parties in the consol
     await redirects.fill('http://rp.example.uz/cb');
     await page.getByLabel('JWKS (public keys, JSON)', { exact: true }).fill(JSON.stringify({ keys: [publicJwk] }));
     await page.getByLabel('pinfl', { exact: true }).check();
-    await page.getByLabel('high: app after in-person enrollment', { exact: true }).check();
+    await page.getByLabel('high: app after in-person enrollment, hardware-backed key', { exact: true }).check();
     await page.getByLabel('Contact e-mail addresses', { exact: true }).fill('security@soliq.example.uz');
     await page.getByRole('button', { name: 'Register the service' }).click();
 

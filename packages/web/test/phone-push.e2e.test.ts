@@ -141,8 +141,13 @@ describe.skipIf(skipBrowser)('citizen app woken by Web Push (Chromium, local GCM
       const headingRu = page.getByRole('heading', { name: 'Новый запрос' });
       await expect.poll(() => headingRu.isVisible(), { timeout: 5000 }).toBe(true);
       expect(await notifications(worker)).toEqual([{ title: 'Tasdiq', body: 'Подтвердите вход в Tasdiq', tag: 'tasdiq-request' }]);
+      const fetchesBefore = pendingFetches.length;
       await page.getByRole('button', { name: 'Отклонить' }).click();
       await expect.poll(async () => (await rp.result(second)).result, { timeout: 10_000 }).toBe('USER_REFUSED');
+      // Once an answer is sent the app looks for a next request at once; let that look be over
+      // before the next sign-in starts, or it would find it without any push.
+      await expect.poll(() => pendingFetches.length, { timeout: 5000 }).toBeGreaterThan(fetchesBefore);
+      await sleep(500);
 
       // A click on the notification closes it and wakes the open app, which fetches the request.
       const third = await rp.start({ serviceId: 'my.gov.uz', serviceName: 'my.gov.uz', pinfl: citizen.pinfl });

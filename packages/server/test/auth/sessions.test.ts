@@ -7,6 +7,7 @@ import { DeviceClient, SessionClient, TasdiqApiError, verificationCode as client
 import { verificationCode } from '../../src/auth/codes.ts';
 import { makePinfl } from '../../src/identity/pinfl.ts';
 import { revokeDevicesForCitizen } from '../../src/devices/index.ts';
+import { authModule } from '../../src/auth/index.ts';
 import { testDialects } from '../support/databases.ts';
 import { activateHardwareDevice, enrollCitizen, listeningApp, type EnrolledCitizen, type ListeningApp } from '../devices/fixtures.ts';
 
@@ -341,5 +342,19 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     // and its phone is not woken for a request it could not confirm
     const mine = await app.context.db.selectFrom('devices').select('id').where('citizen_id', '=', citizen.citizenId).executeTakeFirstOrThrow();
     expect(await app.context.db.selectFrom('notify_outbox').select('id').where('recipient', '=', mine.id).execute()).toHaveLength(0);
+  });
+  // Last in this file: it moves the shared clock forward by a day.
+  it('completed sessions are purged after a day (the audit log keeps them); pending ones stay', async () => {
+    const { citizen, device } = await activated();
+    const done = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
+    await device.confirm((await device.pending())!, done.verificationCode!);
+    app.advance(25 * 3_600_000);
+    const waiting = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
+    const auth = authModule.service(app.context);
+    expect(await auth.purgeCompleted()).toBeGreaterThan(0);
+    const rows = await app.context.db.selectFrom('auth_sessions').select('id').where('id', 'in', [done.sessionId, waiting.sessionId]).execute();
+    expect(rows.map((r) => r.id)).toEqual([waiting.sessionId]);
+    const audit = await app.context.db.selectFrom('audit_events').select('action').where('details', 'like', `%${done.sessionId}%`).orderBy('id').execute();
+    expect(audit.map((a) => a.action)).toEqual(['auth.session_started', 'auth.session_completed']);
   });
 });

@@ -25,7 +25,7 @@ import { MobileIdClient, privateKeyJwt } from '../packages/client/src/mobile-id-
 import { ClientRegistry } from '../packages/server/src/clients/index.ts';
 import { openDatabase } from '../packages/server/src/platform/db/index.ts';
 import { enrollCitizen } from '../packages/server/test/devices/enroll.ts';
-import { POSTGRES_URL, formatLine, postgresAnswers, processCpuSeconds, scratchPostgres, startBenchService } from './lib/service.ts';
+import { formatLine, percentile, POSTGRES_URL, postgresAnswers, processCpuSeconds, scratchPostgres, startBenchService } from './lib/service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
@@ -72,10 +72,6 @@ function webPushSubscription(endpoint: string) {
   return { endpoint, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') } };
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 interface Phone {
   readonly pinfl: string;

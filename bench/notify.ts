@@ -17,14 +17,11 @@ import { enqueueNotification } from '../packages/server/src/notify/outbox.ts';
 import { createNotifyRuntime } from '../packages/server/src/notify/runtime.ts';
 import type { NotifyConfig } from '../packages/server/src/notify/config.ts';
 import { TestSmsc } from '../packages/server/test/notify/smsc.ts';
-import { formatLine, postgresAnswers, scratchPostgres } from './lib/service.ts';
+import { formatLine, percentile, postgresAnswers, scratchPostgres } from './lib/service.ts';
 
 const N = Math.min(Number(process.env.BENCH_NOTIFY_N ?? 2000), 20_000);
 const POLL_MS = 20;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 async function measure(handle: DatabaseHandle, db: string): Promise<void> {
   await migrateToLatest(handle.db as never, handle.dialect, allMigrations());

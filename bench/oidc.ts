@@ -24,7 +24,7 @@ import { createLogger } from '../packages/server/src/platform/logger.ts';
 import { openDatabase } from '../packages/server/src/platform/db/index.ts';
 import { oidcModule } from '../packages/server/src/oidc/index.ts';
 import { enrollCitizen } from '../packages/server/test/devices/enroll.ts';
-import { formatLine, postgresAnswers, scratchPostgres } from './lib/service.ts';
+import { formatLine, percentile, postgresAnswers, scratchPostgres } from './lib/service.ts';
 
 const SIGNINS = Number(process.env.BENCH_OIDC_SIGNINS ?? 300);
 const TOKENS = Number(process.env.BENCH_OIDC_TOKENS ?? 2000);
@@ -84,9 +84,6 @@ async function pool<T>(count: number, concurrency: number, task: (i: number) => 
   return results;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 /** Mints codes directly through the provider's models (as the authorization endpoint would). */
 async function mintCodes(provider: Provider, clientId: string, accountId: string, count: number): Promise<{ code: string; verifier: string }[]> {

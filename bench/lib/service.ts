@@ -99,3 +99,8 @@ export function formatLine(name: string, figures: Record<string, string | number
     .map(([k, v]) => `${k}=${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(2)) : v}`)
     .join(' ')}`;
 }
+
+/** The p-th percentile (0-100) of ascending `sorted` values; 0 for none. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../platform/db/index.ts';
 import { isUniqueViolation } from '../platform/db/index.ts';
 import { following, writeTogether } from '../platform/db/write-together.ts';
@@ -15,7 +15,7 @@ import { normalizePhone } from '../identity/phone.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
 import type { DeviceDependencies, SignInSubject, SubjectProbe } from '../devices/ports.ts';
 import type { Device } from '../devices/schema.ts';
-import { importP256, verifyP256 } from '../devices/protocol.ts';
+import { storedP256, verifyP256 } from '../devices/protocol.ts';
 import { pinflSerialNumber } from '../devices/ca.ts';
 import { AuthErrors } from './errors.ts';
 import { DeviceErrors } from '../devices/errors.ts';
@@ -143,7 +143,6 @@ export class AuthService {
   readonly #now: () => number;
   readonly #policy: AuthPolicy;
   readonly #otpPepper: Buffer;
-  readonly #keys = new BoundedCache<string, KeyObject>(100_000);
   /**
    * Sessions this process completed, for the relying party's result read that follows: a
    * completed session never changes again, so the copy cannot go stale.
@@ -217,9 +216,10 @@ export class AuthService {
     return {};
   }
 
-  #throwIfCoolingDown(tenthRefusalAt: number | null, now: number): void {
-    if (tenthRefusalAt === null) return;
-    const seconds = Math.max(1, Math.ceil((tenthRefusalAt + this.#policy.cooldownWindowMs - now) / 1000));
+  /** `nthRefusalAt`: the probe's answer, the time of the refusal that started the cool-down. */
+  #throwIfCoolingDown(nthRefusalAt: number | null, now: number): void {
+    if (nthRefusalAt === null) return;
+    const seconds = Math.max(1, Math.ceil((nthRefusalAt + this.#policy.cooldownWindowMs - now) / 1000));
     throw new ApiError(AuthErrors.auth_cooldown, { params: { seconds }, headers: { 'retry-after': String(seconds) } });
   }
 
@@ -500,15 +500,6 @@ export class AuthService {
     return n;
   }
 
-  #publicKey(spki: string): KeyObject {
-    let key = this.#keys.get(spki, 0);
-    if (!key) {
-      key = importP256(spki)!;
-      this.#keys.set(spki, key);
-    }
-    return key;
-  }
-
   async #session(sessionId: string): Promise<AuthSession> {
     const session = (await sessionById(this.#db, { sessionId })).rows[0];
     if (!session) throw new ApiError(AuthErrors.auth_session_not_found);
@@ -585,7 +576,7 @@ export class AuthService {
       if (!(await this.finish(session, 'WRONG_VC', actor, { countWrongCode: true }))) await this.#whyNotCompleted(session.id);
       throw new ApiError(AuthErrors.auth_wrong_verification_code);
     }
-    const key = this.#publicKey(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key);
+    const key = storedP256(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key)!;
     if (!verifyP256(key, session.signing_input!, input.signature)) throw new ApiError(AuthErrors.auth_signature_invalid);
     const jws = `${session.signing_input}.${input.signature}`;
     const assurance: Assurance = device.assurance === 'in_person' && device.key_storage === 'hardware' ? 'high' : 'substantial';

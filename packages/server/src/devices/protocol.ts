@@ -2,6 +2,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../platform/db/index.ts';
 import { prepared } from '../platform/db/prepared.ts';
+import { BoundedCache } from '../platform/bounded-cache.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import { DeviceErrors } from './errors.ts';
 import { canonicalRequest } from './canonical.ts';
@@ -36,6 +37,20 @@ export function importP256(spkiBase64Url: string): KeyObject | undefined {
   }
 }
 
+/**
+ * A device's stored public key (checked when it was registered), imported once: every
+ * confirmation verifies with it, and a key never changes (a new key is a new device).
+ */
+const storedKeys = new BoundedCache<string, KeyObject>(100_000);
+export function storedP256(spkiBase64Url: string): KeyObject | undefined {
+  let key = storedKeys.get(spkiBase64Url, 0);
+  if (!key) {
+    key = importP256(spkiBase64Url);
+    if (key) storedKeys.set(spkiBase64Url, key);
+  }
+  return key;
+}
+
 export function verifyP256(key: KeyObject, message: string | Uint8Array, signatureBase64Url: string): boolean {
   const signature = Buffer.from(signatureBase64Url, 'base64url');
   if (signature.length !== 64) return false;
@@ -68,7 +83,7 @@ export class DeviceAuthenticator {
   readonly #db: Db;
   readonly #now: () => number;
   /** Device public keys never change, so they are cached; status is read on every request. */
-  readonly #keys = new Map<string, KeyObject>();
+  readonly #keys = new BoundedCache<string, KeyObject>(100_000);
 
   constructor(db: Db, now: () => number) {
     this.#db = db;
@@ -76,14 +91,11 @@ export class DeviceAuthenticator {
   }
 
   async #authKey(deviceId: string): Promise<KeyObject | undefined> {
-    const cached = this.#keys.get(deviceId);
+    const cached = this.#keys.get(deviceId, 0);
     if (cached) return cached;
     const row = await this.#db.selectFrom('devices').select('auth_public_key').where('id', '=', deviceId).executeTakeFirst();
-    const key = row ? importP256(row.auth_public_key) : undefined;
-    if (key) {
-      if (this.#keys.size > 100_000) this.#keys.clear();
-      this.#keys.set(deviceId, key);
-    }
+    const key = row ? storedP256(row.auth_public_key) : undefined;
+    if (key) this.#keys.set(deviceId, key);
     return key;
   }
 

@@ -69,7 +69,7 @@ describe.skipIf(skipBrowser).each(testDialects())('relying parties in the consol
     await p.goto(invitation.registrationUrl);
     await p.getByLabel('Til', { exact: true }).selectOption('en');
     await p.getByRole('button', { name: 'Create a passkey' }).click();
-    await expect.poll(() => heading(p)).toBe('Find a citizen');
+    await expect.poll(() => heading(p), { timeout: 10_000 }).toBe('Find a citizen');
     return p;
   }
 

@@ -79,7 +79,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await expect.poll(() => heading(page)).toBe('Create your passkey');
     await expect.poll(() => page.getByText('Dilnoza Demo: you are invited as administrator at office Public Services Center, Tashkent City.').count()).toBe(1);
     await page.getByRole('button', { name: 'Create a passkey' }).click();
-    await expect.poll(() => heading(page)).toBe('Find a citizen');
+    await expect.poll(() => heading(page), { timeout: 10_000 }).toBe('Find a citizen');
     expect(new URL(page.url()).pathname).toBe('/console/');
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     expect(credentials).toHaveLength(1);
@@ -90,7 +90,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await expect.poll(() => heading(page)).toBe('Sign in');
     expect((await page.request.get(`${server.url}/api/v1/operator/session`)).status()).toBe(401);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    await expect.poll(() => heading(page)).toBe('Find a citizen');
+    await expect.poll(() => heading(page), { timeout: 10_000 }).toBe('Find a citizen');
     await expect.poll(() => page.getByText('Dilnoza Demo, administrator').count()).toBe(1);
 
     // A mistyped PINFL gets the server's precise reason; the right one finds the record.
@@ -292,7 +292,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await theirPage.goto(link);
     await theirPage.getByLabel('Til', { exact: true }).selectOption('en');
     await theirPage.getByRole('button', { name: 'Create a passkey' }).click();
-    await expect.poll(() => heading(theirPage)).toBe('Find a citizen');
+    await expect.poll(() => heading(theirPage), { timeout: 10_000 }).toBe('Find a citizen');
     await expect.poll(() => theirPage.getByText('Aziz Demo, operator · Boysun District Public Services Center').count()).toBe(1);
     expect(await theirPage.getByRole('link', { name: 'Operators' }).count()).toBe(0);
     // The link is single use.

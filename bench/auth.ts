@@ -111,15 +111,27 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
     const rp = new MobileIdClient({ baseUrl, ...(RP_AUTH === 'none' ? {} : { clientAssertion: privateKeyJwt({ clientId: CLIENT_ID, privateKey, publicUrl: baseUrl, kid: 'bench-1' }) }) });
     let failures = 0;
     let recording = false;
-    const session = async (phone: Phone): Promise<number> => {
+    /** Per step of a session (start, fetch, confirm, result), in the latency phase. */
+    const steps: Record<'start' | 'fetch' | 'confirm' | 'result', number[]> = { start: [], fetch: [], confirm: [], result: [] };
+    const session = async (phone: Phone, timed = false): Promise<number> => {
       const t0 = performance.now();
       const started = await rp.startAuthentication({ ...(RP_AUTH === 'none' ? ANONYMOUS_SERVICE : SERVICE), pinfl: phone.pinfl });
+      const t1 = performance.now();
       const request = await phone.device.pending();
       if (!request) throw new Error('no pending request');
+      const t2 = performance.now();
       await phone.device.confirm(request, started.verificationCode!);
+      const t3 = performance.now();
       const result = await rp.getSession(started, { waitMs: 5000 });
       if (result.result !== 'OK') throw new Error(`result ${result.result}`);
-      return performance.now() - t0;
+      const t4 = performance.now();
+      if (timed) {
+        steps.start.push(t1 - t0);
+        steps.fetch.push(t2 - t1);
+        steps.confirm.push(t3 - t2);
+        steps.result.push(t4 - t3);
+      }
+      return t4 - t0;
     };
     const failed = (error: unknown) => {
       if (!recording) return;
@@ -166,7 +178,7 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
         continue;
       }
       phone.busy = true;
-      const task: Promise<void> = session(phone)
+      const task: Promise<void> = session(phone, true)
         .then((ms) => void latencies.push(ms), failed)
         .finally(() => {
           phone.busy = false;
@@ -176,6 +188,7 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
     }
     await Promise.all(inFlight);
     latencies.sort((a, b) => a - b);
+    const stepP50 = (name: keyof typeof steps) => percentile(steps[name].sort((a, b) => a - b), 50);
 
     console.log(
       formatLine('auth', {
@@ -184,6 +197,11 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
         p50_ms: percentile(latencies, 50),
         p99_ms: percentile(latencies, 99),
         latency_at_per_s: rate,
+        // Where a session's time goes at that rate, as its caller sees it (client work included).
+        start_p50_ms: stepP50('start'),
+        fetch_p50_ms: stepP50('fetch'),
+        confirm_p50_ms: stepP50('confirm'),
+        result_p50_ms: stepP50('result'),
         saturated_p50_ms: percentile(saturated, 50),
         saturated_p99_ms: percentile(saturated, 99),
         sessions: saturated.length,

@@ -50,7 +50,9 @@ export interface BenchService {
  */
 export async function startBenchService(options: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<BenchService> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tasdiq-bench-'));
-  const child = spawn(process.execPath, [BIN, 'serve', '--demo', '--port', '0'], {
+  // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, BIN, 'serve', '--demo', '--port', '0'], {
     env: {
       ...process.env,
       TASDIQ_DATA_DIR: dataDir,

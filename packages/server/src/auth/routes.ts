@@ -74,7 +74,8 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
         if (b.mode === 'sms_otp' && !b.origin) {
           throw new ApiError('validation_failed', { errors: [{ field: 'body.origin', code: 'required', message: 'sms_otp needs the origin the code is for' }] });
         }
-        const started = await auth.start({ kind: 'auth', mode: b.mode, interaction: b.interaction, pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, origin: b.origin, documentHash: b.hash, locale: request.locale, requestId: request.id });
+        const started = await auth.start({ kind: 'auth', mode: b.mode, interaction: b.interaction, pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, origin: b.origin, documentHash: b.hash, locale: request.locale, requestId: request.id, alongside: request.owed?.rows });
+        request.owed?.written();
         return reply.code(201).send(started);
       },
     );
@@ -97,7 +98,8 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
       },
       async (request, reply) => {
         const b = request.body;
-        const started = await auth.start({ kind: 'sign', mode: 'app', interaction: b.interaction, pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, documentHash: b.documentHash, documentName: b.documentName, locale: request.locale, requestId: request.id });
+        const started = await auth.start({ kind: 'sign', mode: 'app', interaction: b.interaction, pinfl: b.pinfl, phone: b.phone, clientId: b.serviceId, serviceName: b.serviceName, reason: b.reason, documentHash: b.documentHash, documentName: b.documentName, locale: request.locale, requestId: request.id, alongside: request.owed?.rows });
+        request.owed?.written();
         return reply.code(201).send(started);
       },
     );
@@ -140,7 +142,12 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
       async (request) => auth.verifyOtp(request.params.id, bearer(request), request.body.code),
     );
 
-    app.get('/api/v1/device/requests/pending', { preHandler: requireDevice }, async (request) => ({ request: await auth.pendingFor(request.device!) }));
+    // The device's signed request and its pending session are checked and read together.
+    app.get('/api/v1/device/requests/pending', async (request) => {
+      const { device, rider } = await authenticator.authenticateWith(request, auth.pendingRider);
+      request.device = device;
+      return { request: await auth.pendingFor(device, rider) };
+    });
 
     app.post<{ Params: { id: string }; Body: { verificationCode?: string; signature: string } }>(
       '/api/v1/device/requests/:id/confirm',

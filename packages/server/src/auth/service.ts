@@ -1,13 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../platform/db/index.ts';
 import { isUniqueViolation } from '../platform/db/index.ts';
-import { following, writeTogether } from '../platform/db/write-together.ts';
+import { following, preparedTogether, writeTogether, type FollowingRow } from '../platform/db/write-together.ts';
+import { sql, type Insertable } from 'kysely';
 import { prepared } from '../platform/db/prepared.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import type { Locale } from '../platform/i18n.ts';
 import type { Logger } from '../platform/logger.ts';
-import { markDelivered, notificationRow, signalEnqueued } from '../notify/outbox.ts';
+import { markDelivered, markDeliveredStatement, notificationRow, signalEnqueued } from '../notify/outbox.ts';
 import { GroupCommit } from '../platform/group-commit.ts';
 import { TemplateError } from '../notify/templates.ts';
 import { auditEventRow } from '../audit/audit.ts';
@@ -15,14 +16,14 @@ import { normalizePhone } from '../identity/phone.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
 import type { DeviceDependencies, SignInSubject, SubjectProbe } from '../devices/ports.ts';
 import type { Device } from '../devices/schema.ts';
-import { storedP256, verifyP256 } from '../devices/protocol.ts';
+import { advanceCounterQuery, storedP256, verifyP256, type CounterAdvance, type CounterRider } from '../devices/protocol.ts';
 import { pinflSerialNumber } from '../devices/ca.ts';
 import { AuthErrors } from './errors.ts';
 import { DeviceErrors } from '../devices/errors.ts';
 import { revokeDevices } from '../devices/service.ts';
 import { hashOtp, newOtp, qrAuthCode, qrPayload, safeEqualHex, sha256, verificationChoices, verificationCode } from './codes.ts';
 import { completeSession, sessionEvents, type Actor, type Completion } from './store.ts';
-import type { Assurance, AuthSession, Interaction, SessionKind, SessionMode, SessionResult } from './schema.ts';
+import type { Assurance, AuthSession, AuthSessionTable, Interaction, SessionKind, SessionMode, SessionResult } from './schema.ts';
 
 export interface AuthPolicy {
   readonly appTtlMs: number;
@@ -73,6 +74,8 @@ export interface StartInput {
   readonly documentName?: string | undefined;
   readonly locale: Locale;
   readonly requestId?: string;
+  /** Rows the request owes (its relying party's used assertion): written with the session. */
+  readonly alongside?: readonly FollowingRow[] | undefined;
 }
 
 export interface StartedSession {
@@ -135,6 +138,44 @@ const sessionById = prepared((db: Db, args: { sessionId: string }) => db.selectF
 const pendingForDevice = prepared((db: Db, args: { citizenId: string; deviceId: string }) =>
   db.selectFrom('auth_sessions').selectAll().where('pending_citizen_id', '=', args.citizenId).where('device_id', '=', args.deviceId),
 );
+
+/**
+ * The device's pending fetch on PostgreSQL, as one statement (one commit): its counter moves
+ * forward, its pending session is read, and that session's push is marked delivered (the
+ * phone has its request: no "open the app" SMS follows).
+ */
+const pendingWithCounter = prepared((db: Db, args: CounterAdvance) =>
+  db
+    .with('advanced', (qc) => advanceCounterQuery(qc, args))
+    .with('pending', (qc) =>
+      qc
+        .selectFrom('auth_sessions')
+        .innerJoin('advanced', (join) => join.onRef('auth_sessions.pending_citizen_id', '=', 'advanced.citizen_id').onRef('auth_sessions.device_id', '=', 'advanced.id'))
+        .selectAll('auth_sessions'),
+    )
+    .with('delivered', (qc) =>
+      markDeliveredStatement(
+        qc,
+        (w) => w('correlation_id', 'in', sql<string>`(select pending.id from pending where pending.notification_id is not null and pending.expires_at > ${args.now})`),
+        'push',
+        args.now,
+        true,
+      ),
+    )
+    .selectFrom('advanced')
+    .selectAll('advanced')
+    // Read whole as JSON: its columns are text and numbers, which JSON keeps as they are.
+    .select((eb) => eb.selectFrom('pending').select(sql<AuthSession>`row_to_json(pending)`.as('session')).as('rider')),
+);
+
+/** A new session with its audit record (and outbox message): compiled once per shape, as every start writes one. */
+const insertSession = preparedTogether((qc, row: Insertable<AuthSessionTable>) => qc.insertInto('auth_sessions').values(row).returning('id'));
+
+/** A device's pending session as its fetch read it, and whether that read marked its push delivered. */
+interface PendingRead {
+  readonly session: AuthSession | null;
+  readonly pushMarked: boolean;
+}
 
 /** Sign-in and signing sessions: the states, the rules and the audit trail. */
 export class AuthService {
@@ -374,7 +415,7 @@ export class AuthService {
     // here; the relying party learns no more than "not activated".
     if (hasSubject && (!citizenId || !citizenPhone || (input.mode !== 'sms_otp' && !device))) {
       const row = { ...base, state: 'complete' as const, result: 'NOT_ACTIVATED' as const, citizen_id: citizenId ?? null, pending_citizen_id: null, device_id: null, signing_input: null, verification_code: null, qr_secret: null, otp_hash: null, notification_id: null, expires_at: now, completed_at: now };
-      await writeTogether(this.#db, (qc) => qc.insertInto('auth_sessions').values(row).returning('id'), [following('audit_events', this.#auditRow(row, 'auth.session_completed', { result: 'NOT_ACTIVATED' }, now, input.requestId))]);
+      await writeTogether(this.#db, (qc) => qc.insertInto('auth_sessions').values(row).returning('id'), [following('audit_events', this.#auditRow(row, 'auth.session_completed', { result: 'NOT_ACTIVATED' }, now, input.requestId)), ...(input.alongside ?? [])]);
       return { sessionId, sessionToken, mode: input.mode, interaction, state: 'complete', result: 'NOT_ACTIVATED', verificationCode: null, qrStartSecret: null, expiresAt: now };
     }
     if (input.mode === 'sms_otp') await this.#checkOtpLimits(citizenId!, input.clientId, now);
@@ -419,19 +460,19 @@ export class AuthService {
       expires_at: expiresAt,
       completed_at: null,
     };
-    const rows = [following('audit_events', this.#auditRow(row, 'auth.session_started', {}, now, input.requestId)), ...(notification ? [following('notify_outbox', notification)] : [])];
-    const insert = () => writeTogether(this.#db, (qc) => qc.insertInto('auth_sessions').values(row).returning('id'), rows);
+    const rows = [following('audit_events', this.#auditRow(row, 'auth.session_started', {}, now, input.requestId)), ...(notification ? [following('notify_outbox', notification)] : []), ...(input.alongside ?? [])];
+    const insert = () => insertSession(this.#db, row, rows);
     try {
       await insert();
     } catch (error) {
-      if (!isUniqueViolation(error) || !citizenId) throw error;
+      if (!isUniqueViolation(error, 'auth_sessions') || !citizenId) throw error;
       // The citizen's pending slot is taken. A session past its time holds it until it is
       // closed: close it and try once more; a live one means "already pending".
       if (!(await this.#closeIfStale(citizenId))) throw new ApiError(AuthErrors.auth_session_already_pending);
       try {
         await insert();
       } catch (retryError) {
-        if (isUniqueViolation(retryError)) throw new ApiError(AuthErrors.auth_session_already_pending);
+        if (isUniqueViolation(retryError, 'auth_sessions')) throw new ApiError(AuthErrors.auth_session_already_pending);
         throw retryError;
       }
     }
@@ -535,9 +576,21 @@ export class AuthService {
     };
   }
 
-  /** What the device shows: the pending request addressed to it, if any. */
-  async pendingFor(device: Device): Promise<PendingRequest | null> {
-    const session = (await pendingForDevice(this.#db, { citizenId: device.citizen_id, deviceId: device.id })).rows[0];
+  /**
+   * The device's pending session, read beside its request's counter UPDATE (see CounterRider);
+   * on PostgreSQL its push is marked delivered in that statement too.
+   */
+  readonly pendingRider: CounterRider<PendingRead> = {
+    together: async (db, args) => (await pendingWithCounter(db, args)).rows.map(({ rider, ...device }) => ({ ...device, rider: { session: rider, pushMarked: true } })),
+    after: async (db, device) => ({ session: (await pendingForDevice(db, { citizenId: device.citizen_id, deviceId: device.id })).rows[0] ?? null, pushMarked: false }),
+  };
+
+  /**
+   * What the device shows: the pending request addressed to it, if any. `read` is what
+   * pendingRider read with the device's request, when the route used it.
+   */
+  async pendingFor(device: Device, read?: PendingRead | null): Promise<PendingRequest | null> {
+    const { session, pushMarked } = read ?? (await this.pendingRider.after(this.#db, device))!;
     if (!session || session.signing_input === null) return null;
     if (session.expires_at <= this.#now()) {
       await this.finish(session, 'TIMEOUT', { type: 'system', id: 'expiry' });
@@ -545,7 +598,7 @@ export class AuthService {
     }
     // The push reached its phone: no "open the app" SMS follows it. Only that SMS depends on
     // it, so a failure to record it is logged, and the citizen still gets their request.
-    if (session.notification_id) {
+    if (session.notification_id && !pushMarked) {
       await this.#delivered.add(session.id).catch((error: unknown) => this.#logger?.warn({ err: error, sessionId: session.id }, 'marking a push delivered failed; its fallback SMS may follow'));
     }
     return this.#present(session);

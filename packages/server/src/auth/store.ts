@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Db, Tx } from '../platform/db/index.ts';
-import { following, writeTogether } from '../platform/db/write-together.ts';
+import { following, preparedTogether } from '../platform/db/write-together.ts';
 import { auditEventRow } from '../audit/audit.ts';
 import type { ActorType } from '../audit/schema.ts';
 import type { Assurance, AuthSession, SessionResult } from './schema.ts';
@@ -29,6 +29,53 @@ export interface Actor {
 
 type SessionRef = Pick<AuthSession, 'id' | 'citizen_id' | 'client_id' | 'kind' | 'mode'>;
 
+interface CompletionValues extends Record<string, unknown> {
+  id: string;
+  result: SessionResult;
+  now: number;
+  jws?: string;
+  assurance?: Assurance;
+  countWrongCode?: true;
+  bindingId?: string;
+  citizenId?: string;
+}
+
+/**
+ * The completing UPDATE, compiled once per kind of completion (which of `values`' keys are
+ * present), since every sign-in ends with one.
+ */
+const completing = preparedTogether((qc, v: CompletionValues) => {
+  let update = qc
+    .updateTable('auth_sessions')
+    .set((eb) => ({
+      state: 'complete' as const,
+      result: v.result,
+      completed_at: v.now,
+      pending_citizen_id: null,
+      qr_secret: null,
+      ...('jws' in v ? { jws: v.jws! } : {}),
+      ...('assurance' in v ? { assurance: v.assurance! } : {}),
+      ...('countWrongCode' in v ? { vc_attempts: eb('vc_attempts', '+', 1) } : {}),
+    }))
+    .where('id', '=', v.id)
+    .where('state', '=', 'pending');
+  // The binding check rides in the same statement, so it costs no round trip of its own
+  // and a suspension committed a moment earlier is seen (getActiveBinding's rule).
+  if ('bindingId' in v) {
+    update = update.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('phone_bindings')
+          .innerJoin('enrollments', 'enrollments.id', 'phone_bindings.enrollment_id')
+          .select('phone_bindings.id')
+          .where('phone_bindings.id', '=', v.bindingId!)
+          .where('phone_bindings.active_citizen_id', '=', v.citizenId!)
+          .where('enrollments.status', '=', 'active'),
+      ),
+    );
+  }
+  return update.returning('id');
+});
+
 /**
  * Moves a pending session to its final result, once, with its audit record: the state
  * condition makes a second confirmation (or one racing the expiry sweep) change nothing and
@@ -45,42 +92,16 @@ export async function completeSession(db: Db | Tx, session: SessionRef, result: 
     },
     now,
   );
-  const written = await writeTogether(
-    db,
-    (qc) => {
-      let update = qc
-        .updateTable('auth_sessions')
-        .set((eb) => ({
-          state: 'complete' as const,
-          result,
-          completed_at: now,
-          pending_citizen_id: null,
-          qr_secret: null,
-          ...(completion.jws ? { jws: completion.jws } : {}),
-          ...(completion.assurance ? { assurance: completion.assurance } : {}),
-          ...(completion.countWrongCode ? { vc_attempts: eb('vc_attempts', '+', 1) } : {}),
-        }))
-        .where('id', '=', session.id)
-        .where('state', '=', 'pending');
-      // The binding check rides in the same statement, so it costs no round trip of its own
-      // and a suspension committed a moment earlier is seen (getActiveBinding's rule).
-      const bound = completion.whileBound;
-      if (bound) {
-        update = update.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('phone_bindings')
-              .innerJoin('enrollments', 'enrollments.id', 'phone_bindings.enrollment_id')
-              .select('phone_bindings.id')
-              .where('phone_bindings.id', '=', bound.bindingId)
-              .where('phone_bindings.active_citizen_id', '=', bound.citizenId)
-              .where('enrollments.status', '=', 'active'),
-          ),
-        );
-      }
-      return update.returning('id');
-    },
-    [following('audit_events', audit)],
-  );
+  const values: CompletionValues = {
+    id: session.id,
+    result,
+    now,
+    ...(completion.jws ? { jws: completion.jws } : {}),
+    ...(completion.assurance ? { assurance: completion.assurance } : {}),
+    ...(completion.countWrongCode ? { countWrongCode: true } : {}),
+    ...(completion.whileBound ? { bindingId: completion.whileBound.bindingId, citizenId: completion.whileBound.citizenId } : {}),
+  };
+  const written = await completing(db, values, [following('audit_events', audit)]);
   return written.length === 1;
 }
 

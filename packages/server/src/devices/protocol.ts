@@ -1,6 +1,8 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Db } from '../platform/db/index.ts';
+import type { QueryCreator } from 'kysely';
+import type { Database } from '../platform/db/types.ts';
+import { isPostgres, type Db, type Tx } from '../platform/db/index.ts';
 import { prepared } from '../platform/db/prepared.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
@@ -62,17 +64,37 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Moves the stored counter forward, once: of two requests with the same counter at most one passes. */
-const advanceCounter = prepared((db: Db, args: { deviceId: string; counter: number; now: number }) =>
-  db
+export type CounterAdvance = {
+  readonly deviceId: string;
+  readonly counter: number;
+  readonly now: number;
+};
+
+/**
+ * Moves the stored counter forward, once: of two requests with the same counter at most one
+ * passes. Exported as a builder so a route can read what it needs in the same statement.
+ */
+export function advanceCounterQuery(db: QueryCreator<Database>, args: CounterAdvance) {
+  return db
     .updateTable('devices')
     .set({ counter: args.counter, last_seen_at: args.now })
     .where('id', '=', args.deviceId)
     .where('status', '=', 'active')
     .where('counter', '<', args.counter)
     .where('cert_not_after', '>', args.now)
-    .returningAll(),
-);
+    .returningAll();
+}
+const advanceCounter = prepared((db: Db, args: CounterAdvance) => advanceCounterQuery(db, args));
+
+/**
+ * What a device route reads beside the counter's UPDATE: on PostgreSQL `together` runs both as
+ * one statement (the UPDATE as a CTE), saving the route a round trip; on SQLite, which runs in
+ * process, `after` reads it once the counter moved.
+ */
+export interface CounterRider<T> {
+  readonly together: (db: Db | Tx, args: CounterAdvance) => Promise<Array<Device & { rider: T | null }>>;
+  readonly after: (db: Db | Tx, device: Device) => Promise<T | null>;
+}
 
 /**
  * Checks a signed device request: signature over the canonical string, clock skew, device
@@ -100,6 +122,25 @@ export class DeviceAuthenticator {
   }
 
   async authenticate(request: FastifyRequest): Promise<Device> {
+    const checked = await this.#verify(request);
+    return (await advanceCounter(this.#db, checked)).rows[0] ?? this.#refuse(checked);
+  }
+
+  /** authenticate, with what the route reads beside the counter's UPDATE (see CounterRider). */
+  async authenticateWith<T>(request: FastifyRequest, rider: CounterRider<T>): Promise<{ device: Device; rider: T | null }> {
+    const checked = await this.#verify(request);
+    if (isPostgres(this.#db)) {
+      const row = (await rider.together(this.#db, checked))[0];
+      if (!row) return this.#refuse(checked);
+      const { rider: read, ...device } = row;
+      return { device, rider: read };
+    }
+    const device = (await advanceCounter(this.#db, checked)).rows[0] ?? (await this.#refuse(checked));
+    return { device, rider: await rider.after(this.#db, device) };
+  }
+
+  /** The signature, clock and key checks, before the counter is touched. */
+  async #verify(request: FastifyRequest): Promise<CounterAdvance> {
     const deviceId = header(request, HEADER_DEVICE);
     const counterText = header(request, HEADER_COUNTER);
     const timestampText = header(request, HEADER_TIMESTAMP);
@@ -115,9 +156,11 @@ export class DeviceAuthenticator {
     if (!key) throw new ApiError(DeviceErrors.device_unknown);
     const message = canonicalRequest({ method: request.method, path: request.url, deviceId, counter, timestamp, body: request.rawBody ?? '' });
     if (!verifyP256(key, message, signature)) throw new ApiError(DeviceErrors.device_signature_invalid);
+    return { deviceId, counter, now };
+  }
 
-    const updated = (await advanceCounter(this.#db, { deviceId, counter, now })).rows[0];
-    if (updated) return updated;
+  /** Why the counter's UPDATE changed nothing: a revoked device, an expired certificate or a replay. */
+  async #refuse({ deviceId, now }: CounterAdvance): Promise<never> {
     const device = await this.#db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirstOrThrow();
     if (device.status !== 'active') throw new ApiError(DeviceErrors.device_revoked);
     if (device.cert_not_after <= now) throw new ApiError(DeviceErrors.device_certificate_expired);

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isPostgres, type Database, type Db, type Tx } from '../platform/db/index.ts';
 import type { Locale } from '../platform/i18n.ts';
-import type { ExpressionBuilder, Insertable } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Insertable, type QueryCreator, type SqlBool } from 'kysely';
+import { prepared } from '../platform/db/prepared.ts';
 import type { NotificationChannel, NotificationStatus, NotifyOutboxTable } from './schema.ts';
 import { TemplateError, validateTemplateParams } from './templates.ts';
 
@@ -127,10 +128,21 @@ export async function getNotificationStatus(db: Tx | Db, id: string): Promise<No
 export async function markDelivered(db: Tx | Db, correlationId: string | readonly string[], channel: 'push', now: number = Date.now()): Promise<number> {
   const ids = (typeof correlationId === 'string' ? [correlationId] : correlationId).filter((id) => typeof id === 'string' && id.length > 0);
   if (ids.length === 0) return 0;
+  const updated = isPostgres(db)
+    ? await markDeliveredOnPostgres(db, { ids, channel, now })
+    : await db.executeQuery(markDeliveredStatement(db, (w) => w('correlation_id', 'in', ids), channel, now, false).compile());
+  return Number(updated.numAffectedRows ?? 0);
+}
+
+/**
+ * markDelivered's UPDATE for the pushes `correlated` picks; a route on PostgreSQL may run it as
+ * a CTE of its own statement (the device's pending fetch does).
+ */
+export function markDeliveredStatement(db: QueryCreator<Database>, correlated: (w: ExpressionBuilder<Database, 'notify_outbox'>) => Expression<SqlBool>, channel: 'push', now: number, lockRows: boolean) {
   const settles = (eb: ExpressionBuilder<Database, 'notify_outbox'>) => eb('status', 'in', ['queued', 'sent']);
   // A message settled now drops what only a send or a fallback needed; one being sent keeps
   // them for its worker, whose record of the send then sees the stamp.
-  const updated = await db
+  return db
     .updateTable('notify_outbox')
     .set((eb) => ({
       status: eb.case().when(settles(eb)).then('delivered' as NotificationStatus).else(eb.ref('status')).end(),
@@ -148,15 +160,21 @@ export async function markDelivered(db: Tx | Db, correlationId: string | readonl
       const due = eb
         .selectFrom('notify_outbox')
         .select('id')
-        .where('correlation_id', 'in', ids)
+        .where(correlated)
         .where('channel', '=', channel)
         .where((w) => w.or([w('status', 'in', ['queued', 'sent']), w.and([w('status', '=', 'sending'), w('delivered_at', 'is', null)])]))
         .orderBy('id');
-      return isPostgres(db) ? due.forUpdate() : due;
-    })
-    .executeTakeFirst();
-  return Number(updated.numUpdatedRows);
+      return lockRows ? due.forUpdate() : due;
+    });
 }
+
+/**
+ * markDelivered's statement on PostgreSQL, compiled once: the ids travel as one array
+ * parameter, so the statement is the same for a burst of any size.
+ */
+const markDeliveredOnPostgres = prepared((db: Db, args: { ids: readonly string[]; channel: 'push'; now: number }) =>
+  markDeliveredStatement(db, (w) => w('correlation_id', '=', sql<string>`any(${args.ids}::text[])`), args.channel, args.now, true),
+);
 
 /** Statuses of every message sent under one correlation id (an auth session), oldest first. */
 export async function getNotificationsByCorrelation(

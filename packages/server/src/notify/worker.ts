@@ -1,7 +1,8 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
-import type { Db, Dialect, Tx } from '../platform/db/index.ts';
+import { isPostgres, type Db, type Dialect, type Tx } from '../platform/db/index.ts';
+import { prepared } from '../platform/db/prepared.ts';
 import { isLocale } from '../platform/i18n.ts';
 import type { Logger } from '../platform/logger.ts';
 import { DeliveryError, type Channel, type DeliveryResult, type OutgoingMessage } from './channels/channel.ts';
@@ -446,45 +447,7 @@ export class OutboxWorker {
 
   async #claim(limit: number): Promise<OutboxMessage[]> {
     const now = this.#now();
-    const claim = {
-      status: 'sending' as const,
-      claimed_by: this.id,
-      lease_until: now + this.#settings.leaseMs,
-      attempts: sql<number>`attempts + 1`,
-      updated_at: now,
-    };
-    if (this.#dialect === 'postgres') {
-      // A materialized CTE locks exactly one batch: as an IN (subquery) the planner may rerun
-      // the LIMIT ... SKIP LOCKED select and claim far more rows than the batch.
-      return this.#db
-        .with(
-          (cte) => cte('due').materialized(),
-          (db) =>
-            db
-              .selectFrom('notify_outbox')
-              .select('id')
-              .where('status', '=', 'queued')
-              .where('next_attempt_at', '<=', now)
-              .orderBy('next_attempt_at')
-              .limit(limit)
-              .forUpdate()
-              .skipLocked(),
-        )
-        .updateTable('notify_outbox')
-        .from('due')
-        .set(claim)
-        .whereRef('notify_outbox.id', '=', 'due.id')
-        .returningAll('notify_outbox')
-        .execute();
-    }
-    const due = this.#db
-      .selectFrom('notify_outbox')
-      .select('id')
-      .where('status', '=', 'queued')
-      .where('next_attempt_at', '<=', now)
-      .orderBy('next_attempt_at')
-      .limit(limit);
-    return this.#db.updateTable('notify_outbox').set(claim).where('id', 'in', due).where('status', '=', 'queued').returningAll().execute();
+    return (await claimDue(this.#db, { now, limit, workerId: this.id, leaseUntil: now + this.#settings.leaseMs })).rows;
   }
 
   async #process(message: OutboxMessage): Promise<void> {
@@ -567,6 +530,9 @@ export class OutboxWorker {
    */
   async #flushSent(items: SentRecord[]): Promise<SentOutcome[]> {
     const now = this.#now();
+    // Pushes and development texts await no receipt: on PostgreSQL their whole group is one
+    // statement (no BEGIN, per-message UPDATEs, attempts INSERT and COMMIT round trips).
+    if (this.#dialect === 'postgres' && items.every((i) => i.message.channel !== 'sms' || i.result.delivered)) return this.#flushSentTogether(items, now);
     return this.#db.transaction().execute(async (tx) => {
       // One row per ref, the first message in the group to name it keeping it: an SMSC that
       // answers two submits with one id must not fail the whole group's transaction.
@@ -651,6 +617,58 @@ export class OutboxWorker {
       );
       return items.map((i) => settled.get(i.message.id));
     });
+  }
+
+  /**
+   * #flushSent for a group that awaits no delivery receipt, on PostgreSQL, as ONE statement:
+   * the messages are locked in id order (as markDelivered locks them, so the two cannot
+   * deadlock), each is moved to `sent` (or `delivered`, when its device already fetched its
+   * request) with the same rules as the per-message UPDATE, and every attempt is written.
+   */
+  async #flushSentTogether(items: SentRecord[], now: number): Promise<SentOutcome[]> {
+    const sorted = [...items].sort((a, b) => (a.message.id < b.message.id ? -1 : 1));
+    const sends = sql.join(
+      sorted.map(({ message, result }) => {
+        const keep = this.#pendingFallback(message, result);
+        return sql`(${message.id}::text, ${result.delivered}::boolean, ${result.refs[0] ?? null}::text, ${keep?.fallback ?? null}::text, ${keep?.afterMs ?? null}::bigint)`;
+      }),
+    );
+    const attempts = sql.join(
+      items.map((i) => sql`(${randomUUID()}, ${i.message.id}, ${i.message.attempts}, ${this.id}, ${i.result.route}, 'sent', null, ${i.started}, ${i.finished}, ${i.result.segments ?? null}::integer)`),
+    );
+    const { rows } = await sql<{ id: string }>`
+      with sends (id, delivered, provider_message_id, fallback, fallback_after_ms) as (values ${sends}),
+      locked as (
+        select o.id from notify_outbox o join sends on sends.id = o.id
+        where o.claimed_by = ${this.id} and o.status = 'sending' order by o.id for update of o
+      ),
+      recorded as (
+        update notify_outbox o set
+          status = case when sends.delivered or o.delivered_at is not null then 'delivered' else 'sent' end,
+          sent_at = ${now},
+          delivered_at = case when sends.delivered then ${now} else o.delivered_at end,
+          provider_message_id = sends.provider_message_id,
+          claimed_by = null,
+          lease_until = null,
+          last_error = null,
+          params = '{}',
+          fallback = case when sends.fallback is not null and o.delivered_at is null then sends.fallback end,
+          fallback_due_at = case when sends.fallback is not null and o.delivered_at is null then ${now}::bigint + sends.fallback_after_ms end,
+          updated_at = ${now}
+        from sends, locked
+        where o.id = sends.id and locked.id = o.id
+        returning o.id
+      ),
+      attempted as (
+        insert into notify_attempts (id, message_id, attempt, worker_id, route, outcome, error, started_at, finished_at, segments)
+        values ${attempts}
+      )
+      select id from recorded`.execute(this.#db);
+    const recorded = new Set(rows.map((r) => r.id));
+    for (const { message } of items) {
+      if (!recorded.has(message.id)) this.#logger.warn({ messageId: message.id }, 'lease lost before recording a send; another worker may send it again');
+    }
+    return items.map(() => undefined);
   }
 
   /** A push with a delayed fallback keeps it (with the parameters it renders) once sent. */
@@ -870,6 +888,26 @@ export class OutboxWorker {
     return result;
   }
 }
+
+/**
+ * Claims a batch of due messages for a worker (compiled once: every pass runs it). On
+ * PostgreSQL a materialized CTE locks exactly one batch: as an IN (subquery) the planner may
+ * rerun the LIMIT ... SKIP LOCKED select and claim far more rows than the batch.
+ */
+const claimDue = prepared((db: Db, args: { now: number; limit: number; workerId: string; leaseUntil: number }) => {
+  const claim = { status: 'sending' as const, claimed_by: args.workerId, lease_until: args.leaseUntil, attempts: sql<number>`attempts + 1`, updated_at: args.now };
+  const due = db.selectFrom('notify_outbox').select('id').where('status', '=', 'queued').where('next_attempt_at', '<=', args.now).orderBy('next_attempt_at').limit(args.limit);
+  if (isPostgres(db)) {
+    return db
+      .with((cte) => cte('due').materialized(), () => due.forUpdate().skipLocked())
+      .updateTable('notify_outbox')
+      .from('due')
+      .set(claim)
+      .whereRef('notify_outbox.id', '=', 'due.id')
+      .returningAll('notify_outbox');
+  }
+  return db.updateTable('notify_outbox').set(claim).where('id', 'in', due).where('status', '=', 'queued').returningAll();
+});
 
 interface SentRecord {
   readonly message: OutboxMessage;

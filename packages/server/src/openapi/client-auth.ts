@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { ModuleMigration } from '../platform/db/migrations.ts';
-import { isUniqueViolation, type Db } from '../platform/db/index.ts';
+import type { Db } from '../platform/db/index.ts';
+import { following } from '../platform/db/write-together.ts';
+import { OwedRows } from '../platform/owed-rows.ts';
 import { ApiError, defineErrors } from '../platform/errors.ts';
 import { ClientRegistry, type RelyingParty } from '../clients/index.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
@@ -75,6 +77,24 @@ function hostsOf(client: RelyingParty): Set<string> {
     }
   }
   return hosts;
+}
+
+/**
+ * Wraps a route that authenticated its caller: rows the request owes (its used assertion) are
+ * written, alone, when the route ended without writing them itself.
+ */
+export function withOwedRows<H extends (this: never, request: FastifyRequest, ...rest: never[]) => unknown>(db: Db, handler: H): H {
+  return async function (this: never, request: FastifyRequest, ...rest: never[]) {
+    let result: unknown;
+    try {
+      result = await handler.call(this, request, ...rest);
+    } catch (error) {
+      await request.owed?.settle(db, error);
+      throw error;
+    }
+    await request.owed?.settle(db);
+    return result;
+  } as H;
 }
 
 /** Routes that start sessions; the assertion's audience is the endpoint's URL. */
@@ -202,12 +222,11 @@ export function clientAssertionCheck(options: {
     if (serviceId !== client.clientId) throw new ApiError(ClientAuthErrors.client_service_mismatch);
     const idHash = createHash('sha256').update(`${client.clientId}\n${payload.jti}`).digest('hex');
     await sweepUsedAssertions(now);
-    try {
-      await options.db.insertInto('rest_used_assertions').values({ id_hash: idHash, expires_at: (Math.min(payload.exp!, payload.iat! + MAX_ASSERTION_AGE_S) + 5) * 1000 }).execute();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw invalid('this assertion was already used');
-      throw error;
-    }
+    // The assertion is used up by the write that starts the session, in the same statement, so
+    // a replay can never start a second one; a request that fails first uses it up on its own
+    // (withOwedRows). Either way a replay gets `client_assertion_invalid`.
+    const used = following('rest_used_assertions', { id_hash: idHash, expires_at: (Math.min(payload.exp!, payload.iat! + MAX_ASSERTION_AGE_S) + 5) * 1000 });
+    request.owed = new OwedRows([used], () => invalid('this assertion was already used'));
     // The phone shows the service's name; for an authenticated caller it is the name the admin
     // registered (in the language the caller asks for), not whatever text the request carries:
     // a phishing service could claim any.
@@ -216,7 +235,9 @@ export function clientAssertionCheck(options: {
     // service may name only its own hosts, those of its registered redirect URIs.
     const origin = (request.body as { origin?: unknown } | undefined)?.origin;
     if (typeof origin === 'string' && !hostsOf(client).has(origin)) {
-      throw new ApiError(ClientAuthErrors.client_origin_not_registered, { params: { origin } });
+      const refused = new ApiError(ClientAuthErrors.client_origin_not_registered, { params: { origin } });
+      await request.owed.settle(options.db, refused);
+      throw refused;
     }
     request.log.info({ clientId: client.clientId }, 'REST API caller authenticated');
   };

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TasdiqModule } from '../platform/module.ts';
 import { buildDocument, type CapturedRoute, type OpenApiDocument } from './document.ts';
 import { REFERENCE_CSS, renderReference } from './reference.ts';
-import { CLIENT_AUTH_ROUTES, clientAssertionCheck, clientAuthMigrations } from './client-auth.ts';
+import { CLIENT_AUTH_ROUTES, clientAssertionCheck, clientAuthMigrations, withOwedRows } from './client-auth.ts';
 
 export { buildDocument, type OpenApiDocument, type OperationDoc } from './document.ts';
 export { COMPONENT_SCHEMAS } from './schemas.ts';
@@ -44,6 +44,7 @@ export const openapiModule: TasdiqModule = {
       // The auth routes are another module's: the caller check is added to them from here.
       if (route.method === 'POST' && CLIENT_AUTH_ROUTES.has(route.url)) {
         route.preHandler = [...[route.preHandler ?? []].flat(), checkClientAssertion];
+        route.handler = withOwedRows(context.db, route.handler as never);
       }
     });
     let document: Promise<OpenApiDocument> | undefined;

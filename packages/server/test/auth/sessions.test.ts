@@ -97,6 +97,13 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     expect(replay.status).toBe(401);
     expect(((await replay.json()) as { code: string }).code).toBe('device_request_replayed');
     expect((await rejection(device.confirm(request, started.verificationCode!))).code).toBe('auth_session_not_pending');
+    // The pending fetch reads the session in the statement that moves the counter: a replay
+    // of it is refused too, and reads nothing.
+    const pendingPath = '/api/v1/device/requests/pending';
+    const pendingHeaders = await device.signRequest('GET', pendingPath, '');
+    expect((await fetch(app.url + pendingPath, { headers: pendingHeaders })).status).toBe(200);
+    const pendingReplay = await fetch(app.url + pendingPath, { headers: pendingHeaders });
+    expect([pendingReplay.status, ((await pendingReplay.json()) as { code: string }).code]).toEqual([401, 'device_request_replayed']);
     const completed = await app.context.db.selectFrom('audit_events').select('id').where('action', '=', 'auth.session_completed').where('subject_citizen_id', '=', citizen.citizenId).execute();
     expect(completed).toHaveLength(1);
   });
@@ -139,6 +146,7 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     await app.context.db.transaction().execute((tx) => revokeDevicesForCitizen(tx, citizen.citizenId, 'binding_revoked', app.clock()));
     const error = await rejection(device.confirm(request, started.verificationCode!));
     expect(error.code).toBe('device_revoked');
+    expect((await rejection(device.pending())).code).toBe('device_revoked');
     expect((await rp.result(started)).result).toBe('DEVICE_REVOKED');
   });
 

@@ -6,6 +6,7 @@ import { ClientRegistry } from '../../src/clients/index.ts';
 import { testDialects } from '../support/databases.ts';
 import { enrollCitizen, listeningApp, type ListeningApp } from '../devices/fixtures.ts';
 import { sampleRegistration } from '../clients/fixtures.ts';
+import { makePinfl, validatePinfl } from '../../src/identity/pinfl.ts';
 
 const CLIENT_ID = 'soliq-portal';
 const SERVICE = { serviceId: CLIENT_ID, serviceName: 'Soliq portali' };
@@ -53,6 +54,31 @@ describe.each(testDialects())('REST API caller authentication (client assertions
     expect(first.status).toBe(201);
     const replay = await start(token, { ...SERVICE, pinfl: await citizen() });
     expect(replay).toMatchObject({ status: 401, body: { code: 'client_assertion_invalid' } });
+  });
+
+  it('uses an assertion up with the session it starts: of parallel replays exactly one starts a session', async () => {
+    const token = await assertion();
+    const pinfls = await Promise.all(Array.from({ length: 6 }, () => citizen()));
+    const answers = await Promise.all(pinfls.map((pinfl) => start(token, { ...SERVICE, pinfl })));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 401, 401, 401, 401, 401]);
+    expect(answers.filter((a) => a.status === 401).map((a) => a.body.code)).toEqual(Array(5).fill('client_assertion_invalid'));
+    const sessions = await app.context.db.selectFrom('auth_sessions').select('id').where('citizen_id', 'in', (eb) => eb.selectFrom('citizens').select('id').where('pinfl', 'in', pinfls)).execute();
+    expect(sessions).toHaveLength(1);
+  });
+
+  it('a request refused after its assertion was checked uses the assertion up too', async () => {
+    // A PINFL the session start refuses (bad check digit): nothing is started, the assertion is spent.
+    const token = await assertion();
+    expect(validatePinfl('12345678901234').ok).toBe(false);
+    const refused = await start(token, { ...SERVICE, pinfl: '12345678901234' });
+    expect(refused).toMatchObject({ status: 400, body: { code: 'validation_failed' } });
+    expect(await start(token, { ...SERVICE, pinfl: await citizen() })).toMatchObject({ status: 401, body: { code: 'client_assertion_invalid' } });
+    // A citizen without the app: NOT_ACTIVATED is written with the used assertion, once.
+    const unknown = await assertion();
+    const stranger = makePinfl('1995-01-30', 'M', 870, 19);
+    const notActivated = await start(unknown, { ...SERVICE, pinfl: stranger });
+    expect(notActivated.status).toBe(201);
+    expect(await start(unknown, { ...SERVICE, pinfl: stranger })).toMatchObject({ status: 401, body: { code: 'client_assertion_invalid' } });
   });
 
   it('shows the phone the registered name of an authenticated service, not the name it sent', async () => {

@@ -102,12 +102,15 @@ export function isPostgres(db: Kysely<Database> | Transaction<Database>): boolea
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
-/** True when a database error is a unique-constraint violation (both dialects). */
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; errcode?: string; message?: string } | null;
+/**
+ * True when a database error is a unique-constraint violation (both dialects); with `table`,
+ * only one on that table (a statement that writes several tables tells which refused it).
+ */
+export function isUniqueViolation(error: unknown, table?: string): boolean {
+  const e = error as { code?: string; table?: string; message?: string } | null;
   if (!e) return false;
-  if (e.code === '23505') return true;
-  return typeof e.message === 'string' && e.message.includes('UNIQUE constraint failed');
+  if (e.code === '23505') return table === undefined || e.table === table;
+  return typeof e.message === 'string' && e.message.includes('UNIQUE constraint failed') && (table === undefined || e.message.includes(`UNIQUE constraint failed: ${table}.`));
 }
 
 /** Socket errors meaning the database server cannot be reached right now. */

@@ -5,27 +5,53 @@ const MARK = '\u0000tasdiq-slot:';
 
 type Slot = { readonly name: string } | { readonly value: unknown };
 
+/** A query compiled with named placeholders: the SQL, and where each parameter comes from. */
+export interface Plan<O = unknown> {
+  readonly compiled: CompiledQuery<O>;
+  readonly slots: readonly Slot[];
+}
+
+/** A stand-in for the input `name`: Kysely makes a parameter of it, which a plan later fills. */
+export function placeholder(name: string): string {
+  return `${MARK}${name}`;
+}
+
+/** Compiles `query` once; its parameters that are placeholders become named slots. */
+export function planOf<O>(query: Compilable<O>): Plan<O> {
+  const compiled = query.compile();
+  const slots = compiled.parameters.map((value): Slot => (typeof value === 'string' && value.startsWith(MARK) ? { name: value.slice(MARK.length) } : { value }));
+  return { compiled, slots };
+}
+
+/** Runs a plan with this call's values, `valueOf` answering for each named slot. */
+export function runPlan<O>(db: Db | Tx, plan: Plan<O>, valueOf: (name: string) => unknown): Promise<QueryResult<O>> {
+  const parameters = plan.slots.map((slot) => ('name' in slot ? valueOf(slot.name) : slot.value));
+  return db.executeQuery<O>({ ...plan.compiled, parameters });
+}
+
+/** The database kind a handle talks to (its adapter's class): plans are kept per kind. */
+export function dialectKey(db: Db | Tx): unknown {
+  return db.getExecutor().adapter.constructor;
+}
+
 /**
  * A hot query built and compiled once per database kind, then run with new values. Kysely
  * builds every query as a tree of frozen nodes and compiles it afresh: tens of microseconds
  * for a join, paid thousands of times a second on the sign-in path. `build` names its inputs
- * through `args` (each a scalar placed where Kysely makes a parameter of it, never an array)
+ * through `args` (each a scalar placed where Kysely makes a parameter of it; an array only as
+ * one parameter of an sql`` fragment, e.g. `= any(${args.ids}::text[])`)
  * and must not branch on them: it runs once, with placeholders, and its SQL is reused.
  */
 export function prepared<A extends Record<string, unknown>, O>(build: (db: Db, args: A) => Compilable<O>): (db: Db | Tx, args: A) => Promise<QueryResult<O>> {
-  const plans = new Map<unknown, { compiled: CompiledQuery<O>; slots: Slot[] }>();
+  const plans = new Map<unknown, Plan<O>>();
   return async (db, args) => {
-    // The adapter tells the SQL dialect: one plan for PostgreSQL, one for SQLite.
-    const kind = db.getExecutor().adapter.constructor;
+    const kind = dialectKey(db);
     let plan = plans.get(kind);
     if (!plan) {
-      const placeholders = new Proxy({}, { get: (_target, name) => `${MARK}${String(name)}` }) as A;
-      const compiled = build(db as Db, placeholders).compile();
-      const slots = compiled.parameters.map((value): Slot => (typeof value === 'string' && value.startsWith(MARK) ? { name: value.slice(MARK.length) } : { value }));
-      plan = { compiled, slots };
+      const placeholders = new Proxy({}, { get: (_target, name) => placeholder(String(name)) }) as A;
+      plan = planOf(build(db as Db, placeholders));
       plans.set(kind, plan);
     }
-    const parameters = plan.slots.map((slot) => ('name' in slot ? args[slot.name] : slot.value));
-    return db.executeQuery<O>({ ...plan.compiled, parameters });
+    return runPlan(db, plan, (name) => args[name]);
   };
 }

@@ -1,5 +1,6 @@
 import type { Compilable, Insertable, OperationNodeSource } from 'kysely';
 import { isPostgres, type Db, type Tx } from './index.ts';
+import { dialectKey, placeholder, planOf, runPlan, type Plan } from './prepared.ts';
 import type { Database } from './types.ts';
 
 /** A row for one table, written only when the leading write changed a row. */
@@ -31,30 +32,31 @@ type Leading = (db: Db | Tx) => Compilable<{ id: string }> & OperationNodeSource
  * Returns the ids the leading write returned (empty: nothing was written).
  */
 export async function writeTogether(db: Db | Tx, lead: Leading, rows: readonly FollowingRow[]): Promise<string[]> {
-  if (isPostgres(db)) {
-    // Kysely types each CTE's name into the builder; the chain is built in a loop, so the
-    // intermediate types are erased here and the statement's result is typed at the end.
-    let query = (db as unknown as ChainableCte).with('lead', () => lead(db));
-    rows.forEach(({ table, row }, i) => {
-      const columns = Object.keys(row);
-      const values = row as Record<string, unknown>;
-      query = query.with(`w${i}`, (qc) =>
-        qc
-          .insertInto(table)
-          .columns(columns as never)
-          .expression(qc.selectFrom('lead' as never).select((eb) => columns.map((c) => eb.val(values[c]).as(c))) as never)
-          .returning(['id' as never]),
-      );
-    });
-    const written = await query.selectFrom('lead').select('id').execute();
-    return written.map((r) => r.id);
-  }
+  if (isPostgres(db)) return (await togetherQuery(db, lead, rows).execute()).map((r) => r.id);
   const run = async (tx: Db | Tx) => {
     const written = (await lead(tx).execute()).map((r) => r.id);
     if (written.length > 0) for (const { table, row } of rows) await tx.insertInto(table).values(row as never).execute();
     return written;
   };
   return isTransaction(db) ? run(db) : db.transaction().execute(run);
+}
+
+/** The PostgreSQL statement: the leading write and each following row as data-modifying CTEs. */
+function togetherQuery(db: Db | Tx, lead: Leading, rows: readonly FollowingRow[]): Compilable<{ id: string }> & { execute(): Promise<Array<{ id: string }>> } {
+  // Kysely types each CTE's name into the builder; the chain is built in a loop, so the
+  // intermediate types are erased here and the statement's result is typed at the end.
+  let query = (db as unknown as ChainableCte).with('lead', () => lead(db));
+  rows.forEach(({ table, row }, i) => {
+    const columns = Object.keys(row);
+    const values = row as Record<string, unknown>;
+    query = query.with(`w${i}`, (qc) =>
+      qc
+        .insertInto(table)
+        .columns(columns as never)
+        .expression(qc.selectFrom('lead' as never).select((eb) => columns.map((c) => eb.val(values[c]).as(c))) as never),
+    );
+  });
+  return query.selectFrom('lead').select('id');
 }
 
 function isTransaction(db: Db | Tx): db is Tx {
@@ -64,5 +66,51 @@ function isTransaction(db: Db | Tx): db is Tx {
 /** The part of Kysely's QueryCreator the chain above uses, with its CTE names erased. */
 interface ChainableCte {
   with(name: string, expression: (qc: Db) => unknown): ChainableCte;
-  selectFrom(table: 'lead'): { select(column: 'id'): { execute(): Promise<Array<{ id: string }>> } };
+  selectFrom(table: 'lead'): { select(column: 'id'): Compilable<{ id: string }> & { execute(): Promise<Array<{ id: string }>> } };
+}
+
+/** The leading write of a prepared group, built from placeholders standing for `values`. */
+type LeadingOf<V> = (db: Db | Tx, values: V) => Compilable<{ id: string }> & OperationNodeSource & { execute(): Promise<Array<{ id: string }>> };
+
+/** The statements of one shape of a group: one on PostgreSQL; the lead and each row on SQLite. */
+type GroupPlans = { readonly together: Plan<{ id: string }> } | { readonly lead: Plan<{ id: string }>; readonly rows: ReadonlyArray<Plan<unknown>> };
+
+/**
+ * writeTogether for a hot path, compiled once per shape: `lead` is built from `values`, and
+ * both are given as placeholders on the first call of each shape (the keys of `values` and the
+ * tables and columns of `rows`), so `lead` may depend on which keys `values` has but never on
+ * what they hold. Later calls of that shape only fill in parameters: no query building or
+ * compiling, which costs more CPU than the statement's round trip on the sign-in path.
+ */
+export function preparedTogether<V extends Record<string, unknown>>(lead: LeadingOf<V>): (db: Db | Tx, values: V, rows: readonly FollowingRow[]) => Promise<string[]> {
+  const plans = new Map<unknown, Map<string, GroupPlans>>();
+  return async (db, values, rows) => {
+    const kind = dialectKey(db);
+    let byShape = plans.get(kind);
+    if (!byShape) plans.set(kind, (byShape = new Map()));
+    const shape = `${Object.keys(values).join(',')}|${rows.map(({ table, row }) => `${table}:${Object.keys(row).join(',')}`).join('|')}`;
+    let group = byShape.get(shape);
+    if (!group) {
+      const leadValues = Object.fromEntries(Object.keys(values).map((k) => [k, placeholder(`v.${k}`)])) as V;
+      const rowValues = rows.map(({ table, row }, i) => following(table, Object.fromEntries(Object.keys(row).map((c) => [c, placeholder(`${i}.${c}`)])) as never));
+      group = isPostgres(db)
+        ? { together: planOf(togetherQuery(db, (qc) => lead(qc, leadValues), rowValues)) }
+        : { lead: planOf(lead(db, leadValues)), rows: rowValues.map(({ table, row }) => planOf(db.insertInto(table).values(row as never))) };
+      byShape.set(shape, group);
+    }
+    const valueOf = (name: string): unknown => {
+      const dot = name.indexOf('.');
+      const scope = name.slice(0, dot);
+      const key = name.slice(dot + 1);
+      return scope === 'v' ? values[key] : (rows[Number(scope)]!.row as Record<string, unknown>)[key];
+    };
+    if ('together' in group) return (await runPlan(db, group.together, valueOf)).rows.map((r) => r.id);
+    const { lead: leadPlan, rows: rowPlans } = group;
+    const run = async (tx: Db | Tx) => {
+      const written = (await runPlan(tx, leadPlan, valueOf)).rows.map((r) => r.id);
+      if (written.length > 0) for (const plan of rowPlans) await runPlan(tx, plan, valueOf);
+      return written;
+    };
+    return isTransaction(db) ? run(db) : db.transaction().execute(run);
+  };
 }

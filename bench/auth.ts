@@ -25,7 +25,7 @@ import { MobileIdClient, privateKeyJwt } from '../packages/client/src/mobile-id-
 import { ClientRegistry } from '../packages/server/src/clients/index.ts';
 import { openDatabase } from '../packages/server/src/platform/db/index.ts';
 import { enrollCitizen } from '../packages/server/test/devices/enroll.ts';
-import { formatLine, percentile, POSTGRES_URL, postgresAnswers, processCpuSeconds, scratchPostgres, startBenchService } from './lib/service.ts';
+import { formatLine, percentile, POSTGRES_URL, postgresAnswers, processCpuSeconds, scratchPostgres, serverRouteTimes, startBenchService } from './lib/service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
@@ -167,6 +167,7 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
     const latencies: number[] = [];
     let skipped = 0;
     const inFlight = new Set<Promise<void>>();
+    const serverBefore = await serverRouteTimes(baseUrl);
     const latencyStart = performance.now();
     for (let n = 0; performance.now() - latencyStart < DURATION_S * 1000; n++) {
       const due = latencyStart + (n * 1000) / rate;
@@ -189,6 +190,14 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
     await Promise.all(inFlight);
     latencies.sort((a, b) => a - b);
     const stepP50 = (name: keyof typeof steps) => percentile(steps[name].sort((a, b) => a - b), 50);
+    // The same steps as the service timed them (mean, from its own histogram): the rest of a
+    // step's time is the client's (signing, HTTP) and the loopback's.
+    const serverAfter = await serverRouteTimes(baseUrl);
+    const serverMs = (route: string) => {
+      const after = serverAfter.get(route);
+      const before = serverBefore.get(route) ?? { sum: 0, count: 0 };
+      return after && after.count > before.count ? ((after.sum - before.sum) / (after.count - before.count)) * 1000 : 0;
+    };
 
     console.log(
       formatLine('auth', {
@@ -202,6 +211,9 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
         fetch_p50_ms: stepP50('fetch'),
         confirm_p50_ms: stepP50('confirm'),
         result_p50_ms: stepP50('result'),
+        server_start_ms: serverMs('POST /api/v1/auth/sessions'),
+        server_fetch_ms: serverMs('GET /api/v1/device/requests/pending'),
+        server_confirm_ms: serverMs('POST /api/v1/device/requests/:id/confirm'),
         saturated_p50_ms: percentile(saturated, 50),
         saturated_p99_ms: percentile(saturated, 99),
         sessions: saturated.length,

@@ -106,3 +106,17 @@ export function formatLine(name: string, figures: Record<string, string | number
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
+
+/** The service's own time per route so far (its request-duration histogram): seconds and count. */
+export async function serverRouteTimes(baseUrl: string): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const times = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(/^tasdiq_http_request_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
+    const labels = m[2]!;
+    const route = `${/method="([^"]+)"/.exec(labels)?.[1]} ${/route="([^"]+)"/.exec(labels)?.[1]}`;
+    const entry = times.get(route) ?? { sum: 0, count: 0 };
+    entry[m[1] as 'sum' | 'count'] += Number(m[3]);
+    times.set(route, entry);
+  }
+  return times;
+}

@@ -8,7 +8,9 @@ import { authMigrations } from './migrations.ts';
 import { AuthService, type AuthPolicy } from './service.ts';
 import { authRoutes } from './routes.ts';
 import { otpPepper } from './codes.ts';
+import { loadAuthPolicy } from './config.ts';
 
+export { loadAuthPolicy } from './config.ts';
 export { AuthService, DEFAULT_POLICY, type AuthPolicy, type SessionView, type StartedSession, type PendingRequest } from './service.ts';
 export { verificationCode, verificationChoices, qrAuthCode, qrPayload } from './codes.ts';
 export { AuthErrors } from './errors.ts';
@@ -30,7 +32,8 @@ export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthP
         db: context.db,
         deps,
         now: context.now,
-        policy,
+        // The operator's settings (TASDIQ_AUTH_*), then the caller's (tests).
+        policy: { ...loadAuthPolicy(), ...policy },
         otpPepper: otpPepper(loadMasterKey({ dataDir: context.config.dataDir })),
         certificates: (device) => devices.devices.certificates(device),
         logger: context.logger,

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import webpush from 'web-push';
-import { ConfigError, type Config } from '../platform/config.ts';
+import { ConfigError, integerSetting, integerValue, type Config } from '../platform/config.ts';
 import type { SmppRouteConfig } from './channels/smpp-connection.ts';
 import type { HttpSmsConfig } from './channels/http-sms.ts';
 import type { VapidConfig } from './channels/web-push.ts';
@@ -44,16 +44,6 @@ export interface NotifyConfig {
 
 const ROUTE_KEYS = new Set(['name', 'host', 'port', 'systemId', 'password', 'systemType', 'prefixes', 'mode', 'windowSize', 'ratePerSecond', 'sourceAddr', 'enquireLinkMs', 'responseTimeoutMs']);
 
-function int(name: string, raw: unknown, fallback: number, min: number, max: number, problems: string[]): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${name}: expected an integer from ${min} to ${max}, got "${String(raw)}"`);
-    return fallback;
-  }
-  return n;
-}
-
 function parseRoutes(raw: string | undefined, problems: string[]): SmppRouteConfig[] {
   if (!raw || raw.trim() === '') return [];
   let parsed: unknown;
@@ -93,17 +83,17 @@ function parseRoutes(raw: string | undefined, problems: string[]): SmppRouteConf
     routes.push({
       name: name ?? `route${i}`,
       host: String(r.host ?? ''),
-      port: int(`${where}.port`, r.port, 2775, 1, 65535, problems),
+      port: integerValue(`${where}.port`, r.port, 2775, 1, 65535, problems),
       systemId: String(r.systemId ?? ''),
       password: String(r.password ?? ''),
       systemType: typeof r.systemType === 'string' ? r.systemType : '',
       mode: mode as SmppRouteConfig['mode'],
       prefixes: prefixes as string[],
-      windowSize: int(`${where}.windowSize`, r.windowSize, 10, 1, 1000, problems),
-      ratePerSecond: int(`${where}.ratePerSecond`, r.ratePerSecond, 50, 1, 100_000, problems),
+      windowSize: integerValue(`${where}.windowSize`, r.windowSize, 10, 1, 1000, problems),
+      ratePerSecond: integerValue(`${where}.ratePerSecond`, r.ratePerSecond, 50, 1, 100_000, problems),
       sourceAddr: typeof r.sourceAddr === 'string' && r.sourceAddr !== '' ? r.sourceAddr.slice(0, 20) : 'Tasdiq',
-      enquireLinkMs: int(`${where}.enquireLinkMs`, r.enquireLinkMs, 30_000, 100, 600_000, problems),
-      responseTimeoutMs: int(`${where}.responseTimeoutMs`, r.responseTimeoutMs, 10_000, 100, 120_000, problems),
+      enquireLinkMs: integerValue(`${where}.enquireLinkMs`, r.enquireLinkMs, 30_000, 100, 600_000, problems),
+      responseTimeoutMs: integerValue(`${where}.responseTimeoutMs`, r.responseTimeoutMs, 10_000, 100, 120_000, problems),
     });
   }
   return routes;
@@ -208,7 +198,7 @@ export function loadNotifyConfig(config: Config, env: NodeJS.ProcessEnv = proces
     ? {
         url: url('TASDIQ_SMS_HTTP_URL', env.TASDIQ_SMS_HTTP_URL, problems, { httpsOnly: !config.development }),
         token: env.TASDIQ_SMS_HTTP_TOKEN || undefined,
-        timeoutMs: int('TASDIQ_SMS_HTTP_TIMEOUT_MS', env.TASDIQ_SMS_HTTP_TIMEOUT_MS, 10_000, 100, 120_000, problems),
+        timeoutMs: integerSetting(env, 'TASDIQ_SMS_HTTP_TIMEOUT_MS', 10_000, 100, 120_000, problems),
       }
     : undefined;
   const requested = env.TASDIQ_SMS_CHANNEL ?? 'auto';
@@ -257,13 +247,13 @@ export function loadNotifyConfig(config: Config, env: NodeJS.ProcessEnv = proces
   if (!['0', '1', 'true', 'false', 'on', 'off'].includes(enabledRaw)) problems.push('TASDIQ_OUTBOX_WORKER: expected 0 or 1');
   const worker: WorkerSettings = {
     enabled: ['1', 'true', 'on'].includes(enabledRaw),
-    batchSize: int('TASDIQ_OUTBOX_BATCH', env.TASDIQ_OUTBOX_BATCH, 50, 1, 1000, problems),
-    leaseMs: int('TASDIQ_OUTBOX_LEASE_MS', env.TASDIQ_OUTBOX_LEASE_MS, 30_000, 500, 3_600_000, problems),
-    pollMs: int('TASDIQ_OUTBOX_POLL_MS', env.TASDIQ_OUTBOX_POLL_MS, 200, 5, 60_000, problems),
-    baseBackoffMs: int('TASDIQ_OUTBOX_BACKOFF_MS', env.TASDIQ_OUTBOX_BACKOFF_MS, 1_000, 1, 600_000, problems),
-    maxBackoffMs: int('TASDIQ_OUTBOX_MAX_BACKOFF_MS', env.TASDIQ_OUTBOX_MAX_BACKOFF_MS, 300_000, 1, 86_400_000, problems),
-    retentionMs: int('TASDIQ_OUTBOX_RETENTION_DAYS', env.TASDIQ_OUTBOX_RETENTION_DAYS, 30, 1, 3650, problems) * 86_400_000,
-    metricsPort: env.TASDIQ_WORKER_METRICS_PORT ? int('TASDIQ_WORKER_METRICS_PORT', env.TASDIQ_WORKER_METRICS_PORT, 0, 1, 65535, problems) : undefined,
+    batchSize: integerSetting(env, 'TASDIQ_OUTBOX_BATCH', 50, 1, 1000, problems),
+    leaseMs: integerSetting(env, 'TASDIQ_OUTBOX_LEASE_MS', 30_000, 500, 3_600_000, problems),
+    pollMs: integerSetting(env, 'TASDIQ_OUTBOX_POLL_MS', 200, 5, 60_000, problems),
+    baseBackoffMs: integerSetting(env, 'TASDIQ_OUTBOX_BACKOFF_MS', 1_000, 1, 600_000, problems),
+    maxBackoffMs: integerSetting(env, 'TASDIQ_OUTBOX_MAX_BACKOFF_MS', 300_000, 1, 86_400_000, problems),
+    retentionMs: integerSetting(env, 'TASDIQ_OUTBOX_RETENTION_DAYS', 30, 1, 3650, problems) * 86_400_000,
+    metricsPort: env.TASDIQ_WORKER_METRICS_PORT ? integerSetting(env, 'TASDIQ_WORKER_METRICS_PORT', 0, 1, 65535, problems) : undefined,
     metricsHost: env.TASDIQ_WORKER_METRICS_HOST || '127.0.0.1',
   };
   const webPush = parseWebPushHosts(env.TASDIQ_WEBPUSH_HOSTS, config.development, problems);

@@ -39,6 +39,27 @@ export interface Config {
   readonly warnings: readonly string[];
 }
 
+/**
+ * A module's whole-number setting, worded as the core settings are: `fallback` when it is
+ * unset, a problem (and `fallback`) when it is not an integer in [min, max]. `raw` is an
+ * environment string or a number from a JSON setting.
+ */
+export function integerValue<F extends number | undefined>(name: string, raw: unknown, fallback: F, min: number, max: number, problems: string[]): number | F {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  const text = typeof raw === 'string' ? raw.trim() : undefined;
+  const n = typeof raw === 'number' ? raw : text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    problems.push(`${name}: expected an integer from ${min} to ${max}, got "${String(raw).slice(0, 40)}"`);
+    return fallback;
+  }
+  return n;
+}
+
+/** integerValue for the environment variable `name`. */
+export function integerSetting<F extends number | undefined>(env: NodeJS.ProcessEnv, name: string, fallback: F, min: number, max: number, problems: string[]): number | F {
+  return integerValue(name, env[name], fallback, min, max, problems);
+}
+
 export class ConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
@@ -79,6 +100,16 @@ type Key = (typeof ENV_KEYS)[keyof typeof ENV_KEYS];
 export const KNOWN_TASDIQ_VARIABLES: readonly string[] = [
   ...Object.keys(ENV_KEYS).filter((name) => name.startsWith('TASDIQ_')),
   'TASDIQ_CONFIG',
+  'TASDIQ_AUTH_APP_TTL_SECONDS',
+  'TASDIQ_AUTH_OTP_TTL_SECONDS',
+  'TASDIQ_AUTH_OTP_MAX_ATTEMPTS',
+  'TASDIQ_AUTH_COOLDOWN_AFTER',
+  'TASDIQ_AUTH_COOLDOWN_WINDOW_SECONDS',
+  'TASDIQ_AUTH_OTP_PER_PHONE',
+  'TASDIQ_AUTH_OTP_PER_PHONE_WINDOW_SECONDS',
+  'TASDIQ_AUTH_OTP_PER_CLIENT_PER_MINUTE',
+  'TASDIQ_AUTH_RETENTION_HOURS',
+  'TASDIQ_AUTH_PUSH_FALLBACK_SECONDS',
   'TASDIQ_MASTER_KEY',
   // identity: the population registry connector
   'TASDIQ_REGISTRY',

@@ -190,7 +190,7 @@ describe('registry configuration from the environment', () => {
         }
       })();
       expect(error, `${name}=${value}`).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems).toEqual([expect.stringContaining(`${name} must be a whole number`)]);
+      expect((error as ConfigError).problems).toEqual([expect.stringContaining(`${name}: expected an integer`)]);
     }
     const ok = registryFromEnvironment({ ...env, TASDIQ_REGISTRY_TIMEOUT_MS: '2500', TASDIQ_REGISTRY_RETRIES: '0' }, false);
     expect(ok).toBeInstanceOf(HttpRegistry);

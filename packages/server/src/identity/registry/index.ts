@@ -1,4 +1,4 @@
-import { ConfigError } from '../../platform/config.ts';
+import { ConfigError, integerSetting } from '../../platform/config.ts';
 import { InMemoryRegistry, loadRegistryFile } from './file-registry.ts';
 import { HttpRegistry } from './http-registry.ts';
 import { demoRegistryCitizens } from './demo-data.ts';
@@ -15,18 +15,6 @@ let demo: InMemoryRegistry | undefined;
 /** The synthetic registry (built once per process; it is immutable). */
 export function demoRegistry(): InMemoryRegistry {
   return (demo ??= new InMemoryRegistry(demoRegistryCitizens(), 'demo'));
-}
-
-/** A whole number in [min, max] from the environment, or a clear configuration error. */
-function integerSetting(env: NodeJS.ProcessEnv, name: string, min: number, max: number, problems: string[]): number | undefined {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max}; it is "${raw.slice(0, 40)}"`);
-    return undefined;
-  }
-  return value;
 }
 
 /**
@@ -51,8 +39,8 @@ export function registryFromEnvironment(env: NodeJS.ProcessEnv, development: boo
   if (url && url.protocol !== 'https:' && !(url.protocol === 'http:' && development)) {
     problems.push(`TASDIQ_REGISTRY must be an https:// URL${url.protocol === 'http:' ? ' (plain http is allowed only with TASDIQ_DEVELOPMENT)' : ''}`);
   }
-  const timeoutMs = integerSetting(env, 'TASDIQ_REGISTRY_TIMEOUT_MS', 1, 120_000, problems);
-  const retries = integerSetting(env, 'TASDIQ_REGISTRY_RETRIES', 0, 10, problems);
+  const timeoutMs = integerSetting(env, 'TASDIQ_REGISTRY_TIMEOUT_MS', undefined, 1, 120_000, problems);
+  const retries = integerSetting(env, 'TASDIQ_REGISTRY_RETRIES', undefined, 0, 10, problems);
   const tls = env.TASDIQ_REGISTRY_CERT && env.TASDIQ_REGISTRY_KEY;
   if (!!env.TASDIQ_REGISTRY_CERT !== !!env.TASDIQ_REGISTRY_KEY) problems.push('TASDIQ_REGISTRY_CERT and TASDIQ_REGISTRY_KEY go together (mutual TLS)');
   if (!tls && !env.TASDIQ_REGISTRY_HMAC_SECRET) problems.push('the HTTP registry needs mutual TLS (TASDIQ_REGISTRY_CERT, TASDIQ_REGISTRY_KEY) or signed requests (TASDIQ_REGISTRY_HMAC_SECRET)');

@@ -89,8 +89,6 @@ export class OutboxWorker {
   #signalPending = false;
   /** Set by a kick that arrived while the loop was busy, so its next sleep is skipped. */
   #kicked = false;
-  /** The last claim filled the room there was: more may be due once sends finish. */
-  #full = false;
   readonly #sentLog = new GroupCommit<SentRecord, SentOutcome>((items) => this.#flushSent(items));
   readonly #receiptLog = new GroupCommit<{ ref: string; stat: string }, void>((items) => this.#flushReceipts(items));
 
@@ -183,7 +181,6 @@ export class OutboxWorker {
           }
           const batch = await this.#claim(room);
           claimed = batch.length;
-          this.#full = claimed === room;
           this.counters.claimed += claimed;
           for (const message of batch) {
             this.#holding.add(message.id);
@@ -195,10 +192,7 @@ export class OutboxWorker {
                 // `sending` for as long as this worker lives.
                 this.#holding.delete(message.id);
                 inFlight.delete(task);
-                // Room again for a worker that stopped claiming because it was full; one that
-                // found fewer due than it had room for waits for a kick or its poll instead
-                // of claiming again for nothing after every send.
-                if (this.#full && inFlight.size <= this.#settings.batchSize - half) this.#wake?.();
+                if (inFlight.size <= this.#settings.batchSize - half) this.#wake?.();
               });
             inFlight.add(task);
           }

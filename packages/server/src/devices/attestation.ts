@@ -1,5 +1,5 @@
 import { createPublicKey, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import 'reflect-metadata'; // @peculiar/x509's dependency injection needs it loaded first
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
@@ -20,7 +20,9 @@ import type { KeyStorage } from './schema.ts';
  * each certificate signed by the next, the last one a configured root or signed by one, the CA
  * certificates valid now, the leaf's key the key being registered, and the leaf's KeyDescription
  * saying the key was generated inside a TEE or StrongBox for signing, on P-256, with this
- * activation's challenge. Google's revocation status list is not consulted yet.
+ * activation's challenge, the device's boot verified and its bootloader locked (RootOfTrust), and
+ * no certificate of the chain revoked or suspended in Google's attestation status list (a copy
+ * the operator keeps, TASDIQ_KEY_ATTESTATION_STATUS).
  */
 
 /** The attestation as the activation request carries it (certificates DER, base64, leaf first). */
@@ -38,7 +40,8 @@ const LEAF_NOT_BEFORE_LEEWAY_MS = 86_400_000;
 
 /** KeyMint's values (hardware/interfaces/security/keymint, Tag and enums). */
 const SECURITY_LEVEL = { software: 0, trustedEnvironment: 1, strongBox: 2 } as const;
-const TAG = { purpose: 1, algorithm: 2, keySize: 3, ecCurve: 10, origin: 702 } as const;
+const TAG = { purpose: 1, algorithm: 2, keySize: 3, ecCurve: 10, origin: 702, rootOfTrust: 704 } as const;
+const VERIFIED_BOOT_STATES = ['Verified', 'SelfSigned', 'Unverified', 'Failed'];
 const PURPOSE_SIGN = 2;
 const ALGORITHM_EC = 3;
 const EC_CURVE_P256 = 1;
@@ -66,6 +69,74 @@ export function readAttestationRoots(file: string): X509Certificate[] {
       throw new Error(`TASDIQ_KEY_ATTESTATION_ROOTS: certificate ${i + 1} in ${file} cannot be read: ${(error as Error).message}`, { cause: error });
     }
   });
+}
+
+/** Attestation certificates by serial (lower-case hex, no leading zeros): their status and reason. */
+export type AttestationStatusList = ReadonlyMap<string, { readonly status: 'REVOKED' | 'SUSPENDED'; readonly reason: string | undefined }>;
+
+/**
+ * Reads a status list in Google's format (`{ "entries": { "<serial hex>": { "status", "reason" } } }`);
+ * a file that is not one is an error naming what is wrong.
+ */
+export function readAttestationStatus(file: string): AttestationStatusList {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`TASDIQ_KEY_ATTESTATION_STATUS: cannot read ${file} as JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const entries = (parsed as { entries?: unknown } | null)?.entries;
+  if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) throw new Error(`TASDIQ_KEY_ATTESTATION_STATUS: ${file} is not an attestation status list: no "entries" object`);
+  const list = new Map<string, { status: 'REVOKED' | 'SUSPENDED'; reason: string | undefined }>();
+  for (const [serial, entry] of Object.entries(entries)) {
+    const status = (entry as { status?: unknown } | null)?.status;
+    const reason = (entry as { reason?: unknown } | null)?.reason;
+    if (!/^[0-9a-fA-F]{1,128}$/.test(serial)) throw new Error(`TASDIQ_KEY_ATTESTATION_STATUS: ${file}: entry "${serial.slice(0, 40)}" is not a hexadecimal serial number`);
+    if (status !== 'REVOKED' && status !== 'SUSPENDED') throw new Error(`TASDIQ_KEY_ATTESTATION_STATUS: ${file}: entry ${serial} has status ${JSON.stringify(status)}, expected "REVOKED" or "SUSPENDED"`);
+    list.set(normalSerial(serial), { status, reason: typeof reason === 'string' ? reason.slice(0, 100) : undefined });
+  }
+  return list;
+}
+
+/** A certificate serial as the status list writes it: lower-case hex without leading zeros. */
+export function normalSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+/** How often the status list file is looked at for a newer copy. */
+const STATUS_RECHECK_MS = 60_000;
+
+/** The status list from its file, re-read when the file changes (looked at once a minute at most). */
+class StatusListFile {
+  readonly #file: string;
+  readonly #recheckMs: number;
+  #list: AttestationStatusList;
+  #mtimeMs: number;
+  #checkedAt: number;
+
+  constructor(file: string, now: number, recheckMs = STATUS_RECHECK_MS) {
+    this.#file = file;
+    this.#recheckMs = recheckMs;
+    this.#mtimeMs = statSync(file).mtimeMs;
+    this.#list = readAttestationStatus(file);
+    this.#checkedAt = now;
+  }
+
+  /** The current list; a copy that no longer reads keeps the last good one in force. */
+  current(now: number): AttestationStatusList {
+    if (now - this.#checkedAt < this.#recheckMs) return this.#list;
+    this.#checkedAt = now;
+    try {
+      const mtimeMs = statSync(this.#file).mtimeMs;
+      if (mtimeMs !== this.#mtimeMs) {
+        this.#list = readAttestationStatus(this.#file);
+        this.#mtimeMs = mtimeMs;
+      }
+    } catch {
+      // A half-written or removed copy: the list read before stays in force until a good one.
+    }
+    return this.#list;
+  }
 }
 
 interface ParsedKeyDescription {
@@ -136,15 +207,20 @@ function levelName(level: number): string {
 export class KeyAttestationVerifier {
   readonly #roots: readonly X509Certificate[];
   readonly #now: () => number;
+  readonly #status: StatusListFile | undefined;
 
-  /** `roots`: the configured trust anchors; none means that no attestation verifies. */
-  constructor(options: { roots: readonly X509Certificate[]; now: () => number }) {
+  /**
+   * `roots`: the configured trust anchors; none means that no attestation verifies.
+   * `statusFile`: Google's attestation status list, as the operator keeps a copy of it.
+   */
+  constructor(options: { roots: readonly X509Certificate[]; now: () => number; statusFile?: string | undefined; statusRecheckMs?: number }) {
     this.#roots = options.roots;
     this.#now = options.now;
+    this.#status = options.statusFile ? new StatusListFile(options.statusFile, options.now(), options.statusRecheckMs) : undefined;
   }
 
-  static fromConfig(options: { rootsFile: string | undefined; now: () => number }): KeyAttestationVerifier {
-    return new KeyAttestationVerifier({ roots: options.rootsFile ? readAttestationRoots(options.rootsFile) : [], now: options.now });
+  static fromConfig(options: { rootsFile: string | undefined; statusFile?: string | undefined; now: () => number }): KeyAttestationVerifier {
+    return new KeyAttestationVerifier({ roots: options.rootsFile ? readAttestationRoots(options.rootsFile) : [], statusFile: options.statusFile, now: options.now });
   }
 
   /**
@@ -166,6 +242,20 @@ export class KeyAttestationVerifier {
       if (error instanceof AttestationFailure) throw new ApiError(DeviceErrors.device_attestation_invalid, { detail: error.message });
       throw error;
     }
+  }
+
+  /**
+   * RootOfTrust ::= SEQUENCE { verifiedBootKey, deviceLocked BOOLEAN, verifiedBootState, ... }: a
+   * key store is only as trustworthy as the system that booted it, so an unlocked bootloader or a
+   * boot that was not verified against the manufacturer's key makes the attestation worthless.
+   */
+  #checkRootOfTrust(label: string, value: asn1js.AsnType | undefined): void {
+    if (!(value instanceof asn1js.Sequence) || value.valueBlock.value.length < 3) fail(`${label}: hardwareEnforced has no rootOfTrust`);
+    const [, locked, state] = value.valueBlock.value;
+    if (!(locked instanceof asn1js.Boolean)) fail(`${label}: rootOfTrust deviceLocked is not a BOOLEAN`);
+    if (!locked.getValue()) fail(`${label}: rootOfTrust says the bootloader is unlocked (deviceLocked false)`);
+    const bootState = integerOf(state, `${label}: rootOfTrust verifiedBootState`);
+    if (bootState !== 0) fail(`${label}: rootOfTrust verifiedBootState is ${VERIFIED_BOOT_STATES[bootState] ?? String(bootState)}, not Verified`);
   }
 
   #verifyChain(label: string, chain: readonly string[], registeredKey: string, challenge: Buffer, now: number): void {
@@ -198,6 +288,17 @@ export class KeyAttestationVerifier {
       if (cert.validFromDate.getTime() > now) fail(`${name} is not valid yet (notBefore ${cert.validFromDate.toISOString()})`);
       if (cert.validToDate.getTime() < now) fail(`${name} has expired (notAfter ${cert.validToDate.toISOString()})`);
     }
+
+    // Revocation: Google revokes the attestation keys of devices whose key store leaked, and a
+    // batch of them at once by an intermediate; any certificate of the chain may be listed.
+    const statusList = this.#status?.current(now);
+    if (statusList) {
+      const checked = [...certs.map((c, i) => ({ cert: c, name: `${label}[${i}]` })), ...(issuedByRoot ? [{ cert: issuedByRoot, name: `${label}: the trusted root` }] : [])];
+      for (const { cert, name } of checked) {
+        const entry = statusList.get(normalSerial(cert.serialNumber));
+        if (entry) fail(`${name} is ${entry.status} in the attestation status list${entry.reason ? ` (${entry.reason})` : ''}`);
+      }
+    }
     const leaf = certs[0]!;
     if (leaf.validFromDate.getTime() > now + LEAF_NOT_BEFORE_LEEWAY_MS) fail(`${label}[0] is not valid yet (notBefore ${leaf.validFromDate.toISOString()})`);
 
@@ -222,6 +323,7 @@ export class KeyAttestationVerifier {
     if (got.length !== challenge.length || !timingSafeEqual(got, challenge)) fail(`${label}: attestationChallenge is not this activation's challenge (see docs/device-protocol.md)`);
 
     const hw = description.hardwareEnforced;
+    this.#checkRootOfTrust(label, hw.get(TAG.rootOfTrust));
     const origin = hw.get(TAG.origin);
     if (origin === undefined) fail(`${label}: hardwareEnforced has no origin`);
     const originValue = integerOf(origin, `${label}: hardwareEnforced origin`);

@@ -34,7 +34,7 @@ export function deviceServicesFor(context: AppContext, deps: DeviceDependencies)
     const ca = new DeviceCa({ db: context.db, keys: keyStoreFor(context), now: context.now, publicUrl: context.config.publicUrl });
     services = {
       ca,
-      devices: new DeviceService({ db: context.db, ca, deps, attestation: KeyAttestationVerifier.fromConfig({ rootsFile: context.config.keyAttestationRoots, now: context.now }), now: context.now }),
+      devices: new DeviceService({ db: context.db, ca, deps, attestation: KeyAttestationVerifier.fromConfig({ rootsFile: context.config.keyAttestationRoots, statusFile: context.config.keyAttestationStatus, now: context.now }), now: context.now }),
       authenticator: new DeviceAuthenticator(context.db, context.now),
       deps,
     };

@@ -35,6 +35,12 @@ export interface Config {
    * attestation roots in production). None are built in: without it no attestation verifies.
    */
   readonly keyAttestationRoots: string | undefined;
+  /**
+   * A JSON file in the format of Google's attestation status list
+   * (https://android.googleapis.com/attestation/status): attestation certificates revoked or
+   * suspended. Fetched by the operator (nothing downloads at run time) and re-read when it changes.
+   */
+  readonly keyAttestationStatus: string | undefined;
   /** Things worth telling the operator that are not errors (a misspelt TASDIQ_* variable). */
   readonly warnings: readonly string[];
 }
@@ -89,6 +95,7 @@ const ENV_KEYS = {
   TASDIQ_DEVELOPMENT: 'development',
   TASDIQ_METRICS_TOKEN: 'metricsToken',
   TASDIQ_KEY_ATTESTATION_ROOTS: 'keyAttestationRoots',
+  TASDIQ_KEY_ATTESTATION_STATUS: 'keyAttestationStatus',
 } as const;
 type Key = (typeof ENV_KEYS)[keyof typeof ENV_KEYS];
 
@@ -408,6 +415,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
     }
   }
 
+  const statusSource = source('keyAttestationStatus');
+  const statusValue = text('keyAttestationStatus');
+  let keyAttestationStatus: string | undefined;
+  if (statusSource && statusValue) {
+    keyAttestationStatus = resolve(statusValue);
+    // Read through here; its entries are checked when the devices module loads it.
+    try {
+      readFileSync(keyAttestationStatus, 'utf8');
+    } catch (error) {
+      check.problem(statusSource, `cannot read ${keyAttestationStatus}: ${(error as Error).message}`);
+    }
+  }
+
   if (check.problems.length > 0) throw new ConfigError(check.problems);
 
   const warnings: string[] = [];
@@ -432,6 +452,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
     development,
     metricsToken,
     keyAttestationRoots,
+    keyAttestationStatus,
     warnings: Object.freeze(warnings),
   });
 }

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceClient, TasdiqApiError, activationMessage, generateDeviceKey, keyAttestationChallenge as clientChallenge, signES256, type KeyAttestation } from '../../../client/src/index.ts';
 import { authModule, createDeviceAuthenticator } from '../../src/auth/index.ts';
 import { keyAttestationChallenge } from '../../src/devices/canonical.ts';
-import { readAttestationRoots } from '../../src/devices/attestation.ts';
+import { readAttestationRoots, readAttestationStatus } from '../../src/devices/attestation.ts';
 import { ConfigError, loadConfig } from '../../src/platform/config.ts';
 import type { Authenticator } from '../../src/oidc/authenticator.ts';
 import { testDialects } from '../support/databases.ts';
-import { testKeyStore, type AttestationVariant } from '../support/key-attestation.ts';
+import { hardwareKeyStore, testKeyStore, type AttestationVariant } from '../support/key-attestation.ts';
 import { activateHardwareDevice, enrollCitizen, listeningApp, type EnrolledCitizen, type ListeningApp } from './fixtures.ts';
 
 const client = { clientId: 'portal', name: { 'uz-Latn': 'Portal', 'uz-Cyrl': 'Портал', ru: 'Портал', en: 'Portal' } };
@@ -152,6 +152,9 @@ describe.each(testDialects())('device key attestation on %s', (dialect) => {
     ['wrong_curve', undefined, /^authChain: hardwareEnforced ecCurve is not P_256 \(1\)$/],
     ['expired_intermediate', undefined, /^authChain\[1\] has expired/],
     ['extension_in_intermediate', undefined, /^authChain\[1\] carries a KeyDescription extension: only the leaf may$/],
+    ['bootloader_unlocked', undefined, /^authChain: rootOfTrust says the bootloader is unlocked \(deviceLocked false\)$/],
+    ['boot_self_signed', 'sign', /^signChain: rootOfTrust verifiedBootState is SelfSigned, not Verified$/],
+    ['no_root_of_trust', undefined, /^authChain: hardwareEnforced has no rootOfTrust$/],
   ];
 
   it.each(refusals)('refuses %s (%s chain) with device_attestation_invalid, writes nothing, and leaves the code usable', async (variant, only, detail) => {
@@ -228,5 +231,56 @@ describe.each(testDialects())('a service without trusted attestation roots, on %
     expect(await app.context.db.selectFrom('devices').select('id').where('citizen_id', '=', citizen.citizenId).execute()).toEqual([]);
     const device = await DeviceClient.activate(app.url, code);
     expect(await device.me()).toMatchObject({ keyStorage: 'software' });
+  });
+});
+
+describe('TASDIQ_KEY_ATTESTATION_STATUS (Google attestation status list)', () => {
+  it('names a readable file; entries must be hex serials with status REVOKED or SUSPENDED', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tasdiq-status-'));
+    expect(loadConfig({}).keyAttestationStatus).toBeUndefined();
+    let problems: readonly string[] = [];
+    try {
+      loadConfig({ TASDIQ_KEY_ATTESTATION_STATUS: join(dir, 'missing.json') });
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toEqual([expect.stringMatching(/^TASDIQ_KEY_ATTESTATION_STATUS: cannot read .*missing\.json: ENOENT/)]);
+    const file = join(dir, 'status.json');
+    writeFileSync(file, JSON.stringify({ entries: { '00AB12': { status: 'REVOKED', reason: 'KEY_COMPROMISE' }, c0ffee: { status: 'SUSPENDED' } } }));
+    expect([...readAttestationStatus(file)]).toEqual([
+      ['ab12', { status: 'REVOKED', reason: 'KEY_COMPROMISE' }],
+      ['c0ffee', { status: 'SUSPENDED', reason: undefined }],
+    ]);
+    writeFileSync(file, JSON.stringify({ entries: { 'not-hex': { status: 'REVOKED' } } }));
+    expect(() => readAttestationStatus(file)).toThrow(/TASDIQ_KEY_ATTESTATION_STATUS: .*entry "not-hex" is not a hexadecimal serial number/);
+    writeFileSync(file, JSON.stringify({ entries: { ab: { status: 'OK' } } }));
+    expect(() => readAttestationStatus(file)).toThrow(/entry ab has status "OK", expected "REVOKED" or "SUSPENDED"/);
+    writeFileSync(file, '[]');
+    expect(() => readAttestationStatus(file)).toThrow(/is not an attestation status list: no "entries" object/);
+  });
+});
+
+describe.each(testDialects())('an attestation chain on the status list, on %s', (dialect) => {
+  let app: ListeningApp;
+  let statusFile: string;
+  beforeAll(async () => {
+    const store = await testKeyStore();
+    statusFile = join(mkdtempSync(join(tmpdir(), 'tasdiq-status-')), 'status.json');
+    // A batch of devices revoked by their intermediate, as Google does when a key store leaks.
+    writeFileSync(statusFile, JSON.stringify({ entries: { [store.serials.intermediate.toLowerCase()]: { status: 'REVOKED', reason: 'KEY_COMPROMISE' } } }));
+    app = await listeningApp(dialect, { config: { keyAttestationStatus: statusFile } });
+  });
+  afterAll(async () => app.close());
+
+  it('is refused while listed; a newer copy of the list without it is read within a minute', async () => {
+    const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
+    const code = await citizen.activationCode();
+    const error = await rejection(DeviceClient.activate(app.url, code, { keyAttestation: await hardwareKeyStore() }));
+    expect(error).toMatchObject({ status: 400, code: 'device_attestation_invalid' });
+    expect(error.detail).toBe('authChain[1] is REVOKED in the attestation status list (KEY_COMPROMISE)');
+    writeFileSync(statusFile, JSON.stringify({ entries: {} }));
+    app.advance(61_000);
+    const device = await DeviceClient.activate(app.url, code, { keyAttestation: await hardwareKeyStore() });
+    expect(await device.me()).toMatchObject({ keyStorage: 'hardware' });
   });
 });

@@ -32,7 +32,10 @@ export type AttestationVariant =
   | 'no_sign_purpose'
   | 'wrong_curve'
   | 'expired_intermediate'
-  | 'extension_in_intermediate';
+  | 'extension_in_intermediate'
+  | 'bootloader_unlocked'
+  | 'boot_self_signed'
+  | 'no_root_of_trust';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -109,12 +112,12 @@ const explicit = (tagNumber: number, value: asn1js.AsnType) => new asn1js.Constr
 const integer = (n: number | bigint) => asn1js.Integer.fromBigInt(n);
 
 /** KeyDescription as KeyMint 3 (attestation version 300) writes it, with the fields a verifier reads. */
-function keyDescription(input: { challenge: Uint8Array; level: number; origin: number; purposes: number[]; curve: number }): ArrayBuffer {
+function keyDescription(input: { challenge: Uint8Array; level: number; origin: number; purposes: number[]; curve: number; locked?: boolean; bootState?: number; rootOfTrust?: boolean }): ArrayBuffer {
   const rootOfTrust = new asn1js.Sequence({
     value: [
       new asn1js.OctetString({ valueHex: new Uint8Array(32).fill(7) }), // verifiedBootKey
-      new asn1js.Boolean({ value: true }), // deviceLocked
-      new asn1js.Enumerated({ value: 0 }), // verifiedBootState: Verified
+      new asn1js.Boolean({ value: input.locked ?? true }), // deviceLocked
+      new asn1js.Enumerated({ value: input.bootState ?? 0 }), // verifiedBootState: 0 Verified, 1 SelfSigned
       new asn1js.OctetString({ valueHex: new Uint8Array(32).fill(9) }), // verifiedBootHash
     ],
   });
@@ -134,7 +137,7 @@ function keyDescription(input: { challenge: Uint8Array; level: number; origin: n
       explicit(504, integer(3)), // userAuthType: password | fingerprint
       explicit(505, integer(0)), // authTimeout: every use
       explicit(702, integer(input.origin)), // origin
-      explicit(704, rootOfTrust),
+      ...(input.rootOfTrust === false ? [] : [explicit(704, rootOfTrust)]),
       explicit(705, integer(140000)), // osVersion
       explicit(706, integer(202505)), // osPatchLevel
     ],
@@ -168,6 +171,8 @@ export interface TestKeyStore {
   attest(keys: { authKey: string; signKey: string; challenge: Uint8Array }, variant?: AttestationVariant, only?: 'auth' | 'sign'): Promise<KeyAttestation>;
   /** For `DeviceClient.activate({ keyAttestation })`. */
   attestor(variant?: AttestationVariant, only?: 'auth' | 'sign'): KeyAttestor;
+  /** Serial numbers (hex) of the trusted chain's intermediate and root, for status lists. */
+  readonly serials: { readonly intermediate: string; readonly root: string };
 }
 
 async function build(): Promise<TestKeyStore> {
@@ -198,6 +203,9 @@ async function build(): Promise<TestKeyStore> {
       origin: variant === 'origin_imported' ? 2 : 0,
       purposes: variant === 'no_sign_purpose' ? [3] : [2, 3],
       curve: variant === 'wrong_curve' ? 2 : 1,
+      locked: variant !== 'bootloader_unlocked',
+      bootState: variant === 'boot_self_signed' ? 1 : 0,
+      rootOfTrust: variant !== 'no_root_of_trust',
     });
     const now = Date.now();
     const leaf = await x509.X509CertificateGenerator.create({
@@ -223,6 +231,7 @@ async function build(): Promise<TestKeyStore> {
 
   const store: TestKeyStore = {
     rootsFile,
+    serials: { intermediate: trusted.intermediate.serialNumber, root: trusted.root.serialNumber },
     async attest(keys, variant = 'valid', only) {
       const defect = (which: 'auth' | 'sign') => (only === undefined || only === which ? variant : 'valid');
       return {

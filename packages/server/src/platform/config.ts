@@ -403,30 +403,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
     else check.problem(metricsSource, 'expected at least 16 visible ASCII characters without spaces (the value is not shown)');
   }
 
-  const rootsSource = source('keyAttestationRoots');
-  const rootsValue = text('keyAttestationRoots');
-  let keyAttestationRoots: string | undefined;
-  if (rootsSource && rootsValue) {
-    keyAttestationRoots = resolve(rootsValue);
+  /**
+   * A setting naming a file that must be readable now; `problemIn` tells what is wrong with its
+   * content, if anything can be told this early (the module that uses it reads it in full).
+   */
+  const readableFile = (key: 'keyAttestationRoots' | 'keyAttestationStatus', problemIn: (content: string, path: string) => string | undefined = () => undefined): string | undefined => {
+    const fileSource = source(key);
+    const value = text(key);
+    if (!fileSource || !value) return undefined;
+    const path = resolve(value);
     try {
-      if (!/-----BEGIN CERTIFICATE-----/.test(readFileSync(keyAttestationRoots, 'utf8'))) check.problem(rootsSource, `${keyAttestationRoots} holds no PEM certificate (expected the trusted attestation roots, -----BEGIN CERTIFICATE----- blocks)`);
+      const problem = problemIn(readFileSync(path, 'utf8'), path);
+      if (problem) check.problem(fileSource, problem);
     } catch (error) {
-      check.problem(rootsSource, `cannot read ${keyAttestationRoots}: ${(error as Error).message}`);
+      check.problem(fileSource, `cannot read ${path}: ${(error as Error).message}`);
     }
-  }
-
-  const statusSource = source('keyAttestationStatus');
-  const statusValue = text('keyAttestationStatus');
-  let keyAttestationStatus: string | undefined;
-  if (statusSource && statusValue) {
-    keyAttestationStatus = resolve(statusValue);
-    // Read through here; its entries are checked when the devices module loads it.
-    try {
-      readFileSync(keyAttestationStatus, 'utf8');
-    } catch (error) {
-      check.problem(statusSource, `cannot read ${keyAttestationStatus}: ${(error as Error).message}`);
-    }
-  }
+    return path;
+  };
+  const keyAttestationRoots = readableFile('keyAttestationRoots', (content, path) =>
+    /-----BEGIN CERTIFICATE-----/.test(content) ? undefined : `${path} holds no PEM certificate (expected the trusted attestation roots, -----BEGIN CERTIFICATE----- blocks)`,
+  );
+  // Its entries are checked when the devices module loads it.
+  const keyAttestationStatus = readableFile('keyAttestationStatus');
 
   if (check.problems.length > 0) throw new ConfigError(check.problems);
 

@@ -122,8 +122,7 @@ export class DeviceAuthenticator {
   }
 
   async authenticate(request: FastifyRequest): Promise<Device> {
-    const checked = await this.#verify(request);
-    return (await advanceCounter(this.#db, checked)).rows[0] ?? this.#refuse(checked);
+    return this.#advance(await this.#verify(request));
   }
 
   /** authenticate, with what the route reads beside the counter's UPDATE (see CounterRider). */
@@ -135,8 +134,13 @@ export class DeviceAuthenticator {
       const { rider: read, ...device } = row;
       return { device, rider: read };
     }
-    const device = (await advanceCounter(this.#db, checked)).rows[0] ?? (await this.#refuse(checked));
+    const device = await this.#advance(checked);
     return { device, rider: await rider.after(this.#db, device) };
+  }
+
+  /** The counter's UPDATE alone: the device as it now stands, or why it was refused. */
+  async #advance(checked: CounterAdvance): Promise<Device> {
+    return (await advanceCounter(this.#db, checked)).rows[0] ?? this.#refuse(checked);
   }
 
   /** The signature, clock and key checks, before the counter is touched. */

@@ -626,9 +626,9 @@ export class OutboxWorker {
    * request) with the same rules as the per-message UPDATE, and every attempt is written.
    */
   async #flushSentTogether(items: SentRecord[], now: number): Promise<SentOutcome[]> {
-    const sorted = [...items].sort((a, b) => (a.message.id < b.message.id ? -1 : 1));
+    // Rows are locked in id order by the `locked` CTE, whatever the order of `sends`.
     const sends = sql.join(
-      sorted.map(({ message, result }) => {
+      items.map(({ message, result }) => {
         const keep = this.#pendingFallback(message, result);
         return sql`(${message.id}::text, ${result.delivered}::boolean, ${result.refs[0] ?? null}::text, ${keep?.fallback ?? null}::text, ${keep?.afterMs ?? null}::bigint)`;
       }),

@@ -33,9 +33,23 @@ type Leading = (db: Db | Tx) => Compilable<{ id: string }> & OperationNodeSource
  */
 export async function writeTogether(db: Db | Tx, lead: Leading, rows: readonly FollowingRow[]): Promise<string[]> {
   if (isPostgres(db)) return (await togetherQuery(db, lead, rows).execute()).map((r) => r.id);
+  return leadThenRows(
+    db,
+    async (tx) => (await lead(tx).execute()).map((r) => r.id),
+    async (tx) => {
+      for (const { table, row } of rows) await tx.insertInto(table).values(row as never).execute();
+    },
+  );
+}
+
+/**
+ * SQLite's form of a group: the leading write, then (only if it wrote a row) the following
+ * rows, in one transaction (the caller's, if it is in one).
+ */
+async function leadThenRows(db: Db | Tx, writeLead: (tx: Db | Tx) => Promise<string[]>, writeRows: (tx: Db | Tx) => Promise<void>): Promise<string[]> {
   const run = async (tx: Db | Tx) => {
-    const written = (await lead(tx).execute()).map((r) => r.id);
-    if (written.length > 0) for (const { table, row } of rows) await tx.insertInto(table).values(row as never).execute();
+    const written = await writeLead(tx);
+    if (written.length > 0) await writeRows(tx);
     return written;
   };
   return isTransaction(db) ? run(db) : db.transaction().execute(run);
@@ -106,11 +120,12 @@ export function preparedTogether<V extends Record<string, unknown>>(lead: Leadin
     };
     if ('together' in group) return (await runPlan(db, group.together, valueOf)).rows.map((r) => r.id);
     const { lead: leadPlan, rows: rowPlans } = group;
-    const run = async (tx: Db | Tx) => {
-      const written = (await runPlan(tx, leadPlan, valueOf)).rows.map((r) => r.id);
-      if (written.length > 0) for (const plan of rowPlans) await runPlan(tx, plan, valueOf);
-      return written;
-    };
-    return isTransaction(db) ? run(db) : db.transaction().execute(run);
+    return leadThenRows(
+      db,
+      async (tx) => (await runPlan(tx, leadPlan, valueOf)).rows.map((r) => r.id),
+      async (tx) => {
+        for (const plan of rowPlans) await runPlan(tx, plan, valueOf);
+      },
+    );
   };
 }

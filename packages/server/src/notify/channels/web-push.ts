@@ -56,7 +56,7 @@ export class WebPushProvider implements PushProvider {
   }
 
   async send(address: string, payload: WakePayload): Promise<PushOutcome> {
-    let endpoint: string;
+    let endpoint: URL;
     let headers: Record<string, string>;
     let body: Buffer;
     try {
@@ -65,7 +65,7 @@ export class WebPushProvider implements PushProvider {
       // one) must not slip through.
       const problem = webPushEndpointProblem(subscription?.endpoint, this.#policy);
       if (problem) return { ok: false, gone: true, permanent: true, error: `webpush: ${problem.code}` };
-      endpoint = subscription.endpoint;
+      endpoint = new URL(subscription.endpoint);
       // RFC 8291 aes128gcm: a fresh ephemeral key and salt for every message.
       body = webpush.encrypt(subscription.keys.p256dh, subscription.keys.auth, JSON.stringify(payload), 'aes128gcm').cipherText;
       headers = {
@@ -73,13 +73,13 @@ export class WebPushProvider implements PushProvider {
         Urgency: 'high',
         'Content-Type': 'application/octet-stream',
         'Content-Encoding': 'aes128gcm',
-        Authorization: this.#authorization(new URL(endpoint).origin),
+        Authorization: this.#authorization(endpoint.origin),
       };
     } catch (error) {
       // A key that cannot encrypt now never will: the subscription is unusable.
       return { ok: false, gone: true, permanent: true, error: `webpush: subscription unusable (${(error as Error).message.slice(0, 100)})` };
     }
-    const answer = await this.#post(new URL(endpoint), headers, body);
+    const answer = await this.#post(endpoint, headers, body);
     // A push service answers, it does not redirect: an endpoint that does is not one.
     if (answer.status >= 300 && answer.status < 400) return { ok: false, gone: true, permanent: true, error: 'webpush: the endpoint redirected' };
     if (answer.status >= 200 && answer.status < 300) return { ok: true, id: answer.location?.split('/').pop() || undefined };
@@ -88,8 +88,7 @@ export class WebPushProvider implements PushProvider {
 
   /** One POST; the answer's body says nothing Tasdiq needs and is drained. */
   #post(url: URL, headers: Record<string, string>, body: Buffer): Promise<{ status: number; location: string | undefined }> {
-    const agent = url.protocol === 'https:' ? this.#agents['https:'] : this.#agents['http:'];
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const [send, agent] = url.protocol === 'https:' ? [httpsRequest, this.#agents['https:']] : [httpRequest, this.#agents['http:']];
     return new Promise((resolve, reject) => {
       const request = send(url, { method: 'POST', agent, headers: { ...headers, 'Content-Length': String(body.length) }, signal: AbortSignal.timeout(this.#timeoutMs) }, (response) => {
         response.on('error', reject);

@@ -25,7 +25,7 @@ import { MobileIdClient, privateKeyJwt } from '../packages/client/src/mobile-id-
 import { ClientRegistry } from '../packages/server/src/clients/index.ts';
 import { openDatabase } from '../packages/server/src/platform/db/index.ts';
 import { enrollCitizen } from '../packages/server/test/devices/enroll.ts';
-import { formatLine, percentile, POSTGRES_URL, postgresAnswers, processCpuSeconds, scratchPostgres, serverRouteTimes, startBenchService } from './lib/service.ts';
+import { formatLine, percentile, POSTGRES_URL, postgresAnswers, backendCpuBetween, postgresBackendCpu, processCpuSeconds, scratchPostgres, serverRouteTimes, startBenchService } from './lib/service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
@@ -152,11 +152,13 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
     await drive(performance.now() + WARMUP_S * 1000);
     recording = true;
     const pushesBefore = sink.received();
+    const dbCpuBefore = databaseUrl ? await postgresBackendCpu(databaseUrl) : undefined;
     const cpuBefore = await processCpuSeconds(service.child.pid!);
     const t0 = performance.now();
     await drive(t0 + DURATION_S * 1000);
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = (await processCpuSeconds(service.child.pid!)) - cpuBefore;
+    const dbCpuAfter = dbCpuBefore && (await postgresBackendCpu(databaseUrl!));
     const pushes = sink.received() - pushesBefore;
     saturated.sort((a, b) => a - b);
     const perS = saturated.length / elapsed;
@@ -225,6 +227,8 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
         push: PUSH ? 'webpush' : 'none',
         rp_auth: RP_AUTH,
         service_cpu_cores: cores,
+        // PostgreSQL's own CPU per session (its backends for this database, when on this machine).
+        ...(dbCpuBefore && dbCpuAfter ? { db_cpu_ms_per_session: (backendCpuBetween(dbCpuBefore, dbCpuAfter) * 1000) / saturated.length } : {}),
         db,
       }),
     );

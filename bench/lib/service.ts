@@ -96,6 +96,36 @@ export async function processCpuSeconds(pid: number): Promise<number> {
   return ticks / 100;
 }
 
+/**
+ * CPU seconds used so far by each PostgreSQL backend serving `url`'s database, by process id,
+ * when the server runs on this machine (its processes are in /proc); undefined otherwise.
+ */
+export async function postgresBackendCpu(url: string): Promise<Map<number, number> | undefined> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    const seconds = new Map<number, number>();
+    for (const { pid } of rows) {
+      try {
+        seconds.set(pid, await processCpuSeconds(pid));
+      } catch {
+        return undefined;
+      }
+    }
+    return seconds;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The CPU seconds backends used between two readings (one that started in between counts whole). */
+export function backendCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let seconds = 0;
+  for (const [pid, total] of after) seconds += total - (before.get(pid) ?? 0);
+  return seconds;
+}
+
 export function formatLine(name: string, figures: Record<string, string | number>): string {
   return `bench ${name} ${Object.entries(figures)
     .map(([k, v]) => `${k}=${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(2)) : v}`)

@@ -626,44 +626,22 @@ export class OutboxWorker {
    * request) with the same rules as the per-message UPDATE, and every attempt is written.
    */
   async #flushSentTogether(items: SentRecord[], now: number): Promise<SentOutcome[]> {
-    // Rows are locked in id order by the `locked` CTE, whatever the order of `sends`.
-    const sends = sql.join(
-      items.map(({ message, result }) => {
-        const keep = this.#pendingFallback(message, result);
-        return sql`(${message.id}::text, ${result.delivered}::boolean, ${result.refs[0] ?? null}::text, ${keep?.fallback ?? null}::text, ${keep?.afterMs ?? null}::bigint)`;
-      }),
-    );
-    const attempts = sql.join(
-      items.map((i) => sql`(${randomUUID()}, ${i.message.id}, ${i.message.attempts}, ${this.id}, ${i.result.route}, 'sent', null, ${i.started}, ${i.finished}, ${i.result.segments ?? null}::integer)`),
-    );
-    const { rows } = await sql<{ id: string }>`
-      with sends (id, delivered, provider_message_id, fallback, fallback_after_ms) as (values ${sends}),
-      locked as (
-        select o.id from notify_outbox o join sends on sends.id = o.id
-        where o.claimed_by = ${this.id} and o.status = 'sending' order by o.id for update of o
-      ),
-      recorded as (
-        update notify_outbox o set
-          status = case when sends.delivered or o.delivered_at is not null then 'delivered' else 'sent' end,
-          sent_at = ${now},
-          delivered_at = case when sends.delivered then ${now} else o.delivered_at end,
-          provider_message_id = sends.provider_message_id,
-          claimed_by = null,
-          lease_until = null,
-          last_error = null,
-          params = '{}',
-          fallback = case when sends.fallback is not null and o.delivered_at is null then sends.fallback end,
-          fallback_due_at = case when sends.fallback is not null and o.delivered_at is null then ${now}::bigint + sends.fallback_after_ms end,
-          updated_at = ${now}
-        from sends, locked
-        where o.id = sends.id and locked.id = o.id
-        returning o.id
-      ),
-      attempted as (
-        insert into notify_attempts (id, message_id, attempt, worker_id, route, outcome, error, started_at, finished_at, segments)
-        values ${attempts}
-      )
-      select id from recorded`.execute(this.#db);
+    const keeps = items.map(({ message, result }) => this.#pendingFallback(message, result));
+    const { rows } = await recordSendsOnPostgres(this.#db, {
+      workerId: this.id,
+      now,
+      ids: items.map((i) => i.message.id),
+      delivered: items.map((i) => i.result.delivered === true),
+      providerIds: items.map((i) => i.result.refs[0] ?? null),
+      fallbacks: keeps.map((keep) => keep?.fallback ?? null),
+      fallbackAfterMs: keeps.map((keep) => keep?.afterMs ?? null),
+      attemptIds: items.map(() => randomUUID()),
+      attempts: items.map((i) => i.message.attempts),
+      routes: items.map((i) => i.result.route),
+      started: items.map((i) => i.started),
+      finished: items.map((i) => i.finished),
+      segments: items.map((i) => i.result.segments ?? null),
+    });
     const recorded = new Set(rows.map((r) => r.id));
     for (const { message } of items) {
       if (!recorded.has(message.id)) this.#logger.warn({ messageId: message.id }, 'lease lost before recording a send; another worker may send it again');
@@ -907,6 +885,66 @@ const claimDue = prepared((db: Db, args: { now: number; limit: number; workerId:
       .returningAll('notify_outbox');
   }
   return db.updateTable('notify_outbox').set(claim).where('id', 'in', due).where('status', '=', 'queued').returningAll();
+});
+
+/** #flushSentTogether's columns, one array per column and one element per send. */
+type SendsRecord = {
+  readonly workerId: string;
+  readonly now: number;
+  readonly ids: readonly string[];
+  readonly delivered: readonly boolean[];
+  readonly providerIds: readonly (string | null)[];
+  readonly fallbacks: readonly (string | null)[];
+  readonly fallbackAfterMs: readonly (number | null)[];
+  readonly attemptIds: readonly string[];
+  readonly attempts: readonly number[];
+  readonly routes: readonly string[];
+  readonly started: readonly number[];
+  readonly finished: readonly number[];
+  readonly segments: readonly (number | null)[];
+};
+
+/**
+ * The statement of #flushSentTogether. Each column travels as one array, so its text is the
+ * same for a group of any size and PostgreSQL keeps it prepared. Rows are locked in id order
+ * by the `locked` CTE (as markDelivered locks them, so the two cannot deadlock), whatever the
+ * order of the sends.
+ */
+const recordSendsOnPostgres = prepared((db: Db, a: SendsRecord) => {
+  const query = sql<{ id: string }>`
+    with sends as (
+      select * from unnest(${a.ids}::text[], ${a.delivered}::boolean[], ${a.providerIds}::text[], ${a.fallbacks}::text[], ${a.fallbackAfterMs}::bigint[])
+        as s(id, delivered, provider_message_id, fallback, fallback_after_ms)
+    ),
+    locked as (
+      select o.id from notify_outbox o join sends on sends.id = o.id
+      where o.claimed_by = ${a.workerId} and o.status = 'sending' order by o.id for update of o
+    ),
+    recorded as (
+      update notify_outbox o set
+        status = case when sends.delivered or o.delivered_at is not null then 'delivered' else 'sent' end,
+        sent_at = ${a.now}::bigint,
+        delivered_at = case when sends.delivered then ${a.now}::bigint else o.delivered_at end,
+        provider_message_id = sends.provider_message_id,
+        claimed_by = null,
+        lease_until = null,
+        last_error = null,
+        params = '{}',
+        fallback = case when sends.fallback is not null and o.delivered_at is null then sends.fallback end,
+        fallback_due_at = case when sends.fallback is not null and o.delivered_at is null then ${a.now}::bigint + sends.fallback_after_ms end,
+        updated_at = ${a.now}::bigint
+      from sends, locked
+      where o.id = sends.id and locked.id = o.id
+      returning o.id
+    ),
+    attempted as (
+      insert into notify_attempts (id, message_id, attempt, worker_id, route, outcome, error, started_at, finished_at, segments)
+      select t.id, t.message_id, t.attempt, ${a.workerId}, t.route, 'sent', null, t.started_at, t.finished_at, t.segments
+      from unnest(${a.attemptIds}::text[], ${a.ids}::text[], ${a.attempts}::integer[], ${a.routes}::text[], ${a.started}::bigint[], ${a.finished}::bigint[], ${a.segments}::integer[])
+        as t(id, message_id, attempt, route, started_at, finished_at, segments)
+    )
+    select id from recorded`;
+  return { compile: () => query.compile(db) };
 });
 
 interface SentRecord {

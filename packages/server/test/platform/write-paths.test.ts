@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDialects, type TestDatabase } from '../support/databases.ts';
 import { following, writeTogether } from '../../src/platform/db/write-together.ts';
 import { prepared } from '../../src/platform/db/prepared.ts';
+import { sql } from 'kysely';
 import { auditEventRow } from '../../src/audit/audit.ts';
 import type { Db } from '../../src/platform/db/index.ts';
 
@@ -80,5 +81,32 @@ describe.each(testDialects())('write paths on %s', (dialect) => {
     await db.transaction().execute(async (tx) => {
       expect((await touch(tx, { id: 'pq-1', at: now + 7 })).rows).toEqual([{ id: 'pq-1', created_at: now + 7 }]);
     });
+  });
+
+  it('a prepared query still answers after a migration adds a column under it, inside a transaction or not', async () => {
+    await sql`create table prepared_probe (id text primary key, note text)`.execute(db);
+    await sql`insert into prepared_probe (id, note) values ('p-1', 'first')`.execute(db);
+    const probe = prepared((qdb: Db, args: { id: string }) => qdb.selectFrom('prepared_probe' as 'offices').selectAll().where('id', '=', args.id));
+    for (let i = 0; i < 6; i++) expect((await probe(db, { id: 'p-1' })).rows).toEqual([{ id: 'p-1', note: 'first' }]);
+    await sql`alter table prepared_probe add column extra text`.execute(db);
+    // Outside a transaction the call is simply made again on every connection that held it...
+    for (let i = 0; i < 12; i++) expect((await probe(db, { id: 'p-1' })).rows).toEqual([{ id: 'p-1', note: 'first', extra: null }]);
+    await sql`alter table prepared_probe add column later text`.execute(db);
+    // ...inside one, a stale statement fails that transaction once, and the next one works.
+    const inTransaction = () => db.transaction().execute(async (tx) => (await probe(tx, { id: 'p-1' })).rows);
+    const outcomes = await Promise.allSettled([inTransaction()]);
+    if (outcomes[0]!.status === 'rejected') expect(String(outcomes[0]!.reason)).toMatch(/cached plan/);
+    expect(await inTransaction()).toEqual([{ id: 'p-1', note: 'first', extra: null, later: null }]);
+  });
+
+  if (dialect === 'postgres') it('on PostgreSQL a prepared query is a named statement of its connection, and an ad hoc query is not', async () => {
+    const byId = prepared((qdb: Db, args: { id: string }) => qdb.selectFrom('offices').select('id').where('id', '=', args.id).where('kind', '=', 'notary'));
+    const named = await db.transaction().execute(async (tx) => {
+      await byId(tx, { id: 'nothing' });
+      await tx.selectFrom('offices').select('region').where('id', '=', 'ad-hoc').execute();
+      return (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(tx)).rows.map((r) => r.statement);
+    });
+    expect(named.some((s) => s.includes('"kind" = $2'))).toBe(true);
+    expect(named.some((s) => s.includes('"region"'))).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database, Dialect } from './types.ts';
+import { NamedStatementClient } from './named-statements.ts';
 import { NodeSqliteDatabase } from './node-sqlite.ts';
 
 export type { Database, Dialect };
@@ -47,6 +48,7 @@ const NUMERIC_OID = 1700;
 
 function postgresPool(url: string, schema: string | undefined, max: number): pg.Pool {
   return new pg.Pool({
+    Client: NamedStatementClient,
     connectionString: url,
     max,
     idleTimeoutMillis: 30_000,

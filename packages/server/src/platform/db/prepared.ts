@@ -1,5 +1,6 @@
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
 import type { Db, Tx } from './index.ts';
+import { keepPrepared } from './named-statements.ts';
 
 const MARK = '\u0000tasdiq-slot:';
 
@@ -19,6 +20,7 @@ export function placeholder(name: string): string {
 /** Compiles `query` once; its parameters that are placeholders become named slots. */
 export function planOf<O>(query: Compilable<O>): Plan<O> {
   const compiled = query.compile();
+  keepPrepared(compiled.sql);
   const slots = compiled.parameters.map((value): Slot => (typeof value === 'string' && value.startsWith(MARK) ? { name: value.slice(MARK.length) } : { value }));
   return { compiled, slots };
 }

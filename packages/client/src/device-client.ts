@@ -98,11 +98,23 @@ export interface HistoryPage {
  * chains (DER, base64, leaf first) as Android's `KeyStore.getCertificateChain` returns them
  * for keys generated with `setAttestationChallenge(challenge)`.
  */
-export interface KeyAttestation {
-  readonly format: 'android-key';
-  readonly authChain: readonly string[];
-  readonly signChain: readonly string[];
-}
+export type KeyAttestation =
+  | {
+      readonly format: 'android-key';
+      readonly authChain: readonly string[];
+      readonly signChain: readonly string[];
+    }
+  | {
+      /**
+       * Apple App Attest: the app attests a Secure Enclave key with `DCAppAttestService.attestKey`,
+       * passing the challenge as the client data hash; both device keys are in the Secure Enclave.
+       */
+      readonly format: 'apple-appattest';
+      /** As `generateKey` returned it: base64 of SHA-256 of the attested public key. */
+      readonly keyId: string;
+      /** The CBOR attestation object `attestKey` returned, base64. */
+      readonly attestationObject: string;
+    };
 
 /**
  * Attests the freshly generated keys: given both public keys (base64url SPKI) and the challenge

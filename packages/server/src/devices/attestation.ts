@@ -1,21 +1,28 @@
-import { createPublicKey, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import 'reflect-metadata'; // @peculiar/x509's dependency injection needs it loaded first
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import { ApiError } from '../platform/errors.ts';
+import { verifyAppAttestation, type AppAttestation, type AppAttestSettings } from './app-attest.ts';
+import { AttestationFailure, fail, normalSerial, readAttestationRoots, spkiDer, verifiedChain, type AttestationStatusList } from './attestation-chain.ts';
 import { keyAttestationChallenge } from './canonical.ts';
 import { DeviceErrors } from './errors.ts';
 import type { KeyStorage } from './schema.ts';
 
+export { MAX_CHAIN_LENGTH, normalSerial, readAttestationRoots, type AttestationStatusList } from './attestation-chain.ts';
+export type { AppAttestation } from './app-attest.ts';
+
 /**
- * Verification of a platform key store's attestation of the two device keys. Today one format:
- * Android Key Attestation (`android-key`), the certificate chain a native Android app gets from
- * `KeyStore.getCertificateChain` for a key generated with `setAttestationChallenge`. iOS
- * (App Attest / Secure Enclave) is not implemented; browsers give no key attestation at all.
- * Only a verified attestation makes a device `hardware`; there is no other way.
+ * Verification of a platform key store's attestation of the two device keys, in two formats:
+ * - Android Key Attestation (`android-key`), the certificate chains a native Android app gets
+ *   from `KeyStore.getCertificateChain` for keys generated with `setAttestationChallenge`;
+ * - Apple App Attest (`apple-appattest`, app-attest.ts) for the iOS app, whose keys are in the
+ *   Secure Enclave.
+ * Browsers give no key attestation at all. Only a verified attestation makes a device
+ * `hardware`; there is no other way.
  *
- * The checks follow https://source.android.com/docs/security/features/keystore/attestation and
+ * The Android checks follow https://source.android.com/docs/security/features/keystore/attestation and
  * https://developer.android.com/privacy-and-security/security-key-attestation:
  * each certificate signed by the next, the last one a configured root or signed by one, the CA
  * certificates valid now, the leaf's key the key being registered, and the leaf's KeyDescription
@@ -25,18 +32,17 @@ import type { KeyStorage } from './schema.ts';
  * the operator keeps, TASDIQ_KEY_ATTESTATION_STATUS).
  */
 
-/** The attestation as the activation request carries it (certificates DER, base64, leaf first). */
-export interface KeyAttestation {
+/** Android's attestation as the activation request carries it (certificates DER, base64, leaf first). */
+export interface AndroidKeyAttestation {
   readonly format: 'android-key';
   readonly authChain: readonly string[];
   readonly signChain: readonly string[];
 }
 
+export type KeyAttestation = AndroidKeyAttestation | AppAttestation;
+
 /** Android's KeyDescription extension (attestation record). */
 export const ANDROID_KEY_DESCRIPTION_OID = '1.3.6.1.4.1.11129.2.1.17';
-export const MAX_CHAIN_LENGTH = 8;
-/** A leaf's notBefore is the phone's clock at key generation: tolerated this far ahead of ours. */
-const LEAF_NOT_BEFORE_LEEWAY_MS = 86_400_000;
 
 /** KeyMint's values (hardware/interfaces/security/keymint, Tag and enums). */
 const SECURITY_LEVEL = { software: 0, trustedEnvironment: 1, strongBox: 2 } as const;
@@ -47,32 +53,6 @@ const ALGORITHM_EC = 3;
 const EC_CURVE_P256 = 1;
 const ORIGIN_GENERATED = 0;
 
-class AttestationFailure extends Error {}
-
-function fail(detail: string): never {
-  throw new AttestationFailure(detail);
-}
-
-function spkiDer(key: KeyObject): Buffer {
-  return key.export({ type: 'spki', format: 'der' });
-}
-
-/** The trusted roots in a PEM file (TASDIQ_KEY_ATTESTATION_ROOTS); a block that does not parse stops the start. */
-export function readAttestationRoots(file: string): X509Certificate[] {
-  const pem = readFileSync(file, 'utf8');
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new Error(`TASDIQ_KEY_ATTESTATION_ROOTS: ${file} holds no PEM certificate`);
-  return blocks.map((block, i) => {
-    try {
-      return new X509Certificate(block);
-    } catch (error) {
-      throw new Error(`TASDIQ_KEY_ATTESTATION_ROOTS: certificate ${i + 1} in ${file} cannot be read: ${(error as Error).message}`, { cause: error });
-    }
-  });
-}
-
-/** Attestation certificates by serial (lower-case hex, no leading zeros): their status and reason. */
-export type AttestationStatusList = ReadonlyMap<string, { readonly status: 'REVOKED' | 'SUSPENDED'; readonly reason: string | undefined }>;
 
 /**
  * Reads a status list in Google's format (`{ "entries": { "<serial hex>": { "status", "reason" } } }`);
@@ -96,11 +76,6 @@ export function readAttestationStatus(file: string): AttestationStatusList {
     list.set(normalSerial(serial), { status, reason: typeof reason === 'string' ? reason.slice(0, 100) : undefined });
   }
   return list;
-}
-
-/** A certificate serial as the status list writes it: lower-case hex without leading zeros. */
-export function normalSerial(hex: string): string {
-  return hex.toLowerCase().replace(/^0+(?=.)/, '');
 }
 
 /** How often the status list file is looked at for a newer copy. */
@@ -192,14 +167,6 @@ function keyDescriptionExtensions(cert: X509Certificate, name: string): x509.Ext
   return parsed.extensions.filter((e) => e.type === ANDROID_KEY_DESCRIPTION_OID);
 }
 
-function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
-  try {
-    return cert.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
-}
-
 function levelName(level: number): string {
   return level === SECURITY_LEVEL.software ? 'Software' : level === SECURITY_LEVEL.trustedEnvironment ? 'TrustedEnvironment' : level === SECURITY_LEVEL.strongBox ? 'StrongBox' : String(level);
 }
@@ -208,33 +175,48 @@ export class KeyAttestationVerifier {
   readonly #roots: readonly X509Certificate[];
   readonly #now: () => number;
   readonly #status: StatusListFile | undefined;
+  readonly #appAttest: AppAttestSettings;
 
   /**
-   * `roots`: the configured trust anchors; none means that no attestation verifies.
-   * `statusFile`: Google's attestation status list, as the operator keeps a copy of it.
+   * `roots`: the configured trust anchors of Android attestations; none means that no Android
+   * attestation verifies. `statusFile`: Google's attestation status list, as the operator keeps
+   * a copy of it. `appAttest`: Apple's root and the operator's iOS app ids; none, no App Attest.
    */
-  constructor(options: { roots: readonly X509Certificate[]; now: () => number; statusFile?: string | undefined; statusRecheckMs?: number }) {
+  constructor(options: { roots: readonly X509Certificate[]; now: () => number; statusFile?: string | undefined; statusRecheckMs?: number; appAttest?: AppAttestSettings | undefined }) {
     this.#roots = options.roots;
     this.#now = options.now;
     this.#status = options.statusFile ? new StatusListFile(options.statusFile, options.now(), options.statusRecheckMs) : undefined;
+    this.#appAttest = options.appAttest ?? { roots: [], appIds: [], environment: 'production' };
   }
 
-  static fromConfig(options: { rootsFile: string | undefined; statusFile?: string | undefined; now: () => number }): KeyAttestationVerifier {
-    return new KeyAttestationVerifier({ roots: options.rootsFile ? readAttestationRoots(options.rootsFile) : [], statusFile: options.statusFile, now: options.now });
+  static fromConfig(options: {
+    rootsFile: string | undefined;
+    statusFile?: string | undefined;
+    appAttest?: { rootsFile: string | undefined; appIds: readonly string[]; environment: AppAttestSettings['environment'] } | undefined;
+    now: () => number;
+  }): KeyAttestationVerifier {
+    const appAttest = options.appAttest?.rootsFile
+      ? { roots: readAttestationRoots(options.appAttest.rootsFile, 'TASDIQ_APP_ATTEST_ROOTS'), appIds: options.appAttest.appIds, environment: options.appAttest.environment }
+      : undefined;
+    return new KeyAttestationVerifier({ roots: options.rootsFile ? readAttestationRoots(options.rootsFile) : [], statusFile: options.statusFile, appAttest, now: options.now });
   }
 
   /**
-   * Verifies both chains against this activation; answers the key storage to record, or
+   * Verifies the attestation against this activation; answers the key storage to record, or
    * throws `device_attestation_invalid` with a detail naming the first check that failed.
    */
   verify(attestation: KeyAttestation, activation: { activationCode: string; authKey: string; signKey: string }): KeyStorage {
     try {
-      if (attestation.format !== 'android-key') fail(`unsupported attestation format ${JSON.stringify(String(attestation.format))}`);
+      const challenge = keyAttestationChallenge(activation.activationCode, activation.authKey, activation.signKey);
+      const now = this.#now();
+      if (attestation.format === 'apple-appattest') {
+        verifyAppAttestation(attestation, challenge, this.#appAttest, now);
+        return 'hardware';
+      }
+      if (attestation.format !== 'android-key') fail(`unsupported attestation format ${JSON.stringify(String((attestation as { format: unknown }).format))}`);
       if (this.#roots.length === 0) {
         fail('no key attestation roots are configured on this service (TASDIQ_KEY_ATTESTATION_ROOTS), so no attestation can be verified; activate without keyAttestation');
       }
-      const challenge = keyAttestationChallenge(activation.activationCode, activation.authKey, activation.signKey);
-      const now = this.#now();
       this.#verifyChain('authChain', attestation.authChain, activation.authKey, challenge, now);
       this.#verifyChain('signChain', attestation.signChain, activation.signKey, challenge, now);
       return 'hardware';
@@ -259,48 +241,8 @@ export class KeyAttestationVerifier {
   }
 
   #verifyChain(label: string, chain: readonly string[], registeredKey: string, challenge: Buffer, now: number): void {
-    if (chain.length < 2 || chain.length > MAX_CHAIN_LENGTH) fail(`${label}: expected 2 to ${MAX_CHAIN_LENGTH} certificates, leaf first`);
-    const certs = chain.map((b64, i) => {
-      try {
-        return new X509Certificate(Buffer.from(b64, 'base64'));
-      } catch {
-        return fail(`${label}[${i}] is not a DER X.509 certificate`);
-      }
-    });
-
-    // Signatures: each certificate by the next, and the next a CA.
-    for (let i = 0; i + 1 < certs.length; i++) {
-      if (!certs[i + 1]!.ca) fail(`${label}[${i + 1}] signs certificate ${i} but is not a CA certificate`);
-      if (!signedBy(certs[i]!, certs[i + 1]!)) fail(`${label}[${i}] is not signed by ${label}[${i + 1}]`);
-    }
-
-    // The last certificate is a trusted root (the same certificate, or the same key and name), or is signed by one.
-    const last = certs[certs.length - 1]!;
-    const lastKey = spkiDer(last.publicKey);
-    const isRoot = this.#roots.some((r) => r.raw.equals(last.raw) || (r.subject === last.subject && spkiDer(r.publicKey).equals(lastKey)));
-    const issuedByRoot = isRoot ? undefined : this.#roots.find((r) => r.subject === last.issuer && signedBy(last, r));
-    if (!isRoot && !issuedByRoot) fail(`${label}: the chain does not end at a trusted attestation root (TASDIQ_KEY_ATTESTATION_ROOTS)`);
-
-    // Validity now: every CA certificate and the anchor. The leaf's notAfter is not meaningful on
-    // Android (often 9999 or the key's usage expiry) and its notBefore comes from the phone's clock.
-    const validity = [...certs.slice(1).map((c, i) => ({ cert: c, name: `${label}[${i + 1}]` })), ...(issuedByRoot ? [{ cert: issuedByRoot, name: `${label}: the trusted root` }] : [])];
-    for (const { cert, name } of validity) {
-      if (cert.validFromDate.getTime() > now) fail(`${name} is not valid yet (notBefore ${cert.validFromDate.toISOString()})`);
-      if (cert.validToDate.getTime() < now) fail(`${name} has expired (notAfter ${cert.validToDate.toISOString()})`);
-    }
-
-    // Revocation: Google revokes the attestation keys of devices whose key store leaked, and a
-    // batch of them at once by an intermediate; any certificate of the chain may be listed.
-    const statusList = this.#status?.current(now);
-    if (statusList) {
-      const checked = [...certs.map((c, i) => ({ cert: c, name: `${label}[${i}]` })), ...(issuedByRoot ? [{ cert: issuedByRoot, name: `${label}: the trusted root` }] : [])];
-      for (const { cert, name } of checked) {
-        const entry = statusList.get(normalSerial(cert.serialNumber));
-        if (entry) fail(`${name} is ${entry.status} in the attestation status list${entry.reason ? ` (${entry.reason})` : ''}`);
-      }
-    }
+    const certs = verifiedChain(label, chain, { roots: this.#roots, rootsSetting: 'TASDIQ_KEY_ATTESTATION_ROOTS', now, statusList: this.#status?.current(now) });
     const leaf = certs[0]!;
-    if (leaf.validFromDate.getTime() > now + LEAF_NOT_BEFORE_LEEWAY_MS) fail(`${label}[0] is not valid yet (notBefore ${leaf.validFromDate.toISOString()})`);
 
     // The leaf certifies the key being registered.
     const registered = spkiDer(createPublicKey({ key: Buffer.from(registeredKey, 'base64url'), format: 'der', type: 'spki' }));

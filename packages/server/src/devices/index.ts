@@ -34,7 +34,12 @@ export function deviceServicesFor(context: AppContext, deps: DeviceDependencies)
     const ca = new DeviceCa({ db: context.db, keys: keyStoreFor(context), now: context.now, publicUrl: context.config.publicUrl });
     services = {
       ca,
-      devices: new DeviceService({ db: context.db, ca, deps, attestation: KeyAttestationVerifier.fromConfig({ rootsFile: context.config.keyAttestationRoots, statusFile: context.config.keyAttestationStatus, now: context.now }), now: context.now }),
+      devices: new DeviceService({ db: context.db, ca, deps, attestation: KeyAttestationVerifier.fromConfig({
+          rootsFile: context.config.keyAttestationRoots,
+          statusFile: context.config.keyAttestationStatus,
+          appAttest: { rootsFile: context.config.appAttestRoots, appIds: context.config.appAttestAppIds, environment: context.config.appAttestEnvironment },
+          now: context.now,
+        }), now: context.now }),
       authenticator: new DeviceAuthenticator(context.db, context.now),
       deps,
     };

@@ -50,9 +50,24 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
               label: printableText(64),
               keyAttestation: {
                 type: 'object',
-                additionalProperties: false,
-                required: ['format', 'authChain', 'signChain'],
-                properties: { format: { type: 'string', enum: ['android-key'] }, authChain: certificateChain, signChain: certificateChain },
+                required: ['format'],
+                properties: { format: { type: 'string', enum: ['android-key', 'apple-appattest'] } },
+                oneOf: [
+                  {
+                    additionalProperties: false,
+                    required: ['format', 'authChain', 'signChain'],
+                    properties: { format: { const: 'android-key' }, authChain: certificateChain, signChain: certificateChain },
+                  },
+                  {
+                    additionalProperties: false,
+                    required: ['format', 'keyId', 'attestationObject'],
+                    properties: {
+                      format: { const: 'apple-appattest' },
+                      keyId: { type: 'string', minLength: 44, maxLength: 44, pattern: '^[A-Za-z0-9+/]{43}=$' },
+                      attestationObject: { type: 'string', minLength: 100, maxLength: 24_000, pattern: '^[A-Za-z0-9+/]+={0,2}$' },
+                    },
+                  },
+                ],
               },
             },
           },

@@ -41,6 +41,14 @@ export interface Config {
    * suspended. Fetched by the operator (nothing downloads at run time) and re-read when it changes.
    */
   readonly keyAttestationStatus: string | undefined;
+  /**
+   * Apple App Attest for the iOS app: a PEM file of Apple's App Attestation Root CA, the app ids
+   * (`TEAMID.bundle.id`) allowed to activate, and which of Apple's environments attests them.
+   * Without the root and an app id no App Attest attestation verifies.
+   */
+  readonly appAttestRoots: string | undefined;
+  readonly appAttestAppIds: readonly string[];
+  readonly appAttestEnvironment: 'production' | 'development';
   /** Things worth telling the operator that are not errors (a misspelt TASDIQ_* variable). */
   readonly warnings: readonly string[];
 }
@@ -96,6 +104,9 @@ const ENV_KEYS = {
   TASDIQ_METRICS_TOKEN: 'metricsToken',
   TASDIQ_KEY_ATTESTATION_ROOTS: 'keyAttestationRoots',
   TASDIQ_KEY_ATTESTATION_STATUS: 'keyAttestationStatus',
+  TASDIQ_APP_ATTEST_ROOTS: 'appAttestRoots',
+  TASDIQ_APP_ATTEST_APP_IDS: 'appAttestAppIds',
+  TASDIQ_APP_ATTEST_ENVIRONMENT: 'appAttestEnvironment',
 } as const;
 type Key = (typeof ENV_KEYS)[keyof typeof ENV_KEYS];
 
@@ -263,6 +274,8 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
   }
 }
 
+/** An Apple app id: the 10-character team id, a dot, the bundle id. */
+const APP_ID = /^[A-Z0-9]{10}\.[A-Za-z0-9][A-Za-z0-9.-]{0,154}$/;
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Removes a password from a URL before it goes into an error message. */
@@ -407,7 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
    * A setting naming a file that must be readable now; `problemIn` tells what is wrong with its
    * content, if anything can be told this early (the module that uses it reads it in full).
    */
-  const readableFile = (key: 'keyAttestationRoots' | 'keyAttestationStatus', problemIn: (content: string, path: string) => string | undefined = () => undefined): string | undefined => {
+  const readableFile = (key: 'keyAttestationRoots' | 'keyAttestationStatus' | 'appAttestRoots', problemIn: (content: string, path: string) => string | undefined = () => undefined): string | undefined => {
     const fileSource = source(key);
     const value = text(key);
     if (!fileSource || !value) return undefined;
@@ -425,6 +438,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
   );
   // Its entries are checked when the devices module loads it.
   const keyAttestationStatus = readableFile('keyAttestationStatus');
+  const appAttestRoots = readableFile('appAttestRoots', (content, path) =>
+    /-----BEGIN CERTIFICATE-----/.test(content) ? undefined : `${path} holds no PEM certificate (expected Apple's App Attestation Root CA, a -----BEGIN CERTIFICATE----- block)`,
+  );
+  const appIdsSource = source('appAttestAppIds');
+  const appAttestAppIds = (text('appAttestAppIds') ?? '').split(',').map((id) => id.trim()).filter((id) => id.length > 0);
+  for (const id of appAttestAppIds) {
+    if (!APP_ID.test(id)) check.problem(appIdsSource!, `"${id.slice(0, 80)}" is not an app id: expected the team id and the bundle id, e.g. A1B2C3D4E5.uz.gov.tasdiq`);
+  }
+  if (appAttestRoots && appAttestAppIds.length === 0) check.problem(source('appAttestRoots')!, 'is set, but TASDIQ_APP_ATTEST_APP_IDS names no app: say which iOS apps may activate');
+  if (appIdsSource && appAttestAppIds.length > 0 && !appAttestRoots) check.problem(appIdsSource, "is set, but TASDIQ_APP_ATTEST_ROOTS does not name Apple's App Attestation Root CA");
+  const environmentSource = source('appAttestEnvironment');
+  const environmentValue = text('appAttestEnvironment');
+  let appAttestEnvironment: Config['appAttestEnvironment'] = 'production';
+  if (environmentSource && environmentValue !== undefined) {
+    if (environmentValue === 'production' || environmentValue === 'development') appAttestEnvironment = environmentValue;
+    else check.problem(environmentSource, `expected production or development, got "${environmentValue.slice(0, 40)}"`);
+  }
 
   if (check.problems.length > 0) throw new ConfigError(check.problems);
 
@@ -451,6 +481,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
     metricsToken,
     keyAttestationRoots,
     keyAttestationStatus,
+    appAttestRoots,
+    appAttestAppIds: Object.freeze(appAttestAppIds),
+    appAttestEnvironment,
     warnings: Object.freeze(warnings),
   });
 }

@@ -192,8 +192,8 @@ describe.each(testDialects())('device key attestation on %s', (dialect) => {
     const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
     const code = await citizen.activationCode();
     const good = (keys: { authKey: string; signKey: string }) => store.attest({ ...keys, challenge: keyAttestationChallenge(code, keys.authKey, keys.signKey) });
-    const malformed: [string, (a: KeyAttestation) => unknown][] = [
-      ['an unknown format', (a) => ({ ...a, format: 'apple-appattest' })],
+    const malformed: [string, (a: Extract<KeyAttestation, { format: 'android-key' }>) => unknown][] = [
+      ['an unknown format', (a) => ({ ...a, format: 'tpm' })],
       ['a chain of one certificate', (a) => ({ ...a, authChain: a.authChain.slice(0, 1) })],
       ['a chain of nine', (a) => ({ ...a, signChain: Array.from({ length: 9 }, () => a.signChain[0]) })],
       ['base64url instead of base64', (a) => ({ ...a, authChain: a.authChain.map((c) => c.replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '') + '-') })],

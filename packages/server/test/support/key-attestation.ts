@@ -6,6 +6,8 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import type { KeyAttestation, KeyAttestor } from '../../../client/src/index.ts';
+
+type AndroidAttestation = Extract<KeyAttestation, { format: 'android-key' }>;
 import { ANDROID_KEY_DESCRIPTION_OID } from '../../src/devices/attestation.ts';
 
 /*
@@ -168,7 +170,7 @@ export interface TestKeyStore {
   /** The PEM file of trusted roots that the test apps are configured with. */
   readonly rootsFile: string;
   /** The chains for one activation; `only` breaks only that chain (the other stays valid). */
-  attest(keys: { authKey: string; signKey: string; challenge: Uint8Array }, variant?: AttestationVariant, only?: 'auth' | 'sign'): Promise<KeyAttestation>;
+  attest(keys: { authKey: string; signKey: string; challenge: Uint8Array }, variant?: AttestationVariant, only?: 'auth' | 'sign'): Promise<AndroidAttestation>;
   /** For `DeviceClient.activate({ keyAttestation })`. */
   attestor(variant?: AttestationVariant, only?: 'auth' | 'sign'): KeyAttestor;
   /** Serial numbers (hex) of the trusted chain's intermediate and root, for status lists. */

@@ -121,6 +121,13 @@ export type KeyAttestation =
  * (`keyAttestationChallenge`), the key store's chains. WebCrypto keys have no attestation; a
  * native app's bridge to its key store, or a test's stand-in for one, supplies this.
  */
+/**
+ * Makes the passkey that will check the citizen (PIN or biometrics) before each confirmation:
+ * `navigator.credentials.create` with user verification required and `challenge` (the key
+ * attestation challenge of these keys) as its challenge, answered as RegistrationResponseJSON.
+ */
+export type UserVerifier = (challenge: Uint8Array) => Promise<object>;
+
 export type KeyAttestor = (keys: { readonly authKey: string; readonly signKey: string; readonly challenge: Uint8Array }) => Promise<KeyAttestation>;
 
 export interface DeviceState {
@@ -203,14 +210,14 @@ export class DeviceClient {
   static async activate(
     server: string,
     activationCode: string,
-    options: { label?: string; extractable?: boolean; now?: () => number; locale?: string | undefined; keyAttestation?: KeyAttestor } = {},
+    options: { label?: string; extractable?: boolean; now?: () => number; locale?: string | undefined; keyAttestation?: KeyAttestor; userVerification?: UserVerifier } = {},
   ): Promise<DeviceClient> {
     const authKey = await generateDeviceKey(options.extractable ?? false);
     const signKey = await generateDeviceKey(options.extractable ?? false);
     const message = activationMessage(activationCode, authKey.spki, signKey.spki);
-    const keyAttestation = options.keyAttestation
-      ? await options.keyAttestation({ authKey: authKey.spki, signKey: signKey.spki, challenge: await keyAttestationChallenge(activationCode, authKey.spki, signKey.spki) })
-      : undefined;
+    const challenge = await keyAttestationChallenge(activationCode, authKey.spki, signKey.spki);
+    const keyAttestation = options.keyAttestation ? await options.keyAttestation({ authKey: authKey.spki, signKey: signKey.spki, challenge }) : undefined;
+    const userVerification = options.userVerification ? await options.userVerification(challenge) : undefined;
     const body = {
       activationCode,
       authKey: authKey.spki,
@@ -219,6 +226,7 @@ export class DeviceClient {
       signProof: await signES256(signKey, message),
       ...(options.label ? { label: options.label } : {}),
       ...(keyAttestation ? { keyAttestation } : {}),
+      ...(userVerification ? { userVerification } : {}),
     };
     const result = await answer<{ deviceId: string; counter: number; authCertificate: string; signCertificate: string; caCertificate: string }>(
       await fetch(`${server}/api/v1/device/activate`, { method: 'POST', headers: { 'content-type': 'application/json', ...languageHeader(options.locale) }, body: JSON.stringify(body) }),
@@ -282,10 +290,19 @@ export class DeviceClient {
   }
 
   /** Confirms with the code the citizen picked; signs the challenge with the right key. */
-  async confirm(request: PendingRequest, chosenCode?: string): Promise<{ result: string | null; state: string }> {
+  /**
+   * Confirms with the device key's signature over the signing input; `userVerification` is the
+   * passkey's assertion over `userVerificationChallenge(request.signingInput)`, which a device
+   * that registered a passkey at activation must send.
+   */
+  async confirm(request: PendingRequest, chosenCode?: string, options: { userVerification?: object | undefined } = {}): Promise<{ result: string | null; state: string }> {
     const key = request.kind === 'sign' ? this.state.signKey : this.state.authKey;
     const signature = await signES256(key, request.signingInput);
-    return this.request('POST', `/api/v1/device/requests/${request.sessionId}/confirm`, { signature, ...(chosenCode ? { verificationCode: chosenCode } : {}) });
+    return this.request('POST', `/api/v1/device/requests/${request.sessionId}/confirm`, {
+      signature,
+      ...(chosenCode ? { verificationCode: chosenCode } : {}),
+      ...(options.userVerification ? { userVerification: options.userVerification } : {}),
+    });
   }
 
   async refuse(request: PendingRequest): Promise<{ result: string | null }> {
@@ -296,7 +313,7 @@ export class DeviceClient {
     return (await this.request<{ request: PendingRequest }>('POST', '/api/v1/device/link', { qr })).request;
   }
 
-  async me(): Promise<{ deviceId: string; status: string; counter: number; assurance: string; keyStorage: 'software' | 'hardware' }> {
+  async me(): Promise<{ deviceId: string; status: string; counter: number; assurance: string; keyStorage: 'software' | 'hardware'; userVerification: 'passkey' | 'app' }> {
     return this.request('GET', '/api/v1/device/me');
   }
 

@@ -45,6 +45,14 @@ export async function keyAttestationChallenge(code: string, authKey: string, sig
 }
 
 /**
+ * The WebAuthn challenge of a confirmation, for an app whose activation registered a passkey:
+ * SHA-256 of the request's signing input, 32 bytes (base64url in the assertion's client data).
+ */
+export async function userVerificationChallenge(signingInput: string): Promise<Uint8Array> {
+  return sha256(signingInput);
+}
+
+/**
  * The 4-digit code shown on both screens: SHA-256 of the challenge hash (itself SHA-256 of
  * the signing input), the last two bytes big-endian, mod 10000.
  */

@@ -47,6 +47,8 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
     const device = await server.app.context.db.selectFrom('devices').selectAll().where('citizen_id', '=', citizen.citizenId).executeTakeFirstOrThrow();
     expect(device.status).toBe('active');
+    // The app registered its PIN/biometric passkey with the server, which then checks it on every confirmation.
+    expect(device.uv_credential_id).toMatch(/^[A-Za-z0-9_-]{16,}$/);
 
     // On the computer: the service's sign-in page starts the session and shows its code.
     const signin = await context.newPage();

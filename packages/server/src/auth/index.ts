@@ -9,6 +9,7 @@ import { AuthService, type AuthPolicy } from './service.ts';
 import { authRoutes } from './routes.ts';
 import { otpPepper } from './codes.ts';
 import { loadAuthPolicy } from './config.ts';
+import { webauthnParty } from '../platform/webauthn.ts';
 
 export { loadAuthPolicy } from './config.ts';
 export { AuthService, DEFAULT_POLICY, type AuthPolicy, type SessionView, type StartedSession, type PendingRequest } from './service.ts';
@@ -36,6 +37,7 @@ export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthP
         policy: { ...loadAuthPolicy(), ...policy },
         otpPepper: otpPepper(loadMasterKey({ dataDir: context.config.dataDir })),
         certificates: (device) => devices.devices.certificates(device),
+        party: () => webauthnParty(context.config.publicUrl),
         logger: context.logger,
       });
       services.set(context, auth);

@@ -5,6 +5,8 @@ import { ApiError } from '../platform/errors.ts';
 import { printableText } from '../platform/text.ts';
 import { installDeviceProtocol, type DeviceAuthenticator } from '../devices/protocol.ts';
 import { AuthErrors } from './errors.ts';
+import { authenticationJson } from '../platform/webauthn.ts';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { sessionEvents } from './store.ts';
 import type { AuthService, SessionView } from './service.ts';
 import { INTERACTIONS, SESSION_MODES, type Interaction } from './schema.ts';
@@ -149,7 +151,7 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
       return { request: await auth.pendingFor(device, rider) };
     });
 
-    app.post<{ Params: { id: string }; Body: { verificationCode?: string; signature: string } }>(
+    app.post<{ Params: { id: string }; Body: { verificationCode?: string; signature: string; userVerification?: AuthenticationResponseJSON } }>(
       '/api/v1/device/requests/:id/confirm',
       {
         preHandler: requireDevice,
@@ -159,7 +161,7 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
             type: 'object',
             additionalProperties: false,
             required: ['signature'],
-            properties: { verificationCode: { type: 'string', pattern: '^[0-9]{4}$' }, signature: { type: 'string', pattern: '^[A-Za-z0-9_-]{86}$' } },
+            properties: { verificationCode: { type: 'string', pattern: '^[0-9]{4}$' }, signature: { type: 'string', pattern: '^[A-Za-z0-9_-]{86}$' }, userVerification: authenticationJson },
           },
         },
       },

@@ -21,6 +21,9 @@ import { pinflSerialNumber } from '../devices/ca.ts';
 import { AuthErrors } from './errors.ts';
 import { DeviceErrors } from '../devices/errors.ts';
 import { revokeDevices } from '../devices/service.ts';
+import { checkUserVerification } from '../devices/user-verification.ts';
+import type { WebAuthnParty } from '../platform/webauthn.ts';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { hashOtp, newOtp, qrAuthCode, qrPayload, safeEqualHex, sha256, verificationChoices, verificationCode } from './codes.ts';
 import { completeSession, sessionEvents, type Actor, type Completion } from './store.ts';
 import type { Assurance, AuthSession, AuthSessionTable, Interaction, SessionKind, SessionMode, SessionResult } from './schema.ts';
@@ -197,6 +200,7 @@ export class AuthService {
    */
   readonly #presented = new BoundedCache<string, AuthSession>(PENDING_CACHE_SIZE);
   readonly #certificates: (device: Device) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+  readonly #party: () => WebAuthnParty;
   readonly #logger: Logger | undefined;
   /** Pushes whose device fetched its request, marked delivered together: one statement per burst. */
   readonly #delivered = new GroupCommit<string, void>(async (sessionIds) => {
@@ -211,8 +215,11 @@ export class AuthService {
     policy?: Partial<AuthPolicy>;
     otpPepper: Buffer;
     certificates: (device: Device) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+    /** The WebAuthn relying party the browser app's passkeys belong to (user verification). */
+    party: () => WebAuthnParty;
     logger?: Logger;
   }) {
+    this.#party = options.party;
     this.#logger = options.logger;
     this.#db = options.db;
     this.#deps = options.deps;
@@ -621,9 +628,11 @@ export class AuthService {
     throw new ApiError(AuthErrors.auth_session_not_pending, { params: { result: current.result ?? '' } });
   }
 
-  async confirm(sessionId: string, device: Device, input: { verificationCode?: string | undefined; signature: string }): Promise<SessionView> {
+  async confirm(sessionId: string, device: Device, input: { verificationCode?: string | undefined; signature: string; userVerification?: AuthenticationResponseJSON | undefined }): Promise<SessionView> {
     const session = await this.#forDevice(sessionId, device);
     const actor = { type: 'device' as const, id: device.id };
+    // First the citizen: without their PIN or biometrics nothing of the request counts, not even a code pick.
+    await checkUserVerification(device, input.userVerification, session.signing_input!, this.#party());
     if (session.mode === 'app' && session.interaction === 'verification_code_choice' && !(input.verificationCode !== undefined && safeEqualHex(input.verificationCode, session.verification_code!))) {
       // Counted and ended in one statement: a wrong pick ends the session, and repeated ones cool the citizen down.
       if (!(await this.finish(session, 'WRONG_VC', actor, { countWrongCode: true }))) await this.#whyNotCompleted(session.id);

@@ -28,6 +28,24 @@ export const DeviceErrors = defineErrors({
       en: 'The proof of key possession is invalid',
     },
   },
+  device_user_verification_invalid: {
+    status: 400,
+    title: {
+      'uz-Latn': 'PIN-kod yoki biometriya kaliti tasdiqlanmadi',
+      'uz-Cyrl': 'PIN-код ёки биометрия калити тасдиқланмади',
+      ru: 'Ключ проверки PIN-кода или биометрии не прошёл проверку',
+      en: 'The PIN or biometric passkey could not be verified',
+    },
+  },
+  device_user_verification_required: {
+    status: 400,
+    title: {
+      'uz-Latn': "Bu qurilmada tasdiqlash uchun PIN-kod yoki biometriya tekshiruvi kerak",
+      'uz-Cyrl': 'Бу қурилмада тасдиқлаш учун PIN-код ёки биометрия текшируви керак',
+      ru: 'На этом устройстве для подтверждения нужна проверка PIN-кода или биометрии',
+      en: 'This device confirms only with its PIN or biometric check',
+    },
+  },
   device_attestation_invalid: {
     status: 400,
     title: {

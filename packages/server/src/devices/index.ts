@@ -7,6 +7,7 @@ import { DeviceCa } from './ca.ts';
 import { DeviceAuthenticator } from './protocol.ts';
 import { DeviceService } from './service.ts';
 import { KeyAttestationVerifier } from './attestation.ts';
+import { webauthnParty } from '../platform/webauthn.ts';
 import { deviceRoutes } from './routes.ts';
 import type { DeviceDependencies } from './ports.ts';
 
@@ -39,7 +40,10 @@ export function deviceServicesFor(context: AppContext, deps: DeviceDependencies)
           statusFile: context.config.keyAttestationStatus,
           appAttest: { rootsFile: context.config.appAttestRoots, appIds: context.config.appAttestAppIds, environment: context.config.appAttestEnvironment },
           now: context.now,
-        }), now: context.now }),
+        }),
+        party: () => webauthnParty(context.config.publicUrl),
+        now: context.now,
+      }),
       authenticator: new DeviceAuthenticator(context.db, context.now),
       deps,
     };

@@ -57,4 +57,13 @@ export const deviceMigrations: ModuleMigration[] = [
         .execute();
     },
   },
+  {
+    name: '202612011300_devices_user_verification',
+    async up(db, { types }) {
+      // The passkey that checks the citizen (PIN or biometrics) before each confirmation, for
+      // an app that registered one (the browser app); none for older devices and native apps.
+      await db.schema.alterTable('devices').addColumn('uv_credential_id', types.text).execute();
+      await db.schema.alterTable('devices').addColumn('uv_public_key', types.text).execute();
+    },
+  },
 ];

@@ -11,6 +11,8 @@ import { pushConfigRoute, webPushPolicy } from '../notify/push-config.ts';
 import { citizenOfficeHistory } from '../enrollment/citizen-offices.ts';
 import { historyRoutes } from './history-routes.ts';
 import { MAX_CHAIN_LENGTH, type KeyAttestation } from './attestation.ts';
+import { registrationJson } from '../platform/webauthn.ts';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 
 const b64url = { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } as const;
 /** A certificate chain, DER base64, leaf first: Android chains hold 3 to 5 certificates of 1-2 KB. */
@@ -32,7 +34,7 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
     // Where a device's Web Push subscription may point (the push services; loopback in development).
     const pushPolicy = webPushPolicy(context.config);
 
-    app.post<{ Body: { activationCode: string; authKey: string; signKey: string; authProof: string; signProof: string; label?: string; keyAttestation?: KeyAttestation } }>(
+    app.post<{ Body: { activationCode: string; authKey: string; signKey: string; authProof: string; signProof: string; label?: string; keyAttestation?: KeyAttestation; userVerification?: RegistrationResponseJSON } }>(
       '/api/v1/device/activate',
       {
         config: { rateLimit: { max: activationsPerMinute, timeWindow: 60_000 } },
@@ -48,6 +50,7 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
               authProof: { ...b64url, minLength: 86, maxLength: 86 },
               signProof: { ...b64url, minLength: 86, maxLength: 86 },
               label: printableText(64),
+              userVerification: registrationJson,
               keyAttestation: {
                 type: 'object',
                 required: ['format'],
@@ -81,7 +84,7 @@ export function deviceRoutes(services: { ca: DeviceCa; devices: DeviceService; a
 
     app.get('/api/v1/device/me', { preHandler: requireDevice }, async (request) => {
       const d = request.device!;
-      return { deviceId: d.id, status: d.status, counter: d.counter, assurance: d.assurance, keyStorage: d.key_storage, label: d.label, createdAt: d.created_at, certificatesNotAfter: d.cert_not_after };
+      return { deviceId: d.id, status: d.status, counter: d.counter, assurance: d.assurance, keyStorage: d.key_storage, userVerification: d.uv_credential_id ? 'passkey' : 'app', label: d.label, createdAt: d.created_at, certificatesNotAfter: d.cert_not_after };
     });
 
     /**

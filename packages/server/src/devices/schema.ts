@@ -29,6 +29,13 @@ export interface DeviceTable {
   assurance: string;
   /** 'software' unless a verified key attestation showed both keys in secure hardware. */
   key_storage: Generated<KeyStorage>;
+  /**
+   * The passkey (WebAuthn, user verification required) registered at activation, whose
+   * assertion over the request must come with every confirmation: its credential id and COSE
+   * public key, base64url. Null: the app checks its citizen itself (a native key store).
+   */
+  uv_credential_id: string | null;
+  uv_public_key: string | null;
   label: string | null;
   created_at: number;
   last_seen_at: number | null;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { verifyRegistrationResponse, type RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Db, Tx } from '../platform/db/index.ts';
 import { ApiError } from '../platform/errors.ts';
 import { enqueueNotification } from '../notify/outbox.ts';
@@ -6,7 +7,8 @@ import { removePushTargetsOfDevice } from '../notify/push-targets.ts';
 import { finishPendingSessionsOfCitizen } from '../auth/store.ts';
 import type { DeviceCa, IssuedCertificate } from './ca.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
-import { activationMessage } from './canonical.ts';
+import { activationMessage, keyAttestationChallenge } from './canonical.ts';
+import type { WebAuthnParty } from '../platform/webauthn.ts';
 import type { KeyAttestation, KeyAttestationVerifier } from './attestation.ts';
 import { DeviceErrors } from './errors.ts';
 import { importP256, verifyP256 } from './protocol.ts';
@@ -22,6 +24,12 @@ export interface ActivationRequest {
   readonly label?: string | undefined;
   /** The platform key store's attestation of both keys (native apps); none: software keys. */
   readonly keyAttestation?: KeyAttestation | undefined;
+  /**
+   * A passkey that checks the citizen (user verification required), made for this activation:
+   * its challenge is the key attestation challenge, so it cannot be moved to other keys. Every
+   * confirmation of the device then carries its assertion (docs/device-protocol.md §1.3).
+   */
+  readonly userVerification?: RegistrationResponseJSON | undefined;
 }
 
 export interface ActivationResult {
@@ -48,14 +56,16 @@ export class DeviceService {
   readonly #ca: DeviceCa;
   readonly #deps: DeviceDependencies;
   readonly #attestation: KeyAttestationVerifier;
+  readonly #party: () => WebAuthnParty;
   readonly #now: () => number;
   readonly #certificateCache = new BoundedCache<string, { auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>(50_000);
 
-  constructor(options: { db: Db; ca: DeviceCa; deps: DeviceDependencies; attestation: KeyAttestationVerifier; now: () => number }) {
+  constructor(options: { db: Db; ca: DeviceCa; deps: DeviceDependencies; attestation: KeyAttestationVerifier; party: () => WebAuthnParty; now: () => number }) {
     this.#db = options.db;
     this.#ca = options.ca;
     this.#deps = options.deps;
     this.#attestation = options.attestation;
+    this.#party = options.party;
     this.#now = options.now;
   }
 
@@ -75,6 +85,7 @@ export class DeviceService {
     const keyStorage: KeyStorage = input.keyAttestation
       ? this.#attestation.verify(input.keyAttestation, { activationCode: input.activationCode, authKey: input.authKey, signKey: input.signKey })
       : 'software';
+    const passkey = input.userVerification ? await this.#userVerification(input) : undefined;
     // The CA root and key are loaded before the transaction: on SQLite a second connection
     // would wait on the transaction's lock.
     const root = await this.#ca.root();
@@ -104,6 +115,8 @@ export class DeviceService {
           cert_not_after: Math.min(auth.notAfter, sign.notAfter),
           assurance: grant.assurance,
           key_storage: keyStorage,
+          uv_credential_id: passkey?.credentialId ?? null,
+          uv_public_key: passkey?.publicKey ?? null,
           label: input.label ?? null,
           created_at: now,
           last_seen_at: null,
@@ -119,7 +132,7 @@ export class DeviceService {
           actorId: deviceId,
           action: 'device.activated',
           subjectCitizenId: grant.citizenId,
-          details: { bindingId: grant.bindingId, authCertSerial: auth.serial, signCertSerial: sign.serial, keyStorage },
+          details: { bindingId: grant.bindingId, authCertSerial: auth.serial, signCertSerial: sign.serial, keyStorage, userVerification: passkey ? 'passkey' : 'app' },
           ...(requestId ? { requestId } : {}),
         },
         now,
@@ -135,6 +148,25 @@ export class DeviceService {
         keyStorage,
       };
     });
+  }
+
+  /** The activation's passkey, verified: made with user verification, over this activation's challenge. */
+  async #userVerification(input: ActivationRequest): Promise<{ credentialId: string; publicKey: string }> {
+    const party = this.#party();
+    try {
+      const { verified, registrationInfo } = await verifyRegistrationResponse({
+        response: input.userVerification!,
+        expectedChallenge: keyAttestationChallenge(input.activationCode, input.authKey, input.signKey).toString('base64url'),
+        expectedOrigin: party.origin,
+        expectedRPID: party.id,
+        requireUserVerification: true,
+        supportedAlgorithmIDs: [-7],
+      });
+      if (verified && registrationInfo) return { credentialId: registrationInfo.credential.id, publicKey: Buffer.from(registrationInfo.credential.publicKey).toString('base64url') };
+    } catch (error) {
+      throw new ApiError(DeviceErrors.device_user_verification_invalid, { detail: (error as Error).message.slice(0, 200) });
+    }
+    throw new ApiError(DeviceErrors.device_user_verification_invalid);
   }
 
   async findDevice(db: Db | Tx, deviceId: string): Promise<Device | undefined> {

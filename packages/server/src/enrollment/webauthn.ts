@@ -14,7 +14,7 @@ import { EnrollmentErrors } from './errors.ts';
 import { findInvitation, presentOperator, type OperatorJson } from './operators.ts';
 import type { Operator } from './schema.ts';
 import { newId } from './secrets.ts';
-import { browserBaseUrl } from '../platform/browser-url.ts';
+import { webauthnParty } from '../platform/webauthn.ts';
 import { EnrollmentTexts, localized } from './texts.ts';
 
 export const CHALLENGE_LIFETIME_MS = 5 * 60_000;
@@ -26,8 +26,7 @@ export interface RelyingParty {
 }
 
 export function relyingPartyFor(publicUrl: string): RelyingParty {
-  const url = new URL(browserBaseUrl(publicUrl));
-  return { id: url.hostname, origin: url.origin, name: 'Tasdiq operator console' };
+  return { ...webauthnParty(publicUrl), name: 'Tasdiq operator console' };
 }
 
 async function storeChallenge(db: Db, challenge: string, purpose: 'register' | 'authenticate', invitationId: string | null, now: number): Promise<string> {

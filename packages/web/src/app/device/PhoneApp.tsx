@@ -12,7 +12,7 @@ import { describeProblem, problemText, StorageError } from './problem-messages.t
 import { connectPush, onWake, PushTimeoutError, type PushOutcome } from './push.ts';
 import { pushReasonText, pushText } from './push-messages.ts';
 import { canStoreDevice, forgetDevice, loadDevice, saveAppLocale, saveDevice } from './store.ts';
-import { createUserVerification, verifyUser } from './user-verification.ts';
+import { createUserVerification, hasScreenLock, UserVerificationError, verifyUser } from './user-verification.ts';
 
 /** Checking for requests while the app is open and in view: often without push, rarely with it. */
 const POLL_MS = 1500;
@@ -56,7 +56,6 @@ export function PhoneApp() {
   const [busy, setBusy] = useState(false);
   const [confirmingRemove, setConfirmingRemove] = useState(false);
   /** A passkey made for an activation the server then refused: the retry uses it again. */
-  const madeCredential = useRef<string | null>(null);
   const noticeRef = useRef<HTMLParagraphElement>(null);
   const requestHeading = useRef<HTMLHeadingElement>(null);
   const removeYes = useRef<HTMLButtonElement>(null);
@@ -224,9 +223,18 @@ export function PhoneApp() {
     show(null);
     try {
       if (!(await canStoreDevice())) throw new StorageError(true);
-      const credentialId = madeCredential.current ?? (await createUserVerification());
-      madeCredential.current = credentialId;
-      const client = await DeviceClient.activate(location.origin, activationCode, { label: navigator.userAgent.slice(0, 64), locale });
+      if (!(await hasScreenLock())) throw new UserVerificationError('no_screen_lock');
+      // The passkey is made for these keys (the activation's challenge), before the code is sent.
+      let credentialId = '';
+      const client = await DeviceClient.activate(location.origin, activationCode, {
+        label: navigator.userAgent.slice(0, 64),
+        locale,
+        userVerification: async (challenge) => {
+          const made = await createUserVerification(challenge);
+          credentialId = made.credentialId;
+          return made.registration;
+        },
+      });
       const next = { client, credentialId };
       try {
         await persist(next);
@@ -234,7 +242,6 @@ export function PhoneApp() {
         await client.revoke().catch(() => undefined);
         throw new StorageError(false, error);
       }
-      madeCredential.current = null;
       setPhone(withDurableCounter(next));
       setCode('');
       setPushDismissed(false);
@@ -274,9 +281,10 @@ export function PhoneApp() {
   async function answer(choice: string | null) {
     if (!phone || !request) return;
     setBusy(true);
+    let userVerification: object | undefined;
     if (choice !== null) {
       try {
-        await verifyUser(phone.credentialId);
+        userVerification = await verifyUser(phone.credentialId, request.signingInput);
       } catch {
         // Nothing is sent: the request stays on screen for another try or a refusal.
         show({ kind: 'alert', text: t('verifyFailed') }, true);
@@ -289,7 +297,7 @@ export function PhoneApp() {
         await phone.client.refuse(request);
         show({ kind: 'success', text: t('refused') }, true);
       } else {
-        await phone.client.confirm(request, request.verificationCodeChoices ? choice : undefined);
+        await phone.client.confirm(request, request.verificationCodeChoices ? choice : undefined, { userVerification });
         show({ kind: 'success', text: t('confirmed') }, true);
       }
     } catch (error) {

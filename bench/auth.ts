@@ -25,6 +25,10 @@ import { MobileIdClient, privateKeyJwt } from '../packages/client/src/mobile-id-
 import { ClientRegistry } from '../packages/server/src/clients/index.ts';
 import { openDatabase } from '../packages/server/src/platform/db/index.ts';
 import { enrollCitizen } from '../packages/server/test/devices/enroll.ts';
+import { SoftAuthenticator } from '../packages/server/test/support/soft-authenticator.ts';
+import { checkUserVerification, userVerificationChallenge } from '../packages/server/src/devices/user-verification.ts';
+import type { Device } from '../packages/server/src/devices/schema.ts';
+import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import { formatLine, percentile, POSTGRES_URL, postgresAnswers, backendCpuBetween, postgresBackendCpu, processCpuSeconds, scratchPostgres, serverRouteTimes, startBenchService } from './lib/service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -251,7 +255,8 @@ async function perCallUs(n: number, f: () => unknown): Promise<number> {
 /**
  * What a sign-in cannot do without, measured on this machine in this run: the three P-256
  * verifications of the device's signatures, the relying party's ES256 client assertion, the
- * Web Push encryption (RFC 8291) and a database round trip. It tells how far the sessions per
+ * Web Push encryption (RFC 8291) and a database round trip; and what the browser app's
+ * confirmation adds, the verification of its passkey assertion (user verification). It tells how far the sessions per
  * core above are from the floor the cryptography and the network set.
  */
 async function unavoidableCosts(): Promise<void> {
@@ -263,13 +268,30 @@ async function unavoidableCosts(): Promise<void> {
   const jwtUs = await perCallUs(1000, () => jwtVerify(jwt, publicKey, { issuer: 'x', audience: 'y' }));
   const subscription = webPushSubscription('http://127.0.0.1:9/x');
   const pushUs = await perCallUs(1000, () => webpush.encrypt(subscription.keys.p256dh, subscription.keys.auth, '{"v":1,"type":"wake"}', 'aes128gcm'));
+  // The browser app's confirmation also carries a passkey assertion the server verifies.
+  const origin = 'https://id.tasdiq.example';
+  const phone = new SoftAuthenticator(origin);
+  const challenge = randomBytes(32).toString('base64url');
+  const { registrationInfo } = await verifyRegistrationResponse({
+    response: phone.create({ challenge, rp: { name: 'Tasdiq' }, user: { id: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'Tasdiq', displayName: 'Tasdiq' } }) as never,
+    expectedChallenge: challenge,
+    expectedOrigin: origin,
+    expectedRPID: 'id.tasdiq.example',
+  });
+  const device = { uv_credential_id: registrationInfo!.credential.id, uv_public_key: Buffer.from(registrationInfo!.credential.publicKey).toString('base64url') } as Device;
+  const signingInput = 'x'.repeat(400);
+  const assertion = phone.get({ challenge: userVerificationChallenge(signingInput) }) as never;
+  const party = { id: 'id.tasdiq.example', origin };
+  const passkeyUs = await perCallUs(1000, () => checkUserVerification(device, assertion, signingInput, party));
   let pgUs: number | string = 'n/a';
   if (await postgresAnswers()) {
     const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
     pgUs = await perCallUs(1000, () => pool.query('select $1::text as x', ['x']));
     await pool.end();
   }
-  console.log(formatLine('auth_costs', { p256_verify_us: p256, es256_jwt_verify_us: jwtUs, webpush_encrypt_us: pushUs, pg_round_trip_us: pgUs, per_session_crypto_us: 3 * p256 + jwtUs + pushUs }));
+  console.log(
+    formatLine('auth_costs', { p256_verify_us: p256, es256_jwt_verify_us: jwtUs, webpush_encrypt_us: pushUs, passkey_assertion_verify_us: passkeyUs, pg_round_trip_us: pgUs, per_session_crypto_us: 3 * p256 + jwtUs + pushUs }),
+  );
 }
 
 export default async function run(): Promise<void> {

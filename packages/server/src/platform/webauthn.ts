@@ -42,49 +42,40 @@ const credentialCommon = {
   },
 } as const;
 
-export const registrationJson = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
-  properties: {
-    ...credentialCommon,
-    response: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['clientDataJSON', 'attestationObject'],
-      properties: {
-        clientDataJSON: b64url(8192),
-        attestationObject: b64url(65536),
-        authenticatorData: b64url(16384),
-        transports: {
-          type: 'array',
-          maxItems: 8,
-          items: { type: 'string', enum: ['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'] },
-        },
-        publicKeyAlgorithm: { type: 'integer', minimum: -65536, maximum: 65535 },
-        publicKey: b64url(4096),
-      },
-    },
-  },
-} as const;
+/** A credential's JSON around its `response` (what differs between creating and using a passkey). */
+function credentialJson<R extends { required: readonly string[]; properties: Record<string, unknown> }>(response: R) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
+    properties: { ...credentialCommon, response: { type: 'object', additionalProperties: false, ...response } },
+  } as const;
+}
 
-export const authenticationJson = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
+/** `navigator.credentials.create()` as RegistrationResponseJSON. */
+export const registrationJson = credentialJson({
+  required: ['clientDataJSON', 'attestationObject'],
   properties: {
-    ...credentialCommon,
-    response: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['clientDataJSON', 'authenticatorData', 'signature'],
-      properties: {
-        clientDataJSON: b64url(8192),
-        authenticatorData: b64url(16384),
-        signature: b64url(2048),
-        userHandle: b64url(128),
-      },
+    clientDataJSON: b64url(8192),
+    attestationObject: b64url(65536),
+    authenticatorData: b64url(16384),
+    transports: {
+      type: 'array',
+      maxItems: 8,
+      items: { type: 'string', enum: ['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'] },
     },
+    publicKeyAlgorithm: { type: 'integer', minimum: -65536, maximum: 65535 },
+    publicKey: b64url(4096),
   },
-} as const;
+});
 
+/** `navigator.credentials.get()` as AuthenticationResponseJSON. */
+export const authenticationJson = credentialJson({
+  required: ['clientDataJSON', 'authenticatorData', 'signature'],
+  properties: {
+    clientDataJSON: b64url(8192),
+    authenticatorData: b64url(16384),
+    signature: b64url(2048),
+    userHandle: b64url(128),
+  },
+});

@@ -10,12 +10,7 @@ import { revokeDevicesForCitizen } from '../../src/devices/index.ts';
 import { authModule } from '../../src/auth/index.ts';
 import { testDialects } from '../support/databases.ts';
 import { activateHardwareDevice, enrollCitizen, listeningApp, type EnrolledCitizen, type ListeningApp } from '../devices/fixtures.ts';
-
-async function rejection(promise: Promise<unknown>): Promise<TasdiqApiError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(TasdiqApiError);
-  return error as TasdiqApiError;
-}
+import { rejection } from '../support/rejection.ts';
 
 const SERVICE = { serviceId: 'my.gov.uz', serviceName: 'Yagona interaktiv davlat xizmatlari portali' };
 

@@ -2,21 +2,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceClient, TasdiqApiError, activationMessage, generateDeviceKey, keyAttestationChallenge, signES256 } from '../../../client/src/index.ts';
+import { DeviceClient, activationMessage, generateDeviceKey, keyAttestationChallenge, signES256 } from '../../../client/src/index.ts';
 import { authModule, createDeviceAuthenticator } from '../../src/auth/index.ts';
 import { readAttestationRoots } from '../../src/devices/attestation.ts';
 import { ConfigError, loadConfig } from '../../src/platform/config.ts';
 import { testDialects } from '../support/databases.ts';
 import { TEST_APP_ID, testAppAttest, type AppAttestVariant } from '../support/app-attest.ts';
 import { enrollCitizen, listeningApp, type EnrolledCitizen, type ListeningApp } from './fixtures.ts';
+import { rejection } from '../support/rejection.ts';
 
 const client = { clientId: 'portal', name: { 'uz-Latn': 'Portal', 'uz-Cyrl': 'Портал', ru: 'Портал', en: 'Portal' } };
-
-async function rejection(promise: Promise<unknown>): Promise<TasdiqApiError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(TasdiqApiError);
-  return error as TasdiqApiError;
-}
 
 function problems(env: Record<string, string>): readonly string[] {
   try {

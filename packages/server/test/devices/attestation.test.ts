@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceClient, TasdiqApiError, activationMessage, generateDeviceKey, keyAttestationChallenge as clientChallenge, signES256, type KeyAttestation } from '../../../client/src/index.ts';
+import { DeviceClient, activationMessage, generateDeviceKey, keyAttestationChallenge as clientChallenge, signES256, type KeyAttestation } from '../../../client/src/index.ts';
 import { authModule, createDeviceAuthenticator } from '../../src/auth/index.ts';
 import { keyAttestationChallenge } from '../../src/devices/canonical.ts';
 import { readAttestationRoots, readAttestationStatus } from '../../src/devices/attestation.ts';
@@ -12,14 +12,9 @@ import type { Authenticator } from '../../src/oidc/authenticator.ts';
 import { testDialects } from '../support/databases.ts';
 import { hardwareKeyStore, testKeyStore, type AttestationVariant } from '../support/key-attestation.ts';
 import { activateHardwareDevice, enrollCitizen, listeningApp, type EnrolledCitizen, type ListeningApp } from './fixtures.ts';
+import { rejection } from '../support/rejection.ts';
 
 const client = { clientId: 'portal', name: { 'uz-Latn': 'Portal', 'uz-Cyrl': 'Портал', ru: 'Портал', en: 'Portal' } };
-
-async function rejection(promise: Promise<unknown>): Promise<TasdiqApiError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(TasdiqApiError);
-  return error as TasdiqApiError;
-}
 
 describe('the key attestation challenge', () => {
   it('is built the same by the server and the client, as docs/device-protocol.md specifies', async () => {

@@ -1,17 +1,12 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as x509 from '@peculiar/x509';
-import { DeviceClient, TasdiqApiError, canonicalRequest as clientCanonical, activationMessage as clientActivation, signES256, generateDeviceKey } from '../../../client/src/index.ts';
+import { DeviceClient, canonicalRequest as clientCanonical, activationMessage as clientActivation, signES256, generateDeviceKey } from '../../../client/src/index.ts';
 import { canonicalRequest, activationMessage } from '../../src/devices/canonical.ts';
 import { revokeDevicesForCitizen } from '../../src/devices/index.ts';
 import { testDialects } from '../support/databases.ts';
 import { enrollCitizen, listeningApp, type ListeningApp } from './fixtures.ts';
-
-async function rejection(promise: Promise<unknown>): Promise<TasdiqApiError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(TasdiqApiError);
-  return error as TasdiqApiError;
-}
+import { rejection } from '../support/rejection.ts';
 
 describe('signed strings', () => {
   it('client and server build the same canonical request and activation message', async () => {

@@ -1,17 +1,12 @@
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceClient, SessionClient, TasdiqApiError } from '../../../client/src/index.ts';
+import { DeviceClient, SessionClient } from '../../../client/src/index.ts';
 import { testDialects } from '../support/databases.ts';
 import { enrollCitizen, listeningApp, type ListeningApp } from './fixtures.ts';
+import { rejection } from '../support/rejection.ts';
 
 const SERVICE = { serviceId: 'my.gov.uz', serviceName: 'Yagona portal' };
-
-async function rejection(promise: Promise<unknown>): Promise<TasdiqApiError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(TasdiqApiError);
-  return error as TasdiqApiError;
-}
 
 describe.each(testDialects())('device history on %s', (dialect) => {
   let app: ListeningApp;

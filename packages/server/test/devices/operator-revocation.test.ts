@@ -4,16 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as x509 from '@peculiar/x509';
-import { DeviceClient, TasdiqApiError } from '../../../client/src/index.ts';
+import { DeviceClient } from '../../../client/src/index.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { testDialects } from '../support/databases.ts';
 import { call, idCard, PUBLIC_URL, registerOperator, smsCodeFor, validDemoCitizen, type OperatorSession } from '../enrollment/helpers.ts';
-
-async function rejection(promise: Promise<unknown>): Promise<TasdiqApiError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(TasdiqApiError);
-  return error as TasdiqApiError;
-}
+import { rejection } from '../support/rejection.ts';
 
 /**
  * The operator console's lifecycle actions reach the phone: a re-bind or a revoked enrollment

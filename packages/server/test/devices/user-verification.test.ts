@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceClient, TasdiqApiError, toBase64Url, userVerificationChallenge, type PendingRequest } from '../../../client/src/index.ts';
+import { DeviceClient, toBase64Url, userVerificationChallenge, type PendingRequest } from '../../../client/src/index.ts';
 import { authModule, createDeviceAuthenticator } from '../../src/auth/index.ts';
 import type { Authenticator } from '../../src/oidc/authenticator.ts';
 import { webauthnParty } from '../../src/platform/webauthn.ts';
 import { testDialects } from '../support/databases.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { enrollCitizen, listeningApp, type EnrolledCitizen, type ListeningApp } from './fixtures.ts';
+import { rejection } from '../support/rejection.ts';
 
 const client = { clientId: 'portal', name: { 'uz-Latn': 'Portal', 'uz-Cyrl': 'Портал', ru: 'Портал', en: 'Portal' } };
-
-async function rejection(promise: Promise<unknown>): Promise<TasdiqApiError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(TasdiqApiError);
-  return error as TasdiqApiError;
-}
 
 describe.each(testDialects())('PIN or biometrics checked by the server (passkey user verification) on %s', (dialect) => {
   let app: ListeningApp;

@@ -46,7 +46,10 @@ export const ANDROID_KEY_DESCRIPTION_OID = '1.3.6.1.4.1.11129.2.1.17';
 
 /** KeyMint's values (hardware/interfaces/security/keymint, Tag and enums). */
 const SECURITY_LEVEL = { software: 0, trustedEnvironment: 1, strongBox: 2 } as const;
-const TAG = { purpose: 1, algorithm: 2, keySize: 3, ecCurve: 10, origin: 702, rootOfTrust: 704 } as const;
+const TAG = { purpose: 1, algorithm: 2, keySize: 3, ecCurve: 10, noAuthRequired: 503, userAuthType: 504, authTimeout: 505, origin: 702, rootOfTrust: 704 } as const;
+/** HardwareAuthenticatorType bits: the device credential (PIN, pattern, password) and biometrics. */
+const AUTH_TYPE_PASSWORD = 1;
+const AUTH_TYPE_FINGERPRINT = 2;
 const VERIFIED_BOOT_STATES = ['Verified', 'SelfSigned', 'Unverified', 'Failed'];
 const PURPOSE_SIGN = 2;
 const ALGORITHM_EC = 3;
@@ -227,6 +230,23 @@ export class KeyAttestationVerifier {
   }
 
   /**
+   * The citizen confirms with PIN or biometrics: the key store must refuse to sign until the
+   * citizen unlocks the key, at every use (`setUserAuthenticationParameters(0, ...)`). A key that
+   * signs without them, or for minutes after one unlock, would let malware on the phone confirm.
+   */
+  #checkUserAuthentication(label: string, hw: Map<number, asn1js.AsnType>): void {
+    if (hw.has(TAG.noAuthRequired)) fail(`${label}: hardwareEnforced has noAuthRequired: the key signs without the citizen's PIN or biometrics`);
+    const authType = hw.get(TAG.userAuthType);
+    if (authType === undefined) fail(`${label}: hardwareEnforced has no userAuthType: the key does not ask for the citizen's PIN or biometrics`);
+    if ((integerOf(authType, `${label}: hardwareEnforced userAuthType`) & (AUTH_TYPE_PASSWORD | AUTH_TYPE_FINGERPRINT)) === 0) fail(`${label}: hardwareEnforced userAuthType names neither the device credential (1) nor biometrics (2)`);
+    const timeout = hw.get(TAG.authTimeout);
+    if (timeout !== undefined) {
+      const seconds = integerOf(timeout, `${label}: hardwareEnforced authTimeout`);
+      if (seconds !== 0) fail(`${label}: hardwareEnforced authTimeout is ${seconds} s: the key must ask for the citizen at every use`);
+    }
+  }
+
+  /**
    * RootOfTrust ::= SEQUENCE { verifiedBootKey, deviceLocked BOOLEAN, verifiedBootState, ... }: a
    * key store is only as trustworthy as the system that booted it, so an unlocked bootloader or a
    * boot that was not verified against the manufacturer's key makes the attestation worthless.
@@ -270,6 +290,7 @@ export class KeyAttestationVerifier {
     if (origin === undefined) fail(`${label}: hardwareEnforced has no origin`);
     const originValue = integerOf(origin, `${label}: hardwareEnforced origin`);
     if (originValue !== ORIGIN_GENERATED) fail(`${label}: hardwareEnforced origin is ${originValue}, not GENERATED (0): the key was not generated in the key store`);
+    this.#checkUserAuthentication(label, hw);
     const purposes = hw.get(TAG.purpose);
     if (!(purposes instanceof asn1js.Set)) fail(`${label}: hardwareEnforced has no purpose set`);
     if (!purposes.valueBlock.value.some((p) => p instanceof asn1js.Integer && p.valueBlock.valueDec === PURPOSE_SIGN)) fail(`${label}: hardwareEnforced purpose does not include SIGN (2)`);

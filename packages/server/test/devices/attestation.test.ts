@@ -150,6 +150,9 @@ describe.each(testDialects())('device key attestation on %s', (dialect) => {
     ['bootloader_unlocked', undefined, /^authChain: rootOfTrust says the bootloader is unlocked \(deviceLocked false\)$/],
     ['boot_self_signed', 'sign', /^signChain: rootOfTrust verifiedBootState is SelfSigned, not Verified$/],
     ['no_root_of_trust', undefined, /^authChain: hardwareEnforced has no rootOfTrust$/],
+    ['no_user_auth', undefined, /^authChain: hardwareEnforced has noAuthRequired: the key signs without the citizen's PIN or biometrics$/],
+    ['no_user_auth', 'sign', /^signChain: hardwareEnforced has noAuthRequired/],
+    ['auth_timeout', undefined, /^authChain: hardwareEnforced authTimeout is 300 s: the key must ask for the citizen at every use$/],
   ];
 
   it.each(refusals)('refuses %s (%s chain) with device_attestation_invalid, writes nothing, and leaves the code usable', async (variant, only, detail) => {

@@ -37,7 +37,11 @@ export type AttestationVariant =
   | 'extension_in_intermediate'
   | 'bootloader_unlocked'
   | 'boot_self_signed'
-  | 'no_root_of_trust';
+  | 'no_root_of_trust'
+  /** The key signs without the citizen (noAuthRequired, no userAuthType). */
+  | 'no_user_auth'
+  /** The key signs for five minutes after one unlock. */
+  | 'auth_timeout';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -114,7 +118,7 @@ const explicit = (tagNumber: number, value: asn1js.AsnType) => new asn1js.Constr
 const integer = (n: number | bigint) => asn1js.Integer.fromBigInt(n);
 
 /** KeyDescription as KeyMint 3 (attestation version 300) writes it, with the fields a verifier reads. */
-function keyDescription(input: { challenge: Uint8Array; level: number; origin: number; purposes: number[]; curve: number; locked?: boolean; bootState?: number; rootOfTrust?: boolean }): ArrayBuffer {
+function keyDescription(input: { challenge: Uint8Array; level: number; origin: number; purposes: number[]; curve: number; locked?: boolean; bootState?: number; rootOfTrust?: boolean; userAuth?: 'per_use' | 'none' | 'timeout' }): ArrayBuffer {
   const rootOfTrust = new asn1js.Sequence({
     value: [
       new asn1js.OctetString({ valueHex: new Uint8Array(32).fill(7) }), // verifiedBootKey
@@ -136,8 +140,9 @@ function keyDescription(input: { challenge: Uint8Array; level: number; origin: n
       explicit(3, integer(256)), // keySize
       explicit(5, new asn1js.Set({ value: [integer(4)] })), // digest: SHA-256
       explicit(10, integer(input.curve)), // ecCurve
-      explicit(504, integer(3)), // userAuthType: password | fingerprint
-      explicit(505, integer(0)), // authTimeout: every use
+      ...(input.userAuth === 'none'
+        ? [explicit(503, new asn1js.Null())] // noAuthRequired
+        : [explicit(504, integer(3)), explicit(505, integer(input.userAuth === 'timeout' ? 300 : 0))]), // userAuthType: password | fingerprint; authTimeout
       explicit(702, integer(input.origin)), // origin
       ...(input.rootOfTrust === false ? [] : [explicit(704, rootOfTrust)]),
       explicit(705, integer(140000)), // osVersion
@@ -208,6 +213,7 @@ async function build(): Promise<TestKeyStore> {
       locked: variant !== 'bootloader_unlocked',
       bootState: variant === 'boot_self_signed' ? 1 : 0,
       rootOfTrust: variant !== 'no_root_of_trust',
+      userAuth: variant === 'no_user_auth' ? 'none' : variant === 'auth_timeout' ? 'timeout' : 'per_use',
     });
     const now = Date.now();
     const leaf = await x509.X509CertificateGenerator.create({

@@ -706,7 +706,8 @@ export class OutboxWorker {
             .execute();
           result = 'queued';
         }
-        await this.#recordAttempt(tx, message.id, message.attempts, error.route ?? null, final ? 'failed' : 'retry', error.message, started, error.refs.length > 0 ? error.refs.length : null);
+        // Finished when the failure was seen: the retry's backoff counts from that moment.
+        await this.#recordAttempt(tx, message.id, message.attempts, error.route ?? null, final ? 'failed' : 'retry', error.message, started, error.refs.length > 0 ? error.refs.length : null, now);
         return result;
       }),
     );
@@ -765,6 +766,7 @@ export class OutboxWorker {
     error: string | null,
     started: number,
     segments: number | null = null,
+    finished: number = this.#now(),
   ): Promise<void> {
     await tx
       .insertInto('notify_attempts')
@@ -777,7 +779,7 @@ export class OutboxWorker {
         outcome,
         error: error?.slice(0, 500) ?? null,
         started_at: started,
-        finished_at: this.#now(),
+        finished_at: finished,
         segments,
       })
       .execute();

@@ -55,7 +55,6 @@ export function PhoneApp() {
   const [qr, setQr] = useState('');
   const [busy, setBusy] = useState(false);
   const [confirmingRemove, setConfirmingRemove] = useState(false);
-  /** A passkey made for an activation the server then refused: the retry uses it again. */
   const noticeRef = useRef<HTMLParagraphElement>(null);
   const requestHeading = useRef<HTMLHeadingElement>(null);
   const removeYes = useRef<HTMLButtonElement>(null);

@@ -282,7 +282,7 @@ async function unavoidableCosts(): Promise<void> {
   const signingInput = 'x'.repeat(400);
   const assertion = phone.get({ challenge: userVerificationChallenge(signingInput) }) as never;
   const party = { id: 'id.tasdiq.example', origin };
-  const passkeyUs = await perCallUs(1000, () => checkUserVerification(device, assertion, signingInput, party));
+  const passkeyUs = await perCallUs(1000, () => checkUserVerification(device, assertion, signingInput, () => party));
   let pgUs: number | string = 'n/a';
   if (await postgresAnswers()) {
     const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });

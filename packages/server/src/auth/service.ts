@@ -632,7 +632,7 @@ export class AuthService {
     const session = await this.#forDevice(sessionId, device);
     const actor = { type: 'device' as const, id: device.id };
     // First the citizen: without their PIN or biometrics nothing of the request counts, not even a code pick.
-    await checkUserVerification(device, input.userVerification, session.signing_input!, this.#party());
+    await checkUserVerification(device, input.userVerification, session.signing_input!, this.#party);
     if (session.mode === 'app' && session.interaction === 'verification_code_choice' && !(input.verificationCode !== undefined && safeEqualHex(input.verificationCode, session.verification_code!))) {
       // Counted and ended in one statement: a wrong pick ends the session, and repeated ones cool the citizen down.
       if (!(await this.finish(session, 'WRONG_VC', actor, { countWrongCode: true }))) await this.#whyNotCompleted(session.id);

@@ -17,9 +17,13 @@ export function userVerificationChallenge(signingInput: string): string {
   return createHash('sha256').update(signingInput, 'utf8').digest('base64url');
 }
 
-/** Passes when the device has no passkey, or `assertion` verifies with user verification over `signingInput`. */
-export async function checkUserVerification(device: Device, assertion: AuthenticationResponseJSON | undefined, signingInput: string, party: WebAuthnParty): Promise<void> {
+/**
+ * Passes when the device has no passkey, or `assertion` verifies with user verification over
+ * `signingInput`. `party` is asked only for a device with a passkey: most confirmations have none.
+ */
+export async function checkUserVerification(device: Device, assertion: AuthenticationResponseJSON | undefined, signingInput: string, party: () => WebAuthnParty): Promise<void> {
   if (!device.uv_credential_id || !device.uv_public_key) return;
+  const { id: rpId, origin } = party();
   if (!assertion) throw new ApiError(DeviceErrors.device_user_verification_required);
   if (assertion.id !== device.uv_credential_id) throw new ApiError(DeviceErrors.device_user_verification_invalid, { detail: 'the assertion is not made with the passkey registered at activation' });
   let verified: boolean;
@@ -29,8 +33,8 @@ export async function checkUserVerification(device: Device, assertion: Authentic
     ({ verified } = await verifyAuthenticationResponse({
       response: assertion,
       expectedChallenge: userVerificationChallenge(signingInput),
-      expectedOrigin: party.origin,
-      expectedRPID: party.id,
+      expectedOrigin: origin,
+      expectedRPID: rpId,
       credential: { id: device.uv_credential_id, publicKey: new Uint8Array(Buffer.from(device.uv_public_key, 'base64url')), counter: 0 },
       requireUserVerification: true,
     }));

@@ -93,7 +93,7 @@ export function verifyAppAttestation(attestation: AppAttestation, challenge: Buf
   const statement = decoded.get('attStmt');
   const x5c: unknown = statement instanceof Map ? statement.get('x5c') : undefined;
   if (!Array.isArray(x5c) || x5c.length > MAX_CHAIN_LENGTH) fail('attestationObject attStmt has no x5c certificate chain');
-  const chain = x5c.map((der, i) => bytesOf(der, `attestation x5c[${i}]`).toString('base64'));
+  const chain = x5c.map((der, i) => bytesOf(der, `attestation x5c[${i}]`));
   const authData = bytesOf(decoded.get('authData'), 'attestationObject authData');
 
   // 1-2. The chain ends at Apple's root; the credential certificate is valid now too (Apple

@@ -57,21 +57,21 @@ export function normalSerial(hex: string): string {
 
 /**
  * The checks every attestation chain passes, whatever its format: 2 to MAX_CHAIN_LENGTH
- * certificates (DER, base64, leaf first), each signed by the next and the next a CA, the last a
+ * certificates (DER, leaf first), each signed by the next and the next a CA, the last a
  * trusted root or signed by one, the CA certificates and the anchor valid now, the leaf not
  * issued in the future (beyond a day of clock skew), and none in the status list. Answers the
  * certificates, leaf first, for the format's own checks of the leaf.
  */
 export function verifiedChain(
   label: string,
-  chain: readonly string[],
+  chain: readonly Uint8Array[],
   options: { roots: readonly X509Certificate[]; rootsSetting: string; now: number; statusList?: AttestationStatusList | undefined },
 ): X509Certificate[] {
   const { roots, now } = options;
   if (chain.length < 2 || chain.length > MAX_CHAIN_LENGTH) fail(`${label}: expected 2 to ${MAX_CHAIN_LENGTH} certificates, leaf first`);
-  const certs = chain.map((b64, i) => {
+  const certs = chain.map((der, i) => {
     try {
-      return new X509Certificate(Buffer.from(b64, 'base64'));
+      return new X509Certificate(der);
     } catch {
       return fail(`${label}[${i}] is not a DER X.509 certificate`);
     }

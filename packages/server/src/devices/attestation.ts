@@ -261,7 +261,7 @@ export class KeyAttestationVerifier {
   }
 
   #verifyChain(label: string, chain: readonly string[], registeredKey: string, challenge: Buffer, now: number): void {
-    const certs = verifiedChain(label, chain, { roots: this.#roots, rootsSetting: 'TASDIQ_KEY_ATTESTATION_ROOTS', now, statusList: this.#status?.current(now) });
+    const certs = verifiedChain(label, chain.map((b64) => Buffer.from(b64, 'base64')), { roots: this.#roots, rootsSetting: 'TASDIQ_KEY_ATTESTATION_ROOTS', now, statusList: this.#status?.current(now) });
     const leaf = certs[0]!;
 
     // The leaf certifies the key being registered.

@@ -433,14 +433,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: RawC
     }
     return path;
   };
-  const keyAttestationRoots = readableFile('keyAttestationRoots', (content, path) =>
-    /-----BEGIN CERTIFICATE-----/.test(content) ? undefined : `${path} holds no PEM certificate (expected the trusted attestation roots, -----BEGIN CERTIFICATE----- blocks)`,
-  );
+  /** A file of PEM certificates: `expected` says which, should it hold none. */
+  const pemCertificates = (expected: string) => (content: string, path: string) =>
+    /-----BEGIN CERTIFICATE-----/.test(content) ? undefined : `${path} holds no PEM certificate (expected ${expected})`;
+  const keyAttestationRoots = readableFile('keyAttestationRoots', pemCertificates('the trusted attestation roots, -----BEGIN CERTIFICATE----- blocks'));
   // Its entries are checked when the devices module loads it.
   const keyAttestationStatus = readableFile('keyAttestationStatus');
-  const appAttestRoots = readableFile('appAttestRoots', (content, path) =>
-    /-----BEGIN CERTIFICATE-----/.test(content) ? undefined : `${path} holds no PEM certificate (expected Apple's App Attestation Root CA, a -----BEGIN CERTIFICATE----- block)`,
-  );
+  const appAttestRoots = readableFile('appAttestRoots', pemCertificates("Apple's App Attestation Root CA, a -----BEGIN CERTIFICATE----- block"));
   const appIdsSource = source('appAttestAppIds');
   const appAttestAppIds = (text('appAttestAppIds') ?? '').split(',').map((id) => id.trim()).filter((id) => id.length > 0);
   for (const id of appAttestAppIds) {

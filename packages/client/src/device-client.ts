@@ -94,9 +94,9 @@ export interface HistoryPage {
 }
 
 /**
- * A platform key store's attestation of the two keys, as the activation sends it: certificate
- * chains (DER, base64, leaf first) as Android's `KeyStore.getCertificateChain` returns them
- * for keys generated with `setAttestationChallenge(challenge)`.
+ * A platform key store's attestation of the two keys, as the activation sends it: Android's
+ * certificate chains (DER, base64, leaf first) as `KeyStore.getCertificateChain` returns them for
+ * keys generated with `setAttestationChallenge(challenge)`, or Apple's App Attest attestation.
  */
 export type KeyAttestation =
   | {
@@ -117,17 +117,17 @@ export type KeyAttestation =
     };
 
 /**
- * Attests the freshly generated keys: given both public keys (base64url SPKI) and the challenge
- * (`keyAttestationChallenge`), the key store's chains. WebCrypto keys have no attestation; a
- * native app's bridge to its key store, or a test's stand-in for one, supplies this.
- */
-/**
  * Makes the passkey that will check the citizen (PIN or biometrics) before each confirmation:
  * `navigator.credentials.create` with user verification required and `challenge` (the key
  * attestation challenge of these keys) as its challenge, answered as RegistrationResponseJSON.
  */
 export type UserVerifier = (challenge: Uint8Array) => Promise<object>;
 
+/**
+ * Attests the freshly generated keys: given both public keys (base64url SPKI) and the challenge
+ * (`keyAttestationChallenge`), the key store's attestation. WebCrypto keys have no attestation; a
+ * native app's bridge to its key store, or a test's stand-in for one, supplies this.
+ */
 export type KeyAttestor = (keys: { readonly authKey: string; readonly signKey: string; readonly challenge: Uint8Array }) => Promise<KeyAttestation>;
 
 export interface DeviceState {
@@ -289,11 +289,11 @@ export class DeviceClient {
     return (await this.request<{ request: PendingRequest | null }>('GET', '/api/v1/device/requests/pending')).request;
   }
 
-  /** Confirms with the code the citizen picked; signs the challenge with the right key. */
   /**
-   * Confirms with the device key's signature over the signing input; `userVerification` is the
-   * passkey's assertion over `userVerificationChallenge(request.signingInput)`, which a device
-   * that registered a passkey at activation must send.
+   * Confirms with the code the citizen picked and the right key's signature over the signing
+   * input. `userVerification` is the passkey's assertion over
+   * `userVerificationChallenge(request.signingInput)`, which a device that registered a passkey
+   * at activation must send.
    */
   async confirm(request: PendingRequest, chosenCode?: string, options: { userVerification?: object | undefined } = {}): Promise<{ result: string | null; state: string }> {
     const key = request.kind === 'sign' ? this.state.signKey : this.state.authKey;

@@ -12,7 +12,7 @@ import { describeProblem, problemText, StorageError } from './problem-messages.t
 import { connectPush, onWake, PushTimeoutError, type PushOutcome } from './push.ts';
 import { pushReasonText, pushText } from './push-messages.ts';
 import { canStoreDevice, forgetDevice, loadDevice, saveAppLocale, saveDevice } from './store.ts';
-import { createUserVerification, hasScreenLock, UserVerificationError, verifyUser } from './user-verification.ts';
+import { createUserVerification, verifyUser } from './user-verification.ts';
 
 /** Checking for requests while the app is open and in view: often without push, rarely with it. */
 const POLL_MS = 1500;
@@ -222,8 +222,8 @@ export function PhoneApp() {
     show(null);
     try {
       if (!(await canStoreDevice())) throw new StorageError(true);
-      if (!(await hasScreenLock())) throw new UserVerificationError('no_screen_lock');
-      // The passkey is made for these keys (the activation's challenge), before the code is sent.
+      // The passkey is made for these keys (the activation's challenge), before the code is sent:
+      // a phone without a screen lock fails there and keeps its code.
       let credentialId = '';
       const client = await DeviceClient.activate(location.origin, activationCode, {
         label: navigator.userAgent.slice(0, 64),

@@ -154,7 +154,6 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
     app.post<{ Params: { id: string }; Body: { verificationCode?: string; signature: string; userVerification?: AuthenticationResponseJSON } }>(
       '/api/v1/device/requests/:id/confirm',
       {
-        preHandler: requireDevice,
         schema: {
           params: sessionParams,
           body: {
@@ -165,7 +164,11 @@ export function authRoutes(auth: AuthService, authenticator: DeviceAuthenticator
           },
         },
       },
-      async (request) => auth.confirm(request.params.id, request.device!, request.body),
+      // The request's counter moves forward in the statement that completes the session.
+      async (request) => {
+        const { profile, counter } = await authenticator.checkDeferringCounter(request);
+        return auth.confirm(request.params.id, profile, request.body, counter);
+      },
     );
 
     app.post<{ Params: { id: string } }>('/api/v1/device/requests/:id/refuse', { preHandler: requireDevice, schema: { params: sessionParams } }, async (request) =>

@@ -16,7 +16,7 @@ import { normalizePhone } from '../identity/phone.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
 import type { DeviceDependencies, SignInSubject, SubjectProbe } from '../devices/ports.ts';
 import type { Device } from '../devices/schema.ts';
-import { advanceCounterQuery, storedP256, verifyP256, type CounterAdvance, type CounterRider } from '../devices/protocol.ts';
+import { advanceCounterQuery, refusalOf, storedP256, verifyP256, type CounterAdvance, type CounterRider, type DeviceProfile } from '../devices/protocol.ts';
 import { pinflSerialNumber } from '../devices/ca.ts';
 import { AuthErrors } from './errors.ts';
 import { DeviceErrors } from '../devices/errors.ts';
@@ -612,14 +612,14 @@ export class AuthService {
   }
 
   /** The device's session: the copy presented to it, or the stored row. */
-  async #forDevice(sessionId: string, device: Device): Promise<AuthSession> {
+  async #forDevice(sessionId: string, device: Pick<Device, 'id'>): Promise<AuthSession> {
     const session = this.#presented.get(sessionId, this.#now()) ?? (await this.#session(sessionId));
     if (session.device_id !== device.id) throw new ApiError(AuthErrors.auth_session_not_found);
     return this.#live(session);
   }
 
   /** Why a completing UPDATE changed nothing, read afresh: a suspension, or the session is over. */
-  async #whyNotCompleted(sessionId: string, device?: Device): Promise<never> {
+  async #whyNotCompleted(sessionId: string, device?: Pick<Device, 'citizen_id' | 'binding_id'>): Promise<never> {
     const current = await this.#session(sessionId);
     if (current.state === 'pending' && device && (await this.#deps.directory.activeBinding(this.#db, device.citizen_id))?.bindingId !== device.binding_id) {
       throw new ApiError(AuthErrors.auth_enrollment_suspended);
@@ -628,14 +628,45 @@ export class AuthService {
     throw new ApiError(AuthErrors.auth_session_not_pending, { params: { result: current.result ?? '' } });
   }
 
-  async confirm(sessionId: string, device: Device, input: { verificationCode?: string | undefined; signature: string; userVerification?: AuthenticationResponseJSON | undefined }): Promise<SessionView> {
+  /**
+   * The citizen confirms on their phone. `counter`: the device request's counter, which moves
+   * forward in the statement that completes the session (see completeSession); without it the
+   * caller has moved it already.
+   */
+  async confirm(
+    sessionId: string,
+    device: DeviceProfile,
+    input: { verificationCode?: string | undefined; signature: string; userVerification?: AuthenticationResponseJSON | undefined },
+    counter?: CounterAdvance,
+  ): Promise<SessionView> {
+    if (!counter) return this.#confirm(sessionId, device, input);
+    const counted = { reached: false };
+    try {
+      return await this.#confirm(sessionId, device, input, counter, counted);
+    } catch (error) {
+      // Failed before its counter could move: a replayed request or a revoked device is still
+      // told that first, as when the counter moved before anything else.
+      if (!counted.reached) throw (await refusalOf(this.#db, counter)) ?? error;
+      throw error;
+    }
+  }
+
+  async #confirm(
+    sessionId: string,
+    device: DeviceProfile,
+    input: { verificationCode?: string | undefined; signature: string; userVerification?: AuthenticationResponseJSON | undefined },
+    counter?: CounterAdvance,
+    counted = { reached: false },
+  ): Promise<SessionView> {
     const session = await this.#forDevice(sessionId, device);
     const actor = { type: 'device' as const, id: device.id };
+    const counting = counter ? { counter } : {};
     // First the citizen: without their PIN or biometrics nothing of the request counts, not even a code pick.
     await checkUserVerification(device, input.userVerification, session.signing_input!, this.#party);
     if (session.mode === 'app' && session.interaction === 'verification_code_choice' && !(input.verificationCode !== undefined && safeEqualHex(input.verificationCode, session.verification_code!))) {
       // Counted and ended in one statement: a wrong pick ends the session, and repeated ones cool the citizen down.
-      if (!(await this.finish(session, 'WRONG_VC', actor, { countWrongCode: true }))) await this.#whyNotCompleted(session.id);
+      counted.reached = true;
+      if (!(await this.finish(session, 'WRONG_VC', actor, { countWrongCode: true, ...counting }))) await this.#whyNotCompleted(session.id);
       throw new ApiError(AuthErrors.auth_wrong_verification_code);
     }
     const key = storedP256(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key)!;
@@ -644,7 +675,8 @@ export class AuthService {
     const assurance: Assurance = device.assurance === 'in_person' && device.key_storage === 'hardware' ? 'high' : 'substantial';
     // A suspension keeps the device (a resume brings it back) but no request may be confirmed
     // meanwhile, including one already on the phone when the operator suspended: `whileBound`.
-    if (!(await this.finish(session, 'OK', actor, { jws, assurance, whileBound: { citizenId: device.citizen_id, bindingId: device.binding_id } }))) {
+    counted.reached = true;
+    if (!(await this.finish(session, 'OK', actor, { jws, assurance, whileBound: { citizenId: device.citizen_id, bindingId: device.binding_id }, ...counting }))) {
       await this.#whyNotCompleted(session.id, device);
     }
     return this.view(this.#completed.get(session.id, this.#now()) ?? (await this.#session(session.id)));

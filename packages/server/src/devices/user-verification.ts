@@ -21,7 +21,7 @@ export function userVerificationChallenge(signingInput: string): string {
  * Passes when the device has no passkey, or `assertion` verifies with user verification over
  * `signingInput`. `party` is asked only for a device with a passkey: most confirmations have none.
  */
-export async function checkUserVerification(device: Device, assertion: AuthenticationResponseJSON | undefined, signingInput: string, party: () => WebAuthnParty): Promise<void> {
+export async function checkUserVerification(device: Pick<Device, 'uv_credential_id' | 'uv_public_key'>, assertion: AuthenticationResponseJSON | undefined, signingInput: string, party: () => WebAuthnParty): Promise<void> {
   if (!device.uv_credential_id || !device.uv_public_key) return;
   const { id: rpId, origin } = party();
   if (!assertion) throw new ApiError(DeviceErrors.device_user_verification_required);

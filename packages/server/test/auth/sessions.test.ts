@@ -134,6 +134,35 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     expect(refused.map((r) => (r.reason as TasdiqApiError).code)).toEqual(Array(4).fill('auth_session_already_pending'));
   });
 
+  it("a confirmation's counter moves in the write that completes it: a failed one leaves it, racing copies confirm once", async () => {
+    const { citizen, device } = await activated();
+    const started = await rp.start({ ...SERVICE, phone: citizen.phone });
+    const request = (await device.pending())!;
+    const storedCounter = async () => Number((await app.context.db.selectFrom('devices').select('counter').where('id', '=', device.deviceId).executeTakeFirstOrThrow()).counter);
+    const before = await storedCounter();
+    const { signES256 } = await import('../../../client/src/keys.ts');
+    const path = `/api/v1/device/requests/${request.sessionId}/confirm`;
+    const post = async (signature: string) => {
+      const body = JSON.stringify({ signature, verificationCode: started.verificationCode });
+      return { body, headers: { ...(await device.signRequest('POST', path, body)), 'content-type': 'application/json' } };
+    };
+    // A signature over something else: refused before the write, and the counter is not used up.
+    const forged = await post(await signES256(device.state.authKey, `${request.signingInput}x`));
+    const refused = await fetch(app.url + path, { method: 'POST', ...forged });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { code: string }).code).toBe('auth_signature_invalid');
+    expect(await storedCounter()).toBe(before);
+    // Two copies of one good confirmation at once: one completes, the other is a replay.
+    const good = await post(await signES256(device.state.authKey, request.signingInput));
+    const answers = await Promise.all([0, 1].map(async () => fetch(app.url + path, { method: 'POST', ...good })));
+    const outcomes = await Promise.all(answers.map(async (r) => `${r.status} ${((await r.json()) as { code?: string; result?: string }).code ?? 'ok'}`));
+    expect(outcomes.sort()).toEqual(['200 ok', '401 device_request_replayed']);
+    expect(await storedCounter()).toBeGreaterThan(before);
+    expect((await rp.result(started)).result).toBe('OK');
+    const completions = await app.context.db.selectFrom('audit_events').select('id').where('action', '=', 'auth.session_completed').where('details', 'like', `%${started.sessionId}%`).execute();
+    expect(completions).toHaveLength(1);
+  });
+
   it('a revoked device cannot confirm; its pending session ends DEVICE_REVOKED', async () => {
     const { citizen, device } = await activated();
     const started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });

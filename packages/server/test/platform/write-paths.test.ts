@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDialects, type TestDatabase } from '../support/databases.ts';
-import { following, writeTogether } from '../../src/platform/db/write-together.ts';
+import { following, GATE_PASSED, preparedTogetherGated, writeTogether } from '../../src/platform/db/write-together.ts';
 import { prepared } from '../../src/platform/db/prepared.ts';
 import { sql } from 'kysely';
 import { auditEventRow } from '../../src/audit/audit.ts';
@@ -65,6 +65,43 @@ describe.each(testDialects())('write paths on %s', (dialect) => {
     ).rejects.toThrow('roll back');
     expect(await db.selectFrom('offices').select('id').where('id', '=', 'wt-3').executeTakeFirst()).toBeUndefined();
     expect(await count('test.in_tx')).toBe(0);
+  });
+
+  it('a gated group writes only when its gate wrote, in one statement on PostgreSQL, and says whether it passed', async () => {
+    const now = Date.now();
+    await db.insertInto('offices').values([officeRow('gate-1', now), officeRow('lead-1', now)]).execute();
+    // The gate moves a number forward only (as a device counter does); the lead renames an office.
+    const renameBehindGate = preparedTogetherGated(
+      (qc, v: { gateId: string; at: number; leadId: string; name: string }) => qc.updateTable('offices').set({ created_at: v.at }).where('id', '=', v.gateId).where('created_at', '<', v.at).returning('id'),
+      (qc, v, gated) => {
+        const update = qc.updateTable('offices').set({ name_en: v.name }).where('id', '=', v.leadId);
+        return (gated ? update.where(GATE_PASSED) : update).returning('id');
+      },
+    );
+    const rename = (at: number, leadId: string, name: string) => renameBehindGate(db, { gateId: 'gate-1', at, leadId, name }, [following('audit_events', audit(`test.gated_${name}`, now))]);
+    const office = async (id: string) => db.selectFrom('offices').select(['name_en', 'created_at']).where('id', '=', id).executeTakeFirstOrThrow();
+
+    expect(await rename(now + 10, 'lead-1', 'first')).toEqual({ passed: true, ids: ['lead-1'] });
+    expect(await office('lead-1')).toMatchObject({ name_en: 'first' });
+    expect(await office('gate-1')).toMatchObject({ created_at: now + 10 });
+    expect(await count('test.gated_first')).toBe(1);
+    // The same gate value again (a replay): nothing at all is written.
+    expect(await rename(now + 10, 'lead-1', 'replayed')).toEqual({ passed: false, ids: [] });
+    expect(await office('lead-1')).toMatchObject({ name_en: 'first' });
+    expect(await count('test.gated_replayed')).toBe(0);
+    // The gate passes but the lead finds no row: the gate's write stays, no audit record.
+    expect(await rename(now + 20, 'lead-missing', 'missing')).toEqual({ passed: true, ids: [] });
+    expect(await office('gate-1')).toMatchObject({ created_at: now + 20 });
+    expect(await count('test.gated_missing')).toBe(0);
+    // Inside a transaction the caller's rollback undoes the gate too.
+    await expect(
+      db.transaction().execute(async (tx) => {
+        expect(await renameBehindGate(tx, { gateId: 'gate-1', at: now + 30, leadId: 'lead-1', name: 'rolled' }, [])).toEqual({ passed: true, ids: ['lead-1'] });
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await office('gate-1')).toMatchObject({ created_at: now + 20 });
+    expect(await office('lead-1')).toMatchObject({ name_en: 'first' });
   });
 
   it('a prepared query binds new values each time and keeps its constants', async () => {

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import webpush from 'web-push';
 import type { PushOutcome, PushProvider, WakePayload } from './push.ts';
 import { pushHttpOutcome } from './push.ts';
+import { encryptWebPush } from './web-push-encryption.ts';
 import { STRICT_WEBPUSH_POLICY, webPushEndpointProblem, type WebPushPolicy } from '../push-targets.ts';
 
 export interface VapidConfig {
@@ -18,8 +19,8 @@ const VAPID_JWT_SECONDS = 12 * 3600;
 const VAPID_REUSE_MS = 3_600_000;
 
 /**
- * Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payload encryption (RFC 8291),
- * done by the `web-push` package (one VAPID JWT per push service and hour). The request itself
+ * Web Push (RFC 8030) with VAPID (RFC 8292, the `web-push` package's JWT, one per push service
+ * and hour) and aes128gcm payload encryption (RFC 8291, `encryptWebPush`). The request itself
  * goes out through `node:http(s)` on kept-alive connections, so its timeout and errors are ours
  * to handle (and it costs a third of `fetch`'s CPU, measured: every sign-in sends one). Only
  * endpoints the policy allows are called, and redirects are refused: a subscription is chosen by
@@ -66,8 +67,7 @@ export class WebPushProvider implements PushProvider {
       const problem = webPushEndpointProblem(subscription?.endpoint, this.#policy);
       if (problem) return { ok: false, gone: true, permanent: true, error: `webpush: ${problem.code}` };
       endpoint = new URL(subscription.endpoint);
-      // RFC 8291 aes128gcm: a fresh ephemeral key and salt for every message.
-      body = webpush.encrypt(subscription.keys.p256dh, subscription.keys.auth, JSON.stringify(payload), 'aes128gcm').cipherText;
+      body = encryptWebPush(subscription.keys.p256dh, subscription.keys.auth, JSON.stringify(payload));
       headers = {
         TTL: String(this.#ttlSeconds),
         Urgency: 'high',

@@ -1,4 +1,4 @@
-import type { Compilable, Insertable, OperationNodeSource } from 'kysely';
+import { sql, type Compilable, type Insertable, type OperationNodeSource, type SqlBool } from 'kysely';
 import { isPostgres, type Db, type Tx } from './index.ts';
 import { dialectKey, placeholder, planOf, runPlan, type Plan } from './prepared.ts';
 import type { Database } from './types.ts';
@@ -55,11 +55,17 @@ async function leadThenRows(db: Db | Tx, writeLead: (tx: Db | Tx) => Promise<str
   return isTransaction(db) ? run(db) : db.transaction().execute(run);
 }
 
-/** The PostgreSQL statement: the leading write and each following row as data-modifying CTEs. */
-function togetherQuery(db: Db | Tx, lead: Leading, rows: readonly FollowingRow[]): Compilable<{ id: string }> & { execute(): Promise<Array<{ id: string }>> } {
+/**
+ * The PostgreSQL statement: the leading write and each following row as data-modifying CTEs;
+ * with a gate, the gate's write comes first (CTE `gate`) and the statement answers one row:
+ * how many rows the gate wrote, and the ids the lead wrote.
+ */
+function togetherQuery(db: Db | Tx, lead: Leading, rows: readonly FollowingRow[], gate?: Gating): Compilable<{ id: string }> & { execute(): Promise<Array<{ id: string }>> } {
   // Kysely types each CTE's name into the builder; the chain is built in a loop, so the
   // intermediate types are erased here and the statement's result is typed at the end.
-  let query = (db as unknown as ChainableCte).with('lead', () => lead(db));
+  let query = db as unknown as ChainableCte;
+  if (gate) query = query.with('gate', () => gate(db));
+  query = query.with('lead', () => lead(db));
   rows.forEach(({ table, row }, i) => {
     const columns = Object.keys(row);
     const values = row as Record<string, unknown>;
@@ -70,6 +76,7 @@ function togetherQuery(db: Db | Tx, lead: Leading, rows: readonly FollowingRow[]
         .expression(qc.selectFrom('lead' as never).select((eb) => columns.map((c) => eb.val(values[c]).as(c))) as never),
     );
   });
+  if (gate) return query.selectNoFrom(() => [sql<number>`(select count(*)::int from gate)`.as('passed'), sql<string[] | null>`(select array_agg(id) from lead)`.as('ids')]) as never;
   return query.selectFrom('lead').select('id');
 }
 
@@ -81,6 +88,7 @@ function isTransaction(db: Db | Tx): db is Tx {
 interface ChainableCte {
   with(name: string, expression: (qc: Db) => unknown): ChainableCte;
   selectFrom(table: 'lead'): { select(column: 'id'): Compilable<{ id: string }> & { execute(): Promise<Array<{ id: string }>> } };
+  selectNoFrom(selection: () => unknown[]): unknown;
 }
 
 /** The leading write of a prepared group, built from placeholders standing for `values`. */
@@ -102,22 +110,16 @@ export function preparedTogether<V extends Record<string, unknown>>(lead: Leadin
     const kind = dialectKey(db);
     let byShape = plans.get(kind);
     if (!byShape) plans.set(kind, (byShape = new Map()));
-    const shape = `${Object.keys(values).join(',')}|${rows.map(({ table, row }) => `${table}:${Object.keys(row).join(',')}`).join('|')}`;
+    const shape = shapeOf(values, rows);
     let group = byShape.get(shape);
     if (!group) {
-      const leadValues = Object.fromEntries(Object.keys(values).map((k) => [k, placeholder(`v.${k}`)])) as V;
-      const rowValues = rows.map(({ table, row }, i) => following(table, Object.fromEntries(Object.keys(row).map((c) => [c, placeholder(`${i}.${c}`)])) as never));
+      const { leadValues, rowValues } = placeholdersOf(values, rows);
       group = isPostgres(db)
         ? { together: planOf(togetherQuery(db, (qc) => lead(qc, leadValues), rowValues)) }
         : { lead: planOf(lead(db, leadValues)), rows: rowValues.map(({ table, row }) => planOf(db.insertInto(table).values(row as never))) };
       byShape.set(shape, group);
     }
-    const valueOf = (name: string): unknown => {
-      const dot = name.indexOf('.');
-      const scope = name.slice(0, dot);
-      const key = name.slice(dot + 1);
-      return scope === 'v' ? values[key] : (rows[Number(scope)]!.row as Record<string, unknown>)[key];
-    };
+    const valueOf = valuesOf(values, rows);
     if ('together' in group) return (await runPlan(db, group.together, valueOf)).rows.map((r) => r.id);
     const { lead: leadPlan, rows: rowPlans } = group;
     return leadThenRows(
@@ -127,5 +129,76 @@ export function preparedTogether<V extends Record<string, unknown>>(lead: Leadin
         for (const plan of rowPlans) await runPlan(tx, plan, valueOf);
       },
     );
+  };
+}
+
+/** A group's shape: which keys `values` has and which tables and columns its rows fill. */
+function shapeOf(values: Record<string, unknown>, rows: readonly FollowingRow[]): string {
+  return `${Object.keys(values).join(',')}|${rows.map(({ table, row }) => `${table}:${Object.keys(row).join(',')}`).join('|')}`;
+}
+
+/** `values` and `rows` with a placeholder in place of every value, to compile a shape once. */
+function placeholdersOf<V extends Record<string, unknown>>(values: V, rows: readonly FollowingRow[]): { leadValues: V; rowValues: FollowingRow[] } {
+  const leadValues = Object.fromEntries(Object.keys(values).map((k) => [k, placeholder(`v.${k}`)])) as V;
+  const rowValues = rows.map(({ table, row }, i) => following(table, Object.fromEntries(Object.keys(row).map((c) => [c, placeholder(`${i}.${c}`)])) as never));
+  return { leadValues, rowValues };
+}
+
+/** Answers a plan's named slots from this call's `values` (`v.key`) and rows (`i.column`). */
+function valuesOf(values: Record<string, unknown>, rows: readonly FollowingRow[]): (name: string) => unknown {
+  return (name) => {
+    const dot = name.indexOf('.');
+    const scope = name.slice(0, dot);
+    const key = name.slice(dot + 1);
+    return scope === 'v' ? values[key] : (rows[Number(scope)]!.row as Record<string, unknown>)[key];
+  };
+}
+
+/** A gate's write: a conditional UPDATE ... RETURNING, whose rows say the gate passed. */
+type Gating = (db: Db | Tx) => Compilable<unknown> & OperationNodeSource;
+type GatingOf<V> = (db: Db | Tx, values: V) => Compilable<unknown> & OperationNodeSource;
+
+/** In the lead of a gated group: true once the gate wrote a row (PostgreSQL's form). */
+export const GATE_PASSED = sql<SqlBool>`exists (select 1 from gate)`;
+
+/**
+ * preparedTogether behind a gate: a conditional write that must succeed first (a device's
+ * request counter moving forward) and the group that is written only then, in one statement on
+ * PostgreSQL, so the round trip and the commit of the gate's own statement are saved. The lead
+ * must carry `GATE_PASSED` in its condition when `gated` says so (PostgreSQL); on SQLite the
+ * gate runs first in the group's transaction and the group only if it passed. Answers whether
+ * the gate passed (if not, nothing was written) and the ids the lead wrote.
+ */
+export function preparedTogetherGated<V extends Record<string, unknown>>(
+  gate: GatingOf<V>,
+  lead: (db: Db | Tx, values: V, gated: boolean) => ReturnType<LeadingOf<V>>,
+): (db: Db | Tx, values: V, rows: readonly FollowingRow[]) => Promise<{ passed: boolean; ids: string[] }> {
+  const plans = new Map<unknown, Map<string, { readonly together: Plan<{ passed: number; ids: string[] | null }> } | { readonly gate: Plan<unknown>; readonly lead: Plan<{ id: string }>; readonly rows: ReadonlyArray<Plan<unknown>> }>>();
+  return async (db, values, rows) => {
+    const kind = dialectKey(db);
+    let byShape = plans.get(kind);
+    if (!byShape) plans.set(kind, (byShape = new Map()));
+    const shape = shapeOf(values, rows);
+    let group = byShape.get(shape);
+    if (!group) {
+      const { leadValues, rowValues } = placeholdersOf(values, rows);
+      group = isPostgres(db)
+        ? { together: planOf(togetherQuery(db, (qc) => lead(qc, leadValues, true), rowValues, (qc) => gate(qc, leadValues))) as unknown as Plan<{ passed: number; ids: string[] | null }> }
+        : { gate: planOf(gate(db, leadValues)), lead: planOf(lead(db, leadValues, false)), rows: rowValues.map(({ table, row }) => planOf(db.insertInto(table).values(row as never))) };
+      byShape.set(shape, group);
+    }
+    const valueOf = valuesOf(values, rows);
+    if ('together' in group) {
+      const answer = (await runPlan(db, group.together, valueOf)).rows[0]!;
+      return { passed: answer.passed > 0, ids: answer.ids ?? [] };
+    }
+    const { gate: gatePlan, lead: leadPlan, rows: rowPlans } = group;
+    const run = async (tx: Db | Tx) => {
+      if ((await runPlan(tx, gatePlan, valueOf)).rows.length === 0) return { passed: false, ids: [] };
+      const ids = (await runPlan(tx, leadPlan, valueOf)).rows.map((r) => r.id);
+      if (ids.length > 0) for (const plan of rowPlans) await runPlan(tx, plan, valueOf);
+      return { passed: true, ids };
+    };
+    return isTransaction(db) ? run(db) : db.transaction().execute(run);
   };
 }

@@ -8,7 +8,8 @@ import { BoundedCache } from '../platform/bounded-cache.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import type { Locale } from '../platform/i18n.ts';
 import type { Logger } from '../platform/logger.ts';
-import { markDelivered, markDeliveredStatement, notificationRow, signalEnqueued } from '../notify/outbox.ts';
+import { markDelivered, markDeliveredStatement, notificationRow } from '../notify/outbox.ts';
+import { claimOnWrite } from '../notify/local-delivery.ts';
 import { GroupCommit } from '../platform/group-commit.ts';
 import { TemplateError } from '../notify/templates.ts';
 import { auditEventRow } from '../audit/audit.ts';
@@ -467,7 +468,9 @@ export class AuthService {
       expires_at: expiresAt,
       completed_at: null,
     };
-    const rows = [following('audit_events', this.#auditRow(row, 'auth.session_started', {}, now, input.requestId)), ...(notification ? [following('notify_outbox', notification)] : []), ...(input.alongside ?? [])];
+    // The push goes straight to this process's worker, when one can take it (see claimOnWrite).
+    const outgoing = notification && claimOnWrite(this.#db, notification, now);
+    const rows = [following('audit_events', this.#auditRow(row, 'auth.session_started', {}, now, input.requestId)), ...(outgoing ? [following('notify_outbox', outgoing.row)] : []), ...(input.alongside ?? [])];
     const insert = () => insertSession(this.#db, row, rows);
     try {
       await insert();
@@ -483,7 +486,7 @@ export class AuthService {
         throw retryError;
       }
     }
-    if (notification) signalEnqueued(true);
+    outgoing?.committed();
     return { sessionId, sessionToken, mode: input.mode, interaction, state: 'pending', result: null, verificationCode: vc, qrStartSecret: qrSecret, expiresAt };
   }
 

@@ -3,16 +3,20 @@ import { Counter, type Registry } from 'prom-client';
 
 export interface NotifyMetrics {
   readonly outcomes: Counter<'channel' | 'outcome'>;
+  /** `how`: `claimed` by the worker's statement, or `handed_over` by its writer in the same process. */
+  readonly taken: Counter<'how'>;
 }
 
-/** Delivery outcomes per channel (sent, delivered, retry, failed, lease_expired) for alerting. */
+/**
+ * Delivery outcomes per channel (sent, delivered, retry, failed, lease_expired) for alerting,
+ * and how workers took their messages.
+ */
 export function notifyMetrics(registry: Registry): NotifyMetrics {
-  const name = 'tasdiq_notify_outcomes_total';
-  const existing = registry.getSingleMetric(name) as Counter<'channel' | 'outcome'> | undefined;
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> =>
+    (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
   return {
-    outcomes:
-      existing ??
-      new Counter({ name, help: 'Notification delivery outcomes by channel', labelNames: ['channel', 'outcome'] as const, registers: [registry] }),
+    outcomes: counter('tasdiq_notify_outcomes_total', 'Notification delivery outcomes by channel', ['channel', 'outcome'] as const),
+    taken: counter('tasdiq_notify_taken_total', 'Messages workers took for delivery: claimed, or handed over by their writer in the same process', ['how'] as const),
   };
 }
 

@@ -4,7 +4,7 @@ import { isPostgres, type Database, type Db, type Tx } from '../platform/db/inde
 import type { Locale } from '../platform/i18n.ts';
 import { sql, type Expression, type ExpressionBuilder, type Insertable, type QueryCreator, type SqlBool } from 'kysely';
 import { prepared } from '../platform/db/prepared.ts';
-import type { NotificationChannel, NotificationStatus, NotifyOutboxTable } from './schema.ts';
+import type { NotificationChannel, NotificationStatus, NotifyOutboxTable, OutboxMessage } from './schema.ts';
 import { TemplateError, validateTemplateParams } from './templates.ts';
 
 /** What to send instead when a message fails for good (a push that reached no device). */
@@ -52,7 +52,7 @@ export async function enqueueNotification(tx: Tx | Db, input: NotificationInput,
  * The outbox row for a message, validated (template parameters, recipients), for writers that
  * put it into a statement of their own; they call `signalEnqueued` once it is written.
  */
-export function notificationRow(input: NotificationInput, now: number): Insertable<NotifyOutboxTable> & { id: string } {
+export function notificationRow(input: NotificationInput, now: number): OutboxMessage {
   const params = input.params ?? {};
   validateTemplateParams(input.kind, params);
   checkRecipient(input.channel, input.recipient);

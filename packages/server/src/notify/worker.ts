@@ -8,6 +8,7 @@ import type { Logger } from '../platform/logger.ts';
 import { DeliveryError, type Channel, type DeliveryResult, type OutgoingMessage } from './channels/channel.ts';
 import type { WorkerSettings } from './config.ts';
 import { enqueueNotification, outboxSignal, type NotificationFallback } from './outbox.ts';
+import { offerLocalClaimant, withdrawLocalClaimant, type LocalClaimant } from './local-delivery.ts';
 import type { AttemptOutcome, NotificationChannel, NotificationStatus, OutboxMessage } from './schema.ts';
 import { TemplateError } from './templates.ts';
 import { GroupCommit } from '../platform/group-commit.ts';
@@ -33,6 +34,8 @@ const RECEIPT_FAILED = new Set(['UNDELIV', 'REJECTD', 'EXPIRED', 'DELETED', 'UNK
 
 export interface WorkerCounters {
   claimed: number;
+  /** Of those, taken from their writer in this process (see LocalClaimant), without a claim statement. */
+  handedOver: number;
   sent: number;
   retried: number;
   failed: number;
@@ -64,9 +67,9 @@ export interface OutboxWorkerOptions {
  * at-least-once: a message is sent twice only when the crash fell between the provider
  * accepting it and the worker recording that.
  */
-export class OutboxWorker {
+export class OutboxWorker implements LocalClaimant {
   readonly id: string;
-  readonly counters: WorkerCounters = { claimed: 0, sent: 0, retried: 0, failed: 0, delivered: 0, expired: 0, fellBack: 0 };
+  readonly counters: WorkerCounters = { claimed: 0, handedOver: 0, sent: 0, retried: 0, failed: 0, delivered: 0, expired: 0, fellBack: 0 };
   readonly #db: Db;
   readonly #dialect: Dialect;
   readonly #logger: Logger;
@@ -84,6 +87,10 @@ export class OutboxWorker {
   #lastLeaseExpiry = 0;
   /** Ids of the messages this worker is delivering or recording now: the leases it renews. */
   readonly #holding = new Set<string>();
+  /** Their deliveries, claimed or handed over. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** The last pass had too little room to claim, so a delivery that ends wakes the loop. */
+  #waitingForRoom = false;
   #renewTimer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
   #signalPending = false;
@@ -113,6 +120,7 @@ export class OutboxWorker {
     this.#renewTimer = setInterval(() => void this.#renewLeases(), Math.max(20, Math.floor(this.#settings.leaseMs / 3)));
     this.#renewTimer.unref();
     this.#loop = this.#run();
+    offerLocalClaimant(this.#db, this);
   }
 
   /**
@@ -134,10 +142,12 @@ export class OutboxWorker {
   /** Stops claiming, lets the batch in hand finish and be recorded, then gives up the lease. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    withdrawLocalClaimant(this.#db, this);
     outboxSignal.off('enqueued', this.#onEnqueued);
     this.#wake?.();
     await this.#loop;
     this.#loop = undefined;
+    await Promise.allSettled([...this.#inFlight]);
     clearInterval(this.#renewTimer);
     this.#renewTimer = undefined;
     await this.#renewing;
@@ -159,17 +169,17 @@ export class OutboxWorker {
    * so a slow message does not hold up the next batch.
    */
   async #run(): Promise<void> {
-    const inFlight = new Set<Promise<void>>();
     const half = Math.ceil(this.#settings.batchSize / 2);
     while (!this.#stopped) {
       this.#kicked = false;
-      const room = this.#settings.batchSize - inFlight.size;
+      const room = this.#settings.batchSize - this.#inFlight.size;
       let claimed = 0;
       try {
         // Asked every pass, busy or not: on SQLite the lease must not lapse while this
         // worker is full, or a second process would start delivering beside it.
         const leader = await this.holdsLease();
         if (leader) await this.#fireDueFallbacks();
+        this.#waitingForRoom = leader && room < half;
         if (leader && room >= half) {
           if (this.#now() - this.#lastPurge > PURGE_EVERY_MS) {
             this.#lastPurge = this.#now();
@@ -182,20 +192,8 @@ export class OutboxWorker {
           const batch = await this.#claim(room);
           claimed = batch.length;
           this.counters.claimed += claimed;
-          for (const message of batch) {
-            this.#holding.add(message.id);
-            const task: Promise<void> = this.#process(message)
-              .catch((error: unknown) => this.#logger.error({ err: error, messageId: message.id }, 'recording an outcome failed; its lease will lapse and requeue it'))
-              .finally(() => {
-                // No longer renewed: if its outcome was never recorded, the lease runs out and
-                // the next pass requeues it (or fails it at the bound) instead of it staying
-                // `sending` for as long as this worker lives.
-                this.#holding.delete(message.id);
-                inFlight.delete(task);
-                if (inFlight.size <= this.#settings.batchSize - half) this.#wake?.();
-              });
-            inFlight.add(task);
-          }
+          if (claimed > 0) this.#metrics?.taken.inc({ how: 'claimed' }, claimed);
+          for (const message of batch) this.#deliver(message);
         }
       } catch (error) {
         this.#logger.error({ err: error }, 'outbox pass failed');
@@ -212,7 +210,52 @@ export class OutboxWorker {
         this.#wake = undefined;
       }
     }
-    await Promise.allSettled([...inFlight]);
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Delivers a claimed message and records its outcome, renewing its lease meanwhile. */
+  #deliver(message: OutboxMessage): void {
+    this.#holding.add(message.id);
+    const task: Promise<void> = this.#process(message)
+      .catch((error: unknown) => this.#logger.error({ err: error, messageId: message.id }, 'recording an outcome failed; its lease will lapse and requeue it'))
+      .finally(() => {
+        // No longer renewed: if its outcome was never recorded, the lease runs out and
+        // the next pass requeues it (or fails it at the bound) instead of it staying
+        // `sending` for as long as this worker lives.
+        this.#holding.delete(message.id);
+        this.#inFlight.delete(task);
+        // A pass that found no room to claim waits for it; otherwise the poll and the
+        // enqueue signals decide when to look again (a finished delivery says nothing new).
+        if (this.#waitingForRoom && this.#inFlight.size <= Math.floor(this.#settings.batchSize / 2)) this.#wake?.();
+      });
+    this.#inFlight.add(task);
+  }
+
+  /** LocalClaimant: a lease while this worker runs (on SQLite, holds the outbox lease) and has room. */
+  leaseFor(now: number): number | undefined {
+    if (this.#stopped || this.#inFlight.size >= this.#settings.batchSize) return undefined;
+    if (this.#dialect === 'sqlite' && now >= this.#leaseHeldUntil) return undefined;
+    return now + this.#settings.leaseMs;
+  }
+
+  /** LocalClaimant: a committed message written claimed by this worker. */
+  take(message: OutboxMessage): void {
+    if (this.#stopped) {
+      // Stopped between the offer and the commit: the message goes back to the queue for any worker.
+      void this.#db
+        .updateTable('notify_outbox')
+        .set({ status: 'queued', claimed_by: null, lease_until: null, attempts: message.attempts - 1, updated_at: this.#now() })
+        .where('id', '=', message.id)
+        .where('claimed_by', '=', this.id)
+        .where('status', '=', 'sending')
+        .execute()
+        .catch((error: unknown) => this.#logger.warn({ err: error, messageId: message.id }, 'returning a handed-over message failed; its lease will lapse and requeue it'));
+      return;
+    }
+    this.counters.claimed += 1;
+    this.counters.handedOver += 1;
+    this.#metrics?.taken.inc({ how: 'handed_over' });
+    this.#deliver(message);
   }
 
   /**

@@ -65,6 +65,17 @@ describe.each(testDialects())('waking the phone on %s', (dialect) => {
     expect((await rp().result(started)).result).toBe('OK');
   });
 
+  it("the push reaches this process's worker with the write that starts the session, without a claim of its own", async () => {
+    const taken = async (how: string) => Number(new RegExp(`tasdiq_notify_taken_total\\{how="${how}"\\} (\\d+)`).exec((await app.http.inject('/metrics')).body)?.[1] ?? 0);
+    const { citizen, device } = await phone();
+    const before = await taken('handed_over');
+    const started = await rp().start({ ...SERVICE, pinfl: citizen.pinfl });
+    await expect.poll(() => push.received.filter((p) => (p.payload as { ref?: string }).ref === started.sessionId).length, { timeout: 10_000 }).toBe(1);
+    expect(await taken('handed_over')).toBe(before + 1);
+    await device.confirm((await device.pending())!, started.verificationCode!);
+    expect((await rp().result(started)).result).toBe('OK');
+  });
+
   it('a revoked device has no push target left', async () => {
     const { device } = await phone();
     const targets = () => app.context.db.selectFrom('notify_push_targets').select('id').where('device_id', '=', device.deviceId).execute();

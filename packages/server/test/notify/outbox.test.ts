@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDialects, type TestDatabase } from '../support/databases.ts';
 import { createTestApp } from '../support/app.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { enqueueNotification, getNotificationStatus, getNotificationsByCorrelation } from '../../src/notify/outbox.ts';
+import { enqueueNotification, getNotificationStatus, getNotificationsByCorrelation, notificationRow } from '../../src/notify/outbox.ts';
+import { claimOnWrite, offerLocalClaimant, withdrawLocalClaimant } from '../../src/notify/local-delivery.ts';
 import { createNotifyRuntime, type NotifyRuntime } from '../../src/notify/runtime.ts';
 import type { NotifyConfig } from '../../src/notify/config.ts';
 import { registerPushTarget } from '../../src/notify/push-targets.ts';
@@ -204,6 +205,62 @@ describe.each(testDialects())('notification outbox on %s', (dialect) => {
 
   const attemptsOf = async (id: string) =>
     (await database.db.selectFrom('notify_attempts').select(['attempt', 'outcome', 'error']).where('message_id', '=', id).orderBy('attempt').orderBy('started_at').execute()).map((a) => [a.attempt, a.outcome]);
+
+  const activated = () => notificationRow({ kind: 'device.activated', channel: 'sms', recipient: '+998901234567', locale: 'en' }, Date.now());
+  /** A writer's statement: the message row, written as claimOnWrite says, then the hand-over. */
+  const write = async (message = activated()) => {
+    const written = claimOnWrite(database.db, message, Date.now());
+    await database.db.insertInto('notify_outbox').values(written.row).execute();
+    return written;
+  };
+  const ready = (runtime: NotifyRuntime) => waitFor(() => runtime.worker.leaseFor(Date.now()) !== undefined, 5_000, 'the worker to take messages');
+
+  it('delivers a message its writer handed over, without a claim, once', async () => {
+    const runtime = start(http());
+    // On SQLite a worker takes messages only while it holds the outbox lease (its first pass).
+    await ready(runtime);
+    const written = await write();
+    expect(written.row).toMatchObject({ status: 'sending', claimed_by: runtime.worker.id, attempts: 1 });
+    written.committed();
+    await waitFor(async () => (await getNotificationStatus(database.db, written.row.id)) === 'sent', 5_000, 'sent');
+    expect(runtime.worker.counters).toMatchObject({ claimed: 1, handedOver: 1, sent: 1 });
+    expect(gateway.requests).toHaveLength(1);
+    expect(await attemptsOf(written.row.id)).toEqual([[1, 'sent']]);
+  });
+
+  it('writes a message queued when no worker here can take it; a worker that stopped first gives back what it was handed', async () => {
+    const unattended = await write();
+    expect(unattended.row).toMatchObject({ status: 'queued', claimed_by: null, attempts: 0 });
+    unattended.committed();
+    const runtime = start(http());
+    await waitFor(async () => (await getNotificationStatus(database.db, unattended.row.id)) === 'sent', 5_000, 'sent');
+    expect(runtime.worker.counters.handedOver).toBe(0);
+    await ready(runtime);
+    // Offered while the worker ran, committed after it stopped: back to the queue, no attempt used.
+    const late = await write();
+    expect(late.row.status).toBe('sending');
+    await runtime.stop();
+    late.committed();
+    await waitFor(async () => {
+      const row = await database.db.selectFrom('notify_outbox').select(['status', 'claimed_by', 'attempts']).where('id', '=', late.row.id).executeTakeFirstOrThrow();
+      return row.status === 'queued' && row.claimed_by === null && row.attempts === 0;
+    }, 5_000, 'the message back in the queue');
+    expect(runtime.worker.counters.handedOver).toBe(0);
+  });
+
+  it('requeues a handed-over message whose worker died before sending it once its lease lapses, counting the lost attempt', async () => {
+    // A worker that is handed the message and dies at once: it never delivers, never renews.
+    const dying = { id: 'dying-worker', leaseFor: (now: number) => now + 100, take: () => undefined };
+    offerLocalClaimant(database.db, dying);
+    const written = await write();
+    withdrawLocalClaimant(database.db, dying);
+    expect(written.row).toMatchObject({ status: 'sending', claimed_by: 'dying-worker' });
+    written.committed();
+    start(http());
+    await waitFor(async () => (await getNotificationStatus(database.db, written.row.id)) === 'sent', 5_000, 'sent');
+    expect(await attemptsOf(written.row.id)).toEqual([[1, 'lease_expired'], [2, 'sent']]);
+    expect(gateway.requests).toHaveLength(1);
+  });
 
   /**
    * A real database error on recording a send: a trigger refuses `sent` attempts while the

@@ -1,4 +1,4 @@
-import { createECDH, randomBytes } from 'node:crypto';
+import { createECDH, createPrivateKey, randomBytes } from 'node:crypto';
 import { decrypt } from 'http_ece';
 import { describe, expect, it } from 'vitest';
 import { encryptWebPush, MAX_WEB_PUSH_PLAINTEXT } from '../../src/notify/channels/web-push-encryption.ts';
@@ -24,9 +24,13 @@ function receiver() {
 
 describe('Web Push message encryption (RFC 8291, aes128gcm)', () => {
   it("reproduces the RFC's worked example exactly", () => {
-    const ephemeral = createECDH('prime256v1');
-    ephemeral.setPrivateKey(Buffer.from(RFC_8291.senderPrivate, 'base64url'));
-    const body = encryptWebPush(RFC_8291.receiverPublic, RFC_8291.auth, RFC_8291.plaintext, { ephemeral, salt: Buffer.from(RFC_8291.salt, 'base64url') });
+    // The sender's private key as a KeyObject: its public point from Node's ECDH, then as a JWK.
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(RFC_8291.senderPrivate, 'base64url'));
+    const point = ecdh.getPublicKey();
+    const jwk = { kty: 'EC', crv: 'P-256', d: RFC_8291.senderPrivate, x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') };
+    const privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+    const body = encryptWebPush(RFC_8291.receiverPublic, RFC_8291.auth, RFC_8291.plaintext, { privateKey, salt: Buffer.from(RFC_8291.salt, 'base64url') });
     expect(body.toString('base64url')).toBe(RFC_8291.body);
   });
 

@@ -40,7 +40,7 @@ function uncompressedPoint(publicKey: KeyObject): Buffer {
  * A Web Push message body: RFC 8291 message encryption in the aes128gcm content coding
  * (RFC 8188), with a fresh ephemeral key pair and salt for every message. Node's own key
  * generation, ECDH, HKDF and AES-GCM with the subscription's key parsed once: 115 µs against
-  * the `web-push` package's 186 µs (measured in one run), on a path every sign-in takes.
+ * the `web-push` package's 186 µs (measured in one run), on a path every sign-in takes.
  *
  * `fixed` pins the ephemeral key and salt, for the RFC's worked example only.
  */

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isPostgres, type Database, type Db, type Tx } from '../platform/db/index.ts';
 import type { Locale } from '../platform/i18n.ts';
-import { sql, type Expression, type ExpressionBuilder, type Insertable, type QueryCreator, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type QueryCreator, type SqlBool } from 'kysely';
 import { prepared } from '../platform/db/prepared.ts';
-import type { NotificationChannel, NotificationStatus, NotifyOutboxTable, OutboxMessage } from './schema.ts';
+import type { NotificationChannel, NotificationStatus, OutboxMessage } from './schema.ts';
 import { TemplateError, validateTemplateParams } from './templates.ts';
 
 /** What to send instead when a message fails for good (a push that reached no device). */

@@ -89,7 +89,7 @@ export class OutboxWorker implements LocalClaimant {
   readonly #holding = new Set<string>();
   /** Their deliveries, claimed or handed over. */
   readonly #inFlight = new Set<Promise<void>>();
-  /** The last pass had too little room to claim, so a delivery that ends wakes the loop. */
+  /** The last pass had too little room to claim, so any delivery that ends wakes the loop. */
   #waitingForRoom = false;
   #renewTimer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
@@ -193,7 +193,7 @@ export class OutboxWorker implements LocalClaimant {
           claimed = batch.length;
           this.counters.claimed += claimed;
           if (claimed > 0) this.#metrics?.taken.inc({ how: 'claimed' }, claimed);
-          for (const message of batch) this.#deliver(message);
+          for (const message of batch) this.#deliver(message, true);
         }
       } catch (error) {
         this.#logger.error({ err: error }, 'outbox pass failed');
@@ -213,8 +213,13 @@ export class OutboxWorker implements LocalClaimant {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** Delivers a claimed message and records its outcome, renewing its lease meanwhile. */
-  #deliver(message: OutboxMessage): void {
+  /**
+   * Delivers a message and records its outcome, renewing its lease meanwhile. `claimed`: it
+   * came from a claim, whose end wakes the loop to claim again (messages arrive while it is
+   * out, their signals throttled). A delivery handed over by its writer wakes the loop only
+   * when a pass waited for room: it says nothing new, so no empty claim follows each one.
+   */
+  #deliver(message: OutboxMessage, claimed: boolean): void {
     this.#holding.add(message.id);
     const task: Promise<void> = this.#process(message)
       .catch((error: unknown) => this.#logger.error({ err: error, messageId: message.id }, 'recording an outcome failed; its lease will lapse and requeue it'))
@@ -224,9 +229,7 @@ export class OutboxWorker implements LocalClaimant {
         // `sending` for as long as this worker lives.
         this.#holding.delete(message.id);
         this.#inFlight.delete(task);
-        // A pass that found no room to claim waits for it; otherwise the poll and the
-        // enqueue signals decide when to look again (a finished delivery says nothing new).
-        if (this.#waitingForRoom && this.#inFlight.size <= Math.floor(this.#settings.batchSize / 2)) this.#wake?.();
+        if ((claimed || this.#waitingForRoom) && this.#inFlight.size <= Math.floor(this.#settings.batchSize / 2)) this.#wake?.();
       });
     this.#inFlight.add(task);
   }
@@ -255,7 +258,7 @@ export class OutboxWorker implements LocalClaimant {
     this.counters.claimed += 1;
     this.counters.handedOver += 1;
     this.#metrics?.taken.inc({ how: 'handed_over' });
-    this.#deliver(message);
+    this.#deliver(message, false);
   }
 
   /**

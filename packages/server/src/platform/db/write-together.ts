@@ -105,20 +105,13 @@ type GroupPlans = { readonly together: Plan<{ id: string }> } | { readonly lead:
  * compiling, which costs more CPU than the statement's round trip on the sign-in path.
  */
 export function preparedTogether<V extends Record<string, unknown>>(lead: LeadingOf<V>): (db: Db | Tx, values: V, rows: readonly FollowingRow[]) => Promise<string[]> {
-  const plans = new Map<unknown, Map<string, GroupPlans>>();
+  const plansOf = shapedPlans<V, GroupPlans>((db, leadValues, rowValues) =>
+    isPostgres(db)
+      ? { together: planOf(togetherQuery(db, (qc) => lead(qc, leadValues), rowValues)) }
+      : { lead: planOf(lead(db, leadValues)), rows: rowPlansOf(db, rowValues) },
+  );
   return async (db, values, rows) => {
-    const kind = dialectKey(db);
-    let byShape = plans.get(kind);
-    if (!byShape) plans.set(kind, (byShape = new Map()));
-    const shape = shapeOf(values, rows);
-    let group = byShape.get(shape);
-    if (!group) {
-      const { leadValues, rowValues } = placeholdersOf(values, rows);
-      group = isPostgres(db)
-        ? { together: planOf(togetherQuery(db, (qc) => lead(qc, leadValues), rowValues)) }
-        : { lead: planOf(lead(db, leadValues)), rows: rowValues.map(({ table, row }) => planOf(db.insertInto(table).values(row as never))) };
-      byShape.set(shape, group);
-    }
+    const group = plansOf(db, values, rows);
     const valueOf = valuesOf(values, rows);
     if ('together' in group) return (await runPlan(db, group.together, valueOf)).rows.map((r) => r.id);
     const { lead: leadPlan, rows: rowPlans } = group;
@@ -130,6 +123,32 @@ export function preparedTogether<V extends Record<string, unknown>>(lead: Leadin
       },
     );
   };
+}
+
+/**
+ * A group's plans, kept per database kind and shape and built on a shape's first call, from
+ * placeholders standing for `values` and the rows' values.
+ */
+function shapedPlans<V extends Record<string, unknown>, P>(build: (db: Db | Tx, values: V, rows: FollowingRow[]) => P): (db: Db | Tx, values: V, rows: readonly FollowingRow[]) => P {
+  const plans = new Map<unknown, Map<string, P>>();
+  return (db, values, rows) => {
+    const kind = dialectKey(db);
+    let byShape = plans.get(kind);
+    if (!byShape) plans.set(kind, (byShape = new Map()));
+    const shape = shapeOf(values, rows);
+    let group = byShape.get(shape);
+    if (!group) {
+      const { leadValues, rowValues } = placeholdersOf(values, rows);
+      group = build(db, leadValues, rowValues);
+      byShape.set(shape, group);
+    }
+    return group;
+  };
+}
+
+/** SQLite's plans for the following rows: one INSERT each. */
+function rowPlansOf(db: Db | Tx, rows: readonly FollowingRow[]): Array<Plan<unknown>> {
+  return rows.map(({ table, row }) => planOf(db.insertInto(table).values(row as never)));
 }
 
 /** A group's shape: which keys `values` has and which tables and columns its rows fill. */
@@ -173,20 +192,14 @@ export function preparedTogetherGated<V extends Record<string, unknown>>(
   gate: GatingOf<V>,
   lead: (db: Db | Tx, values: V, gated: boolean) => ReturnType<LeadingOf<V>>,
 ): (db: Db | Tx, values: V, rows: readonly FollowingRow[]) => Promise<{ passed: boolean; ids: string[] }> {
-  const plans = new Map<unknown, Map<string, { readonly together: Plan<{ passed: number; ids: string[] | null }> } | { readonly gate: Plan<unknown>; readonly lead: Plan<{ id: string }>; readonly rows: ReadonlyArray<Plan<unknown>> }>>();
+  type GatedPlans = { readonly together: Plan<{ passed: number; ids: string[] | null }> } | { readonly gate: Plan<unknown>; readonly lead: Plan<{ id: string }>; readonly rows: ReadonlyArray<Plan<unknown>> };
+  const plansOf = shapedPlans<V, GatedPlans>((db, leadValues, rowValues) =>
+    isPostgres(db)
+      ? { together: planOf(togetherQuery(db, (qc) => lead(qc, leadValues, true), rowValues, (qc) => gate(qc, leadValues))) as unknown as Plan<{ passed: number; ids: string[] | null }> }
+      : { gate: planOf(gate(db, leadValues)), lead: planOf(lead(db, leadValues, false)), rows: rowPlansOf(db, rowValues) },
+  );
   return async (db, values, rows) => {
-    const kind = dialectKey(db);
-    let byShape = plans.get(kind);
-    if (!byShape) plans.set(kind, (byShape = new Map()));
-    const shape = shapeOf(values, rows);
-    let group = byShape.get(shape);
-    if (!group) {
-      const { leadValues, rowValues } = placeholdersOf(values, rows);
-      group = isPostgres(db)
-        ? { together: planOf(togetherQuery(db, (qc) => lead(qc, leadValues, true), rowValues, (qc) => gate(qc, leadValues))) as unknown as Plan<{ passed: number; ids: string[] | null }> }
-        : { gate: planOf(gate(db, leadValues)), lead: planOf(lead(db, leadValues, false)), rows: rowValues.map(({ table, row }) => planOf(db.insertInto(table).values(row as never))) };
-      byShape.set(shape, group);
-    }
+    const group = plansOf(db, values, rows);
     const valueOf = valuesOf(values, rows);
     if ('together' in group) {
       const answer = (await runPlan(db, group.together, valueOf)).rows[0]!;

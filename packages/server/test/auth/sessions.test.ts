@@ -174,6 +174,19 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     expect((await rp.result(started)).result).toBe('DEVICE_REVOKED');
   });
 
+  it('a device whose certificates expired cannot confirm or fetch; its session stays unconfirmed', async () => {
+    const { citizen, device } = await activated();
+    const started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
+    const request = (await device.pending())!;
+    // Its certificates run out between the fetch and the confirmation.
+    await app.context.db.updateTable('devices').set({ cert_not_after: app.clock() - 1 }).where('id', '=', device.deviceId).execute();
+    const refused = await rejection(device.confirm(request, started.verificationCode!));
+    expect([refused.status, refused.code]).toEqual([403, 'device_certificate_expired']);
+    expect((await rejection(device.pending())).code).toBe('device_certificate_expired');
+    const session = await app.context.db.selectFrom('auth_sessions').select(['state', 'result']).where('id', '=', started.sessionId).executeTakeFirstOrThrow();
+    expect(session).toEqual({ state: 'pending', result: null });
+  });
+
   it('an expired session cannot be confirmed and ends TIMEOUT', async () => {
     const { citizen, device } = await activated();
     const started = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });

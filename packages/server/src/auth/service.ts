@@ -633,16 +633,14 @@ export class AuthService {
 
   /**
    * The citizen confirms on their phone. `counter`: the device request's counter, which moves
-   * forward in the statement that completes the session (see completeSession); without it the
-   * caller has moved it already.
+   * forward in the statement that completes the session (see completeSession).
    */
   async confirm(
     sessionId: string,
     device: DeviceProfile,
     input: { verificationCode?: string | undefined; signature: string; userVerification?: AuthenticationResponseJSON | undefined },
-    counter?: CounterAdvance,
+    counter: CounterAdvance,
   ): Promise<SessionView> {
-    if (!counter) return this.#confirm(sessionId, device, input);
     const counted = { reached: false };
     try {
       return await this.#confirm(sessionId, device, input, counter, counted);
@@ -658,18 +656,17 @@ export class AuthService {
     sessionId: string,
     device: DeviceProfile,
     input: { verificationCode?: string | undefined; signature: string; userVerification?: AuthenticationResponseJSON | undefined },
-    counter?: CounterAdvance,
-    counted = { reached: false },
+    counter: CounterAdvance,
+    counted: { reached: boolean },
   ): Promise<SessionView> {
     const session = await this.#forDevice(sessionId, device);
     const actor = { type: 'device' as const, id: device.id };
-    const counting = counter ? { counter } : {};
     // First the citizen: without their PIN or biometrics nothing of the request counts, not even a code pick.
     await checkUserVerification(device, input.userVerification, session.signing_input!, this.#party);
     if (session.mode === 'app' && session.interaction === 'verification_code_choice' && !(input.verificationCode !== undefined && safeEqualHex(input.verificationCode, session.verification_code!))) {
       // Counted and ended in one statement: a wrong pick ends the session, and repeated ones cool the citizen down.
       counted.reached = true;
-      if (!(await this.finish(session, 'WRONG_VC', actor, { countWrongCode: true, ...counting }))) await this.#whyNotCompleted(session.id);
+      if (!(await this.finish(session, 'WRONG_VC', actor, { countWrongCode: true, counter }))) await this.#whyNotCompleted(session.id);
       throw new ApiError(AuthErrors.auth_wrong_verification_code);
     }
     const key = storedP256(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key)!;
@@ -679,7 +676,7 @@ export class AuthService {
     // A suspension keeps the device (a resume brings it back) but no request may be confirmed
     // meanwhile, including one already on the phone when the operator suspended: `whileBound`.
     counted.reached = true;
-    if (!(await this.finish(session, 'OK', actor, { jws, assurance, whileBound: { citizenId: device.citizen_id, bindingId: device.binding_id }, ...counting }))) {
+    if (!(await this.finish(session, 'OK', actor, { jws, assurance, whileBound: { citizenId: device.citizen_id, bindingId: device.binding_id }, counter }))) {
       await this.#whyNotCompleted(session.id, device);
     }
     return this.view(this.#completed.get(session.id, this.#now()) ?? (await this.#session(session.id)));

@@ -131,9 +131,11 @@ export interface CounterRider<T> {
 export class DeviceAuthenticator {
   readonly #db: Db;
   readonly #now: () => number;
-  /** Device public keys never change, so they are cached; status is read on every request. */
-  readonly #keys = new BoundedCache<string, KeyObject>(100_000);
-  /** What never changes of a device, as its last authenticated request read it (see DeviceProfile). */
+  /**
+   * What never changes of a device (its keys among it), as its last request read it, so a
+   * request reads only what changes: status and counter, in the counter's UPDATE. The keys'
+   * KeyObjects are cached by `storedP256`.
+   */
   readonly #profiles = new BoundedCache<string, DeviceProfile>(100_000);
 
   constructor(db: Db, now: () => number) {
@@ -141,17 +143,24 @@ export class DeviceAuthenticator {
     this.#now = now;
   }
 
-  async #authKey(deviceId: string): Promise<KeyObject | undefined> {
-    const cached = this.#keys.get(deviceId, 0);
+  async #profile(deviceId: string): Promise<DeviceProfile | undefined> {
+    const cached = this.#profiles.get(deviceId, 0);
     if (cached) return cached;
-    const row = await this.#db.selectFrom('devices').select('auth_public_key').where('id', '=', deviceId).executeTakeFirst();
-    const key = row ? storedP256(row.auth_public_key) : undefined;
-    if (key) this.#keys.set(deviceId, key);
-    return key;
+    const row = await this.#db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
+    return row && this.#remember(row);
+  }
+
+  /** Keeps the profile of a device row just read, which is at least as fresh as the one kept. */
+  #remember(device: Device): DeviceProfile {
+    const profile = profileOf(device);
+    this.#profiles.set(device.id, profile);
+    return profile;
   }
 
   async authenticate(request: FastifyRequest): Promise<Device> {
-    return this.#remember(await this.#advance(await this.#verify(request)));
+    const device = await this.#advance((await this.#verify(request)).counter);
+    this.#remember(device);
+    return device;
   }
 
   /**
@@ -161,31 +170,21 @@ export class DeviceAuthenticator {
    * here: the counter's UPDATE decides that, and `refuseDeviceRequest` says why it refused.
    */
   async checkDeferringCounter(request: FastifyRequest): Promise<{ profile: DeviceProfile; counter: CounterAdvance }> {
-    const counter = await this.#verify(request);
-    let profile = this.#profiles.get(counter.deviceId, 0);
-    if (!profile) {
-      const row = await this.#db.selectFrom('devices').selectAll().where('id', '=', counter.deviceId).executeTakeFirst();
-      if (!row) throw new ApiError(DeviceErrors.device_unknown);
-      profile = this.#remember(row);
-    }
-    return { profile, counter };
-  }
-
-  #remember<D extends Device>(device: D): D {
-    this.#profiles.set(device.id, profileOf(device));
-    return device;
+    return this.#verify(request);
   }
 
   /** authenticate, with what the route reads beside the counter's UPDATE (see CounterRider). */
   async authenticateWith<T>(request: FastifyRequest, rider: CounterRider<T>): Promise<{ device: Device; rider: T | null }> {
-    const checked = await this.#verify(request);
+    const { counter: checked } = await this.#verify(request);
     if (isPostgres(this.#db)) {
       const row = (await rider.together(this.#db, checked))[0];
       if (!row) return refuseDeviceRequest(this.#db, checked);
       const { rider: read, ...device } = row;
-      return { device: this.#remember(device), rider: read };
+      this.#remember(device);
+      return { device, rider: read };
     }
-    const device = this.#remember(await this.#advance(checked));
+    const device = await this.#advance(checked);
+    this.#remember(device);
     return { device, rider: await rider.after(this.#db, device) };
   }
 
@@ -194,8 +193,8 @@ export class DeviceAuthenticator {
     return (await advanceCounter(this.#db, checked)).rows[0] ?? refuseDeviceRequest(this.#db, checked);
   }
 
-  /** The signature, clock and key checks, before the counter is touched. */
-  async #verify(request: FastifyRequest): Promise<CounterAdvance> {
+  /** The signature, clock and key checks, before the counter is touched: the counter to move, and the device. */
+  async #verify(request: FastifyRequest): Promise<{ counter: CounterAdvance; profile: DeviceProfile }> {
     const deviceId = header(request, HEADER_DEVICE);
     const counterText = header(request, HEADER_COUNTER);
     const timestampText = header(request, HEADER_TIMESTAMP);
@@ -207,11 +206,12 @@ export class DeviceAuthenticator {
     const timestamp = Number(timestampText);
     const now = this.#now();
     if (Math.abs(now - timestamp) > MAX_CLOCK_SKEW_MS) throw new ApiError(DeviceErrors.device_clock_skew, { params: { serverTime: now } });
-    const key = await this.#authKey(deviceId);
-    if (!key) throw new ApiError(DeviceErrors.device_unknown);
+    const profile = await this.#profile(deviceId);
+    const key = profile && storedP256(profile.auth_public_key);
+    if (!profile || !key) throw new ApiError(DeviceErrors.device_unknown);
     const message = canonicalRequest({ method: request.method, path: request.url, deviceId, counter, timestamp, body: request.rawBody ?? '' });
     if (!verifyP256(key, message, signature)) throw new ApiError(DeviceErrors.device_signature_invalid);
-    return { deviceId, counter, now };
+    return { counter: { deviceId, counter, now }, profile };
   }
 }
 

@@ -50,7 +50,8 @@ export async function enqueueNotification(tx: Tx | Db, input: NotificationInput,
 
 /**
  * The outbox row for a message, validated (template parameters, recipients), for writers that
- * put it into a statement of their own; they call `signalEnqueued` once it is written.
+ * put it into a statement of their own; they call `signalEnqueued` once it is written (or pass
+ * it through `claimOnWrite`, which says what to call).
  */
 export function notificationRow(input: NotificationInput, now: number): OutboxMessage {
   const params = input.params ?? {};

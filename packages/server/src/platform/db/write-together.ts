@@ -52,7 +52,7 @@ async function leadThenRows(db: Db | Tx, writeLead: (tx: Db | Tx) => Promise<str
     if (written.length > 0) await writeRows(tx);
     return written;
   };
-  return isTransaction(db) ? run(db) : db.transaction().execute(run);
+  return inTransaction(db, run);
 }
 
 /**
@@ -80,8 +80,9 @@ function togetherQuery(db: Db | Tx, lead: Leading, rows: readonly FollowingRow[]
   return query.selectFrom('lead').select('id');
 }
 
-function isTransaction(db: Db | Tx): db is Tx {
-  return db.isTransaction;
+/** Runs `run` in the caller's transaction, or in one of its own. */
+function inTransaction<T>(db: Db | Tx, run: (tx: Db | Tx) => Promise<T>): Promise<T> {
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
 /** The part of Kysely's QueryCreator the chain above uses, with its CTE names erased. */
@@ -212,6 +213,6 @@ export function preparedTogetherGated<V extends Record<string, unknown>>(
       if (ids.length > 0) for (const plan of rowPlans) await runPlan(tx, plan, valueOf);
       return { passed: true, ids };
     };
-    return isTransaction(db) ? run(db) : db.transaction().execute(run);
+    return inTransaction(db, run);
   };
 }

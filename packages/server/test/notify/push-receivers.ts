@@ -1,4 +1,4 @@
-import { createDecipheriv, createECDH, createPublicKey, hkdfSync, randomBytes } from 'node:crypto';
+import { createECDH, createPublicKey, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -16,29 +16,7 @@ function listen(server: Server | Http2Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
-/** RFC 8291 decryption of an aes128gcm body (RFC 8188 framing, single record). */
-export function decryptWebPush(body: Buffer, uaPrivate: ReturnType<typeof createECDH>, authSecret: Buffer): string {
-  const salt = body.subarray(0, 16);
-  const idlen = body[20]!;
-  const asPublic = body.subarray(21, 21 + idlen);
-  const ciphertext = body.subarray(21 + idlen);
-  const uaPublic = uaPrivate.getPublicKey();
-  const ecdhSecret = uaPrivate.computeSecret(asPublic);
-  const keyInfo = Buffer.concat([Buffer.from('WebPush: info\0'), uaPublic, asPublic]);
-  const ikm = Buffer.from(hkdfSync('sha256', ecdhSecret, authSecret, keyInfo, 32));
-  const cek = Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: aes128gcm\0'), 16));
-  const nonce = Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: nonce\0'), 12));
-  const decipher = createDecipheriv('aes-128-gcm', cek, nonce);
-  decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
-  const padded = Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]);
-  let end = padded.length - 1;
-  while (end >= 0 && padded[end] === 0) end--;
-  if (padded[end] !== 0x02) throw new Error('missing last-record delimiter');
-  return padded.subarray(0, end).toString('utf8');
-}
-
 export interface ReceivedPush {
-  readonly payload: unknown;
   readonly headers: IncomingMessage['headers'];
   readonly vapidClaims: Record<string, unknown>;
   /** The subscription path it was sent to (`/push/sub-1`, ...). */
@@ -46,8 +24,9 @@ export interface ReceivedPush {
 }
 
 /**
- * A push service plus browser in one: issues a subscription (P-256 key, auth secret), and
- * for each push checks the VAPID signature and audience, then decrypts the payload.
+ * A push service plus browser in one: issues a subscription (P-256 key, auth secret, as a
+ * browser's has), and for each push checks the VAPID signature and audience, and that the wake
+ * is empty: a payload would have to be encrypted, and Tasdiq's wakes carry none.
  */
 export class WebPushReceiver {
   readonly received: ReceivedPush[] = [];
@@ -108,9 +87,8 @@ export class WebPushReceiver {
         format: 'jwk',
       });
       const { payload } = await jwtVerify(m[1]!, key as unknown as KeyObject, { audience: `http://127.0.0.1:${this.#port}`, algorithms: ['ES256'] });
-      if (req.headers['content-encoding'] !== 'aes128gcm') throw new Error('not aes128gcm');
-      const text = decryptWebPush(body, this.#ecdh, this.#auth);
-      this.received.push({ payload: JSON.parse(text), headers: req.headers, vapidClaims: payload, path: req.url ?? '' });
+      if (body.length > 0 || req.headers['content-encoding'] !== undefined) throw new Error(`a wake with a ${body.length}-byte payload`);
+      this.received.push({ headers: req.headers, vapidClaims: payload, path: req.url ?? '' });
       res.writeHead(this.status, { location: `/msg/${this.received.length}` }).end();
     } catch (error) {
       this.errors.push((error as Error).message);

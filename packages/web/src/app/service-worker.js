@@ -33,9 +33,10 @@ self.addEventListener('fetch', (event) => {
 });
 
 /*
- * Push: the server sends only `{ v: 1, type: 'wake', kind, ref }` (nothing about the citizen),
- * so the notification says no more than that a request waits. Its language is the one the
- * citizen chose in the app, which the app keeps in IndexedDB for this worker.
+ * Push: the server's wake is empty (no payload, nothing about the citizen or the request), so
+ * the notification says no more than that a request waits; the app fetches it over the device
+ * protocol. Its language is the one the citizen chose in the app, which the app keeps in
+ * IndexedDB for this worker.
  */
 const NOTIFICATION_TEXT = {
   'uz-Latn': { title: 'Tasdiq', body: 'Tasdiq ilovasida kirishni tasdiqlang' },
@@ -70,9 +71,7 @@ function chosenLocale() {
   });
 }
 
-function wakeMessage(payload) {
-  return { type: 'tasdiq-wake', kind: typeof payload?.kind === 'string' ? payload.kind : 'unknown' };
-}
+const WAKE = { type: 'tasdiq-wake' };
 
 /** Tells every open app window to fetch its pending request now. */
 async function wakeWindows(message) {
@@ -83,16 +82,9 @@ async function wakeWindows(message) {
 }
 
 self.addEventListener('push', (event) => {
-  let payload = null;
-  try {
-    payload = event.data ? event.data.json() : null;
-  } catch {
-    // Not JSON: still a wake-up; the request itself comes over the device protocol.
-  }
   event.waitUntil(
     (async () => {
-      const message = wakeMessage(payload);
-      await wakeWindows(message);
+      await wakeWindows(WAKE);
       const text = NOTIFICATION_TEXT[await chosenLocale()];
       // A push must show a notification (userVisibleOnly); one tag keeps a single one on screen.
       await self.registration.showNotification(text.title, {
@@ -101,7 +93,6 @@ self.addEventListener('push', (event) => {
         renotify: true,
         requireInteraction: true,
         icon: '/app/icons/icon.svg',
-        data: { kind: message.kind },
       });
     })(),
   );
@@ -111,7 +102,7 @@ self.addEventListener('notificationclick', (event) => {
   event.notification.close();
   event.waitUntil(
     (async () => {
-      const open = await wakeWindows({ type: 'tasdiq-wake', kind: event.notification.data?.kind ?? 'unknown' });
+      const open = await wakeWindows(WAKE);
       if (open.length > 0) {
         try {
           await open[0].focus();

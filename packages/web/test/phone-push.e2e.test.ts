@@ -58,11 +58,12 @@ describe.skipIf(skipBrowser)('citizen app woken by Web Push (Chromium, local GCM
   }
 
   /**
-   * Delivers a push to the app's service worker the way the push service's connection would,
+   * Delivers a wake (an empty push, as the server sends) to the app's service worker the way the
+   * push service's connection would,
    * through the page's DevTools session (the one holding its virtual authenticator: a session
    * detached would take the authenticator with it).
    */
-  async function deliverPush(cdp: CDPSession, payload: unknown) {
+  async function deliverPush(cdp: CDPSession) {
     const scope = `${server.url}/app/`;
     const registrations = new Map<string, string>();
     const listener = (event: { registrations: ReadonlyArray<{ scopeURL: string; registrationId: string; isDeleted: boolean }> }) => {
@@ -72,18 +73,17 @@ describe.skipIf(skipBrowser)('citizen app woken by Web Push (Chromium, local GCM
     try {
       await cdp.send('ServiceWorker.enable');
       await expect.poll(() => registrations.get(scope), { timeout: 5000 }).toBeTruthy();
-      await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId: registrations.get(scope)!, data: JSON.stringify(payload) });
+      await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId: registrations.get(scope)!, data: '' });
     } finally {
       cdp.off('ServiceWorker.workerRegistrationUpdated', listener);
       await cdp.send('ServiceWorker.disable');
     }
   }
 
-  /** What the push channel sends for a session: `{ v, type, kind, ref }` from its outbox message, nothing personal. */
-  async function wakeFor(sessionId: string, deviceId: string) {
+  /** The session's push went to this device through the outbox (the wake itself is empty). */
+  async function expectWakeQueued(sessionId: string, deviceId: string) {
     const message = await db().selectFrom('notify_outbox').selectAll().where('correlation_id', '=', sessionId).where('channel', '=', 'push').executeTakeFirstOrThrow();
     expect(message).toMatchObject({ recipient: deviceId, kind: 'auth.open_app' });
-    return { v: 1, type: 'wake', kind: message.kind, ref: sessionId };
   }
 
   const notifications = (worker: Worker) =>
@@ -125,10 +125,11 @@ describe.skipIf(skipBrowser)('citizen app woken by Web Push (Chromium, local GCM
 
       // The push wakes it: the request is fetched over the device protocol and shown.
       const worker = await appWorker(context);
-      await deliverPush(cdp, await wakeFor(first.sessionId, deviceId));
+      await expectWakeQueued(first.sessionId, deviceId);
+      await deliverPush(cdp);
       await expect.poll(() => heading.isVisible(), { timeout: 5000 }).toBe(true);
       expect(pendingFetches.length).toBeGreaterThan(0);
-      expect(await notifications(worker)).toEqual([{ title: 'Tasdiq', body: 'Tasdiq ilovasida kirishni tasdiqlang', tag: 'tasdiq-request' }]);
+      expect(await notifications(worker)).toEqual([{ title: 'Tasdiq', body: "Tasdiq ilovasida so'rovni tasdiqlang", tag: 'tasdiq-request' }]);
       await page.getByRole('button', { name: first.verificationCode!, exact: true }).click();
       await expect.poll(async () => (await rp.result(first)).result, { timeout: 10_000 }).toBe('OK');
 
@@ -137,10 +138,11 @@ describe.skipIf(skipBrowser)('citizen app woken by Web Push (Chromium, local GCM
       await expect.poll(() => pushStatus.textContent()).toBe('Уведомления включены: запросы приходят, даже когда приложение закрыто.');
       await sleep(300); // the language is stored for the worker
       const second = await rp.start({ serviceId: 'my.gov.uz', serviceName: 'my.gov.uz', pinfl: citizen.pinfl });
-      await deliverPush(cdp, await wakeFor(second.sessionId, deviceId));
+      await expectWakeQueued(second.sessionId, deviceId);
+      await deliverPush(cdp);
       const headingRu = page.getByRole('heading', { name: 'Новый запрос' });
       await expect.poll(() => headingRu.isVisible(), { timeout: 5000 }).toBe(true);
-      expect(await notifications(worker)).toEqual([{ title: 'Tasdiq', body: 'Подтвердите вход в Tasdiq', tag: 'tasdiq-request' }]);
+      expect(await notifications(worker)).toEqual([{ title: 'Tasdiq', body: 'Подтвердите запрос в Tasdiq', tag: 'tasdiq-request' }]);
       const fetchesBefore = pendingFetches.length;
       await page.getByRole('button', { name: 'Отклонить' }).click();
       await expect.poll(async () => (await rp.result(second)).result, { timeout: 10_000 }).toBe('USER_REFUSED');

@@ -444,7 +444,7 @@ export class AuthService {
         const fallback = citizenPhone ? { fallback: { channel: 'sms' as const, recipient: citizenPhone } } : {};
         // A push the provider took but the phone never acted on falls back too, after a while.
         const fallbackAfter = citizenPhone ? { fallbackAfterMs: this.#policy.pushFallbackAfterMs } : {};
-        notification = notificationRow({ kind: 'auth.open_app', channel: 'push', recipient: device.id, locale: input.locale, params: { service: input.serviceName }, correlationId: sessionId, maxAttempts: 2, ...fallback, ...fallbackAfter }, now);
+        notification = notificationRow({ kind: input.kind === 'sign' ? 'sign.open_app' : 'auth.open_app', channel: 'push', recipient: device.id, locale: input.locale, params: { service: input.serviceName }, correlationId: sessionId, maxAttempts: 2, ...fallback, ...fallbackAfter }, now);
       } else if (otp && citizenPhone) {
         notification = notificationRow({ kind: 'auth.sms_otp', channel: 'sms', recipient: citizenPhone, locale: input.locale, params: { code: otp, service: input.serviceName, origin: input.origin ?? '' }, correlationId: sessionId, maxAttempts: 3 }, now);
       }

@@ -30,6 +30,16 @@ const TEMPLATES = {
       en: 'Tasdiq: {service} asks you to confirm a sign-in. Open the Tasdiq app.',
     },
   },
+  // A signing request's "open the app" text names what is asked: a signature, not a sign-in.
+  'sign.open_app': {
+    params: ['service'],
+    text: {
+      'uz-Latn': "Tasdiq: {service} hujjatni imzolashingizni so'ramoqda. Tasdiq ilovasini oching.",
+      'uz-Cyrl': 'Tasdiq: {service} ҳужжатни имзолашингизни сўрамоқда. Tasdiq иловасини очинг.',
+      ru: 'Tasdiq: {service} просит подписать документ. Откройте приложение Tasdiq.',
+      en: 'Tasdiq: {service} asks you to sign a document. Open the Tasdiq app.',
+    },
+  },
   'auth.sms_otp': {
     // `origin` is optional: when given, renderText appends the origin-bound line.
     params: ['code', 'service'],

@@ -67,6 +67,18 @@ describe.each(testDialects())('waking the phone on %s', (dialect) => {
     expect((await rp().result(started)).result).toBe('OK');
   });
 
+  it('a signing request wakes the phone as a signing request, and its "open the app" SMS asks for a signature', async () => {
+    const { citizen, device, wakes } = await phone();
+    const started = await rp().startSigning({ ...SERVICE, pinfl: citizen.pinfl, documentHash: Buffer.alloc(32, 7).toString('base64url'), documentName: 'Ariza.pdf' });
+    await expect.poll(() => wakes().length, { timeout: 10_000 }).toBe(1);
+    app.advance(31_000);
+    await expect.poll(async () => (await messages(started.sessionId)).map((m) => `${m.channel}:${m.kind}`), { timeout: 10_000 }).toEqual(['push:sign.open_app', 'sms:sign.open_app']);
+    const smsText = async () => (await app.context.db.selectFrom('notify_dev_inbox').select('text').where('recipient', '=', citizen.phone).where('kind', '=', 'sign.open_app').executeTakeFirst())?.text;
+    await expect.poll(smsText, { timeout: 10_000 }).toContain('hujjatni imzolashingizni');
+    await device.confirm((await device.pending())!, started.verificationCode!);
+    expect((await rp().result(started)).result).toBe('OK');
+  });
+
   it("the push reaches this process's worker with the write that starts the session, without a claim of its own", async () => {
     const taken = async (how: string) => Number(new RegExp(`tasdiq_notify_taken_total\\{how="${how}"\\} (\\d+)`).exec((await app.http.inject('/metrics')).body)?.[1] ?? 0);
     const { citizen, device, wakes } = await phone();

@@ -38,11 +38,12 @@ self.addEventListener('fetch', (event) => {
  * protocol. Its language is the one the citizen chose in the app, which the app keeps in
  * IndexedDB for this worker.
  */
+// The wake does not say whether a sign-in or a signature waits, so the text fits both.
 const NOTIFICATION_TEXT = {
-  'uz-Latn': { title: 'Tasdiq', body: 'Tasdiq ilovasida kirishni tasdiqlang' },
-  'uz-Cyrl': { title: 'Tasdiq', body: 'Tasdiq иловасида киришни тасдиқланг' },
-  ru: { title: 'Tasdiq', body: 'Подтвердите вход в Tasdiq' },
-  en: { title: 'Tasdiq', body: 'Confirm your sign-in in Tasdiq' },
+  'uz-Latn': { title: 'Tasdiq', body: "Tasdiq ilovasida so'rovni tasdiqlang" },
+  'uz-Cyrl': { title: 'Tasdiq', body: 'Tasdiq иловасида сўровни тасдиқланг' },
+  ru: { title: 'Tasdiq', body: 'Подтвердите запрос в Tasdiq' },
+  en: { title: 'Tasdiq', body: 'Confirm the request in Tasdiq' },
 };
 
 function chosenLocale() {

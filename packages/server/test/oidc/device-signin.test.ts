@@ -1,16 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { DeviceClient } from '../../../client/src/index.ts';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import type { TestApp } from '../support/app.ts';
 import { testDialects } from '../support/databases.ts';
 import { enrollCitizen } from '../devices/enroll.ts';
 import { hardwareKeyStore } from '../support/key-attestation.ts';
 import { ClientRegistry } from '../../src/clients/index.ts';
 import { Browser, REDIRECT_URI } from './rp.ts';
-import { freePort } from './support.ts';
+import { createOidcTestApp, type OidcTestApp } from './support.ts';
 import { exportJWK, generateKeyPair } from 'jose';
 
 /**
@@ -19,20 +16,14 @@ import { exportJWK, generateKeyPair } from 'jose';
  * key store, as a native Android app's are), and openid-client.
  */
 describe.each(testDialects())('sign-in with a phone, end to end, on %s', (dialect) => {
+  let service: OidcTestApp;
   let app: TestApp;
   let baseUrl: string;
-  let dataDir: string;
   beforeAll(async () => {
-    const port = await freePort();
-    dataDir = mkdtempSync(join(tmpdir(), 'tasdiq-oidc-e2e-'));
-    baseUrl = `http://127.0.0.1:${port}`;
-    app = await createTestApp(dialect, { config: { port, publicUrl: baseUrl, dataDir } });
-    await app.http.listen({ host: '127.0.0.1', port });
+    service = await createOidcTestApp(dialect);
+    ({ app, baseUrl } = service);
   });
-  afterAll(async () => {
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => service.close());
 
   it('signs a citizen in: phone number on the page, code matched and confirmed on the phone, claims from the registry', async () => {
     const citizen = await enrollCitizen(app.context.db, baseUrl);

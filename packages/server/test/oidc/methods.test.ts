@@ -1,17 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { exportJWK, generateKeyPair } from 'jose';
 import { DeviceClient } from '../../../client/src/index.ts';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import type { TestApp } from '../support/app.ts';
 import { testDialects } from '../support/databases.ts';
 import { enrollCitizen } from '../devices/enroll.ts';
 import { hardwareKeyStore } from '../support/key-attestation.ts';
 import { ClientRegistry } from '../../src/clients/index.ts';
 import { Browser, REDIRECT_URI } from './rp.ts';
-import { freePort } from './support.ts';
+import { createOidcTestApp, type OidcTestApp } from './support.ts';
 
 /**
  * The other ways to confirm, through the deployed device authentication: an SMS code for a
@@ -19,20 +16,14 @@ import { freePort } from './support.ts';
  * shows the relying party's binding message instead of a code choice.
  */
 describe.each(testDialects())('sign-in pages: SMS code, device-link QR and CIBA with a phone, on %s', (dialect) => {
+  let service: OidcTestApp;
   let app: TestApp;
   let baseUrl: string;
-  let dataDir: string;
   beforeAll(async () => {
-    const port = await freePort();
-    dataDir = mkdtempSync(join(tmpdir(), 'tasdiq-oidc-methods-'));
-    baseUrl = `http://127.0.0.1:${port}`;
-    app = await createTestApp(dialect, { config: { port, publicUrl: baseUrl, dataDir } });
-    await app.http.listen({ host: '127.0.0.1', port });
+    service = await createOidcTestApp(dialect);
+    ({ app, baseUrl } = service);
   });
-  afterAll(async () => {
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => service.close());
 
   async function relyingParty(clientId: string, acrValues: string[], extra: Record<string, unknown> = {}) {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });

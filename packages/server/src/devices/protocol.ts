@@ -158,9 +158,7 @@ export class DeviceAuthenticator {
   }
 
   async authenticate(request: FastifyRequest): Promise<Device> {
-    const device = await this.#advance((await this.#verify(request)).counter);
-    this.#remember(device);
-    return device;
+    return this.#advance((await this.#verify(request)).counter);
   }
 
   /**
@@ -184,13 +182,14 @@ export class DeviceAuthenticator {
       return { device, rider: read };
     }
     const device = await this.#advance(checked);
-    this.#remember(device);
     return { device, rider: await rider.after(this.#db, device) };
   }
 
-  /** The counter's UPDATE alone: the device as it now stands, or why it was refused. */
+  /** The counter's UPDATE alone: the device as it now stands (its profile kept), or why it was refused. */
   async #advance(checked: CounterAdvance): Promise<Device> {
-    return (await advanceCounter(this.#db, checked)).rows[0] ?? refuseDeviceRequest(this.#db, checked);
+    const device = (await advanceCounter(this.#db, checked)).rows[0] ?? (await refuseDeviceRequest(this.#db, checked));
+    this.#remember(device);
+    return device;
   }
 
   /** The signature, clock and key checks, before the counter is touched: the counter to move, and the device. */

@@ -34,11 +34,10 @@ self.addEventListener('fetch', (event) => {
 
 /*
  * Push: the server's wake is empty (no payload, nothing about the citizen or the request), so
- * the notification says no more than that a request waits; the app fetches it over the device
- * protocol. Its language is the one the citizen chose in the app, which the app keeps in
- * IndexedDB for this worker.
+ * the notification says no more than that a request waits, in words that fit a sign-in and a
+ * signature alike; the app fetches it over the device protocol. Its language is the one the
+ * citizen chose in the app, which the app keeps in IndexedDB for this worker.
  */
-// The wake does not say whether a sign-in or a signature waits, so the text fits both.
 const NOTIFICATION_TEXT = {
   'uz-Latn': { title: 'Tasdiq', body: "Tasdiq ilovasida so'rovni tasdiqlang" },
   'uz-Cyrl': { title: 'Tasdiq', body: 'Tasdiq иловасида сўровни тасдиқланг' },

@@ -115,15 +115,19 @@ export function preparedTogether<V extends Record<string, unknown>>(lead: Leadin
     const group = plansOf(db, values, rows);
     const valueOf = valuesOf(values, rows);
     if ('together' in group) return (await runPlan(db, group.together, valueOf)).rows.map((r) => r.id);
-    const { lead: leadPlan, rows: rowPlans } = group;
-    return leadThenRows(
-      db,
-      async (tx) => (await runPlan(tx, leadPlan, valueOf)).rows.map((r) => r.id),
-      async (tx) => {
-        for (const plan of rowPlans) await runPlan(tx, plan, valueOf);
-      },
-    );
+    return planLeadThenRows(db, group.lead, group.rows, valueOf);
   };
+}
+
+/** leadThenRows for a group's compiled plans (SQLite). */
+function planLeadThenRows(db: Db | Tx, leadPlan: Plan<{ id: string }>, rowPlans: ReadonlyArray<Plan<unknown>>, valueOf: (name: string) => unknown): Promise<string[]> {
+  return leadThenRows(
+    db,
+    async (tx) => (await runPlan(tx, leadPlan, valueOf)).rows.map((r) => r.id),
+    async (tx) => {
+      for (const plan of rowPlans) await runPlan(tx, plan, valueOf);
+    },
+  );
 }
 
 /**
@@ -207,12 +211,9 @@ export function preparedTogetherGated<V extends Record<string, unknown>>(
       return { passed: answer.passed > 0, ids: answer.ids ?? [] };
     }
     const { gate: gatePlan, lead: leadPlan, rows: rowPlans } = group;
-    const run = async (tx: Db | Tx) => {
+    return inTransaction(db, async (tx) => {
       if ((await runPlan(tx, gatePlan, valueOf)).rows.length === 0) return { passed: false, ids: [] };
-      const ids = (await runPlan(tx, leadPlan, valueOf)).rows.map((r) => r.id);
-      if (ids.length > 0) for (const plan of rowPlans) await runPlan(tx, plan, valueOf);
-      return { passed: true, ids };
-    };
-    return inTransaction(db, run);
+      return { passed: true, ids: await planLeadThenRows(tx, leadPlan, rowPlans, valueOf) };
+    });
   };
 }

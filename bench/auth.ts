@@ -159,10 +159,12 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
     const pushesBefore = sink.received();
     const dbCpuBefore = databaseUrl ? await postgresBackendCpu(databaseUrl) : undefined;
     const cpuBefore = await processCpuSeconds(service.child.pid!);
+    const loadBefore = process.cpuUsage();
     const t0 = performance.now();
     await drive(t0 + DURATION_S * 1000);
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = (await processCpuSeconds(service.child.pid!)) - cpuBefore;
+    const load = process.cpuUsage(loadBefore);
     const dbCpuAfter = dbCpuBefore && (await postgresBackendCpu(databaseUrl!));
     const pushes = sink.received() - pushesBefore;
     saturated.sort((a, b) => a - b);
@@ -233,6 +235,9 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
         rp_auth: RP_AUTH,
         service_cpu_cores: cores,
         // PostgreSQL's own CPU per session (its backends for this database, when on this machine).
+        // This process's own CPU per session (the relying party and the phones: signing, HTTP),
+        // which shares the machine with the service and the database.
+        loadgen_cpu_ms_per_session: (load.user + load.system) / 1000 / saturated.length,
         ...(dbCpuBefore && dbCpuAfter ? { db_cpu_ms_per_session: (backendCpuBetween(dbCpuBefore, dbCpuAfter) * 1000) / saturated.length } : {}),
         db,
       }),

@@ -9,6 +9,11 @@ import { startTestServer, type RunningTestServer } from './support/server.ts';
 const SCREENSHOTS = process.env.TASDIQ_SCREENSHOTS ?? '/tmp';
 
 const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
+/** The heading, or what the page said went wrong instead, so that a failed wait says why. */
+const headingOrAlert = async (page: Page) => {
+  const alerts = (await page.getByRole('alert').allTextContents()).filter((text) => text.trim());
+  return alerts.length ? `alert: ${alerts.join(' | ')}` : heading(page);
+};
 
 /** A PINFL with its last (check) digit changed, which the server must name precisely. */
 function withWrongCheckDigit(pinfl: string): string {
@@ -79,7 +84,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await expect.poll(() => heading(page)).toBe('Create your passkey');
     await expect.poll(() => page.getByText('Dilnoza Demo: you are invited as administrator at office Public Services Center, Tashkent City.').count()).toBe(1);
     await page.getByRole('button', { name: 'Create a passkey' }).click();
-    await expect.poll(() => heading(page), { timeout: 10_000 }).toBe('Find a citizen');
+    await expect.poll(() => headingOrAlert(page), { timeout: 10_000 }).toBe('Find a citizen');
     expect(new URL(page.url()).pathname).toBe('/console/');
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     expect(credentials).toHaveLength(1);
@@ -292,7 +297,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await theirPage.goto(link);
     await theirPage.getByLabel('Til', { exact: true }).selectOption('en');
     await theirPage.getByRole('button', { name: 'Create a passkey' }).click();
-    await expect.poll(() => heading(theirPage), { timeout: 10_000 }).toBe('Find a citizen');
+    await expect.poll(() => headingOrAlert(theirPage), { timeout: 10_000 }).toBe('Find a citizen');
     await expect.poll(() => theirPage.getByText('Aziz Demo, operator · Boysun District Public Services Center').count()).toBe(1);
     expect(await theirPage.getByRole('link', { name: 'Operators' }).count()).toBe(0);
     // The link is single use.

@@ -1,7 +1,7 @@
 import type { Db, Tx } from '../platform/db/index.ts';
 import type { Translations } from '../platform/i18n.ts';
 import type { CibaMode, ClientStatus, IdTokenAlg, RelyingPartyRow, SubjectType, TokenAuthMethod } from './schema.ts';
-import type { ClientRegistration } from './validation.ts';
+import { isClientId, type ClientRegistration } from './validation.ts';
 
 /** A registered relying party with its JSON columns parsed. */
 export interface RelyingParty {
@@ -103,6 +103,9 @@ export class RelyingPartyRepository {
   }
 
   async find(clientId: string): Promise<RelyingParty | undefined> {
+    // Callers pass what a request named (an OAuth client_id, an assertion's issuer): an id
+    // that could never have been registered is not looked up.
+    if (!isClientId(clientId)) return undefined;
     const row = await this.#db.selectFrom('relying_parties').selectAll().where('client_id', '=', clientId).executeTakeFirst();
     return row ? parse(row) : undefined;
   }

@@ -58,6 +58,11 @@ const KNOWN_FIELDS = new Set<string>(REGISTRATION_FIELDS);
 /** Optional fields whose null means "not set", as in a document read back from the registry. */
 const NULLABLE_FIELDS = new Set<string>(['jwks', 'jwks_uri', 'tls_client_auth_subject_dn', 'backchannel_logout_uri', 'ciba_delivery_mode', 'ciba_notification_endpoint']);
 const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
+
+/** Whether `value` has the form of a client id (3-64 characters: a-z, 0-9, dot, dash, underscore). */
+export function isClientId(value: string): boolean {
+  return CLIENT_ID.test(value);
+}
 const SECTOR = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
 const EMAIL = /^[^\s@<>]{1,64}@[^\s@<>]{1,190}\.[a-z]{2,}$/i;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);

@@ -60,7 +60,6 @@ export class RegistryClientAdapter implements ProviderAdapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    if (id.length > 64) return undefined;
     const rp = await this.#registry.findActive(id);
     if (!rp) return undefined;
     if (!SUPPORTED_AUTH_METHODS.has(rp.tokenEndpointAuthMethod)) {

@@ -7,7 +7,7 @@ import { maskUrl } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { ApiError, CommonErrors, PROBLEM_CONTENT_TYPE, toProblem, type FieldProblem } from './errors.ts';
 import { negotiateLocale, type Locale } from './i18n.ts';
-import { isDatabaseUnavailable } from './db/index.ts';
+import { isDatabaseUnavailable, isStorableText } from './db/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -52,23 +52,39 @@ const UNAVAILABLE_RETRY_SECONDS = 5;
 const LANG_PARAMETER = { type: 'string', maxLength: 35 } as const;
 
 /**
- * JSON has no Infinity or NaN, but the validator's coercion turns `?limit=Infinity` or
- * `1e999` into a number that passes `integer` and its bounds, and a body's `1e999` parses to
- * Infinity. No route has a use for a non-finite number, so finding one anywhere in the
- * validated input is a validation failure. Returns the path of the first one found.
+ * Values no route has a use for, refused wherever they appear in the validated input:
+ * - a non-finite number: JSON has no Infinity or NaN, but the validator's coercion turns
+ *   `?limit=Infinity` or `1e999` into a number that passes `integer` and its bounds, and a
+ *   body's `1e999` parses to Infinity;
+ * - text that a database could not store as it is (`isStorableText`: a NUL character, which
+ *   would fail a PostgreSQL statement where SQLite stores it, or half a surrogate pair).
  */
-function findNonFinite(value: unknown, path: string[], depth = 0): string[] | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+interface UnfitValue {
+  readonly path: string[];
+  readonly message: string;
+}
+
+function unfit(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'must be a finite number';
+  if (typeof value === 'string') return isStorableText(value) ? undefined : 'must be text without NUL characters or broken Unicode';
+  return undefined;
+}
+
+function findUnfit(value: unknown, path: string[], depth = 0): UnfitValue | undefined {
+  const message = unfit(value);
+  if (message) return { path, message };
   if (depth > 32 || typeof value !== 'object' || value === null) return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findNonFinite(value[i], [...path, String(i)], depth + 1);
+      const found = findUnfit(value[i], [...path, String(i)], depth + 1);
       if (found) return found;
     }
     return undefined;
   }
   for (const [key, item] of Object.entries(value)) {
-    const found = findNonFinite(item, [...path, key], depth + 1);
+    const keyProblem = unfit(key);
+    // The key is named escaped: the answer must not carry the character it refuses.
+    const found = keyProblem ? { path: [...path, JSON.stringify(key).slice(1, -1)], message: keyProblem } : findUnfit(item, [...path, key], depth + 1);
     if (found) return found;
   }
   return undefined;
@@ -173,9 +189,9 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
       ['params', request.params],
       ['body', request.body],
     ] as const) {
-      const found = findNonFinite(value, []);
+      const found = findUnfit(value, []);
       if (found) {
-        done(new ApiError(CommonErrors.validation_failed, { errors: [{ field: [part, ...found].join('.'), code: 'type', message: 'must be a finite number' }] }));
+        done(new ApiError(CommonErrors.validation_failed, { errors: [{ field: [part, ...found.path].join('.'), code: 'type', message: found.message }] }));
         return;
       }
     }

@@ -111,6 +111,26 @@ describe('HTTP error model', () => {
     expect(fine.json()).toEqual({ items: [1, 2.5, -3e10], at: 0 });
   });
 
+  it.each([
+    ['a NUL character', '{"name":"a\\u0000b"}', 'body.name'],
+    ['a lone surrogate half', '{"name":"\\ud800"}', 'body.name'],
+    // The key is named escaped: the answer does not carry the character it refuses.
+    ['a NUL character in a key', '{"items":[1],"a\\u0000":1}', 'body.a\\u0000'],
+  ])('refuses text with %s (PostgreSQL could not store it) with 400 validation_failed', async (_case, payload, field) => {
+    const res = await app.http.inject({ method: 'POST', url: _case.includes('key') ? '/unchecked' : '/echo', headers: { 'content-type': 'application/json' }, payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ field, code: 'type', message: 'must be text without NUL characters or broken Unicode' }] });
+  });
+
+  it('refuses a NUL character in a query or a path', async () => {
+    const query = await app.http.inject('/api/v1/offices?lang=%00');
+    expect(query.statusCode).toBe(400);
+    expect(query.json().code).toBe('validation_failed');
+    const path = await app.http.inject('/api/v1/offices/a%00b');
+    expect(path.statusCode).toBe(400);
+    expect(path.json()).toMatchObject({ code: 'validation_failed' });
+  });
+
   it('bounds a long poll: timeoutMs=Infinity is refused, not waited on', async () => {
     const res = await app.http.inject('/api/v1/auth/sessions/as_aaaaaaaaaaaaaaaaaaaaaa?timeoutMs=Infinity');
     expect(res.statusCode).toBe(400);

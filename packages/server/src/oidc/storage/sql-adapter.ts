@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../platform/db/index.ts';
+import { isStorableText, type Db } from '../../platform/db/index.ts';
 import { RING_TABLES, type OidcStateRow, type RingTableName } from '../schema.ts';
 import type { ExpiryRing } from './ring.ts';
 import { LONG_LIVED_MODELS, RESAVED_MODELS, type AdapterPayload, type ProviderAdapter } from './types.ts';
@@ -79,6 +79,9 @@ export class SqlAdapter implements ProviderAdapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    // Ids come from requests (codes, tokens, cookies, URLs); one no database could store
+    // was never stored.
+    if (!isStorableText(id)) return undefined;
     // One statement over every table the model may be in: a union of primary-key probes.
     const now = this.#now();
     const probe = (table: StateTable) =>
@@ -110,6 +113,7 @@ export class SqlAdapter implements ProviderAdapter {
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    if (!isStorableText(uid)) return undefined;
     const row = await this.#db
       .selectFrom('oidc_durable')
       .select(['payload', 'consumed_at'])

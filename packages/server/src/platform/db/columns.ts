@@ -21,3 +21,12 @@ export function columnTypes(dialect: Dialect) {
   } as const satisfies Record<string, ColumnDataType>;
 }
 export type ColumnTypes = ReturnType<typeof columnTypes>;
+
+/**
+ * Whether both databases can hold this text as it is: PostgreSQL's text refuses U+0000 (the
+ * statement fails), and a lone surrogate half is not Unicode, so it could only be stored
+ * mangled. A lookup by such a key finds nothing; input carrying one is refused (platform/http).
+ */
+export function isStorableText(value: string): boolean {
+  return !value.includes('\0') && value.isWellFormed();
+}

@@ -7,6 +7,7 @@ import { NamedStatementClient } from './named-statements.ts';
 import { NodeSqliteDatabase } from './node-sqlite.ts';
 
 export type { Database, Dialect };
+export { isStorableText } from './columns.ts';
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
 

@@ -5,9 +5,34 @@ import type { OidcService } from './service.ts';
 import { interactionRoutes } from './interaction-routes.ts';
 import { consentRoutes } from './consent-routes.ts';
 import type { DeviceAuthenticator } from '../devices/protocol.ts';
+import { ApiError, CommonErrors } from '../platform/errors.ts';
+import { OIDC_ROUTES } from './provider.ts';
 
 /** The back-channel endpoints relying parties' servers call, rate-limited per client. */
 const CLIENT_ENDPOINTS = ['/oidc/token', '/oidc/par', '/oidc/backchannel', '/oidc/introspect', '/oidc/revoke'] as const;
+/**
+ * The endpoints the provider serves (with their sub-paths, such as an authorization resumed
+ * after sign-in); the routes it only names because it must (device flow, registration) are not
+ * among them.
+ */
+const PROVIDER_PATHS = [
+  OIDC_ROUTES.authorization,
+  OIDC_ROUTES.backchannel_authentication,
+  OIDC_ROUTES.end_session,
+  OIDC_ROUTES.introspection,
+  OIDC_ROUTES.jwks,
+  OIDC_ROUTES.pushed_authorization_request,
+  OIDC_ROUTES.revocation,
+  OIDC_ROUTES.token,
+  OIDC_ROUTES.userinfo,
+];
+
+/** Whether the provider serves `url`: elsewhere under /oidc the answer is the service's own 404 problem, not the provider's plain text. */
+export function servedByProvider(url: string): boolean {
+  const path = url.split('?', 1)[0]!;
+  return PROVIDER_PATHS.some((served) => path === served || path.startsWith(`${served}/`));
+}
+
 /** oidc-provider's own limit on a request body. */
 const BODY_LIMIT = 56 * 1024;
 
@@ -64,6 +89,7 @@ function replayed(raw: IncomingMessage, body: Buffer): IncomingMessage {
  */
 export async function providerRoutes(app: FastifyInstance, oidc: OidcService, devices: DeviceAuthenticator): Promise<void> {
   const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.url.startsWith('/oidc/') && !servedByProvider(request.url)) throw new ApiError(CommonErrors.not_found);
     reply.hijack();
     reply.raw.setHeader('x-request-id', request.id);
     // A body read here is handed over as the same bytes, for the provider to read and parse itself.

@@ -21,7 +21,8 @@ th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; 
 /** Backticked words in the catalog's prose become <code>; everything else is escaped text. */
 const prose = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
 
-const json = (value: unknown) => `<pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre>`;
+// A long example scrolls sideways; tabindex lets a keyboard reach it to scroll (WCAG 2.1.1).
+const json = (value: unknown) => `<pre tabindex="0">${escapeHtml(JSON.stringify(value, null, 2))}</pre>`;
 
 interface Schema {
   $ref?: string;

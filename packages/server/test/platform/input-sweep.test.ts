@@ -143,10 +143,16 @@ describe.each(testDialects())('hostile input on every route, %s', (dialect) => {
     for (const text of HOSTILE_TEXT) {
       for (const parameter of ['client_id', 'redirect_uri', 'scope', 'request_uri', 'login_hint', 'ui_locales', 'claims', 'prompt']) {
         const query = `client_id=${rp.clientId}&response_type=code&scope=openid&${parameter}=${encodeComponent(text)}`;
-        check(await app.http.inject(`/oidc/auth?${query}`), `GET /oidc/auth ${parameter}=${text.slice(0, 40)}`, false);
+        check(await app.http.inject(`/oidc/authorize?${query}`), `GET /oidc/authorize ${parameter}=${text.slice(0, 40)}`, false);
       }
-      check(await app.http.inject(`/oidc/session/end?post_logout_redirect_uri=${encodeComponent(text)}&client_id=${encodeComponent(text)}`), `GET /oidc/session/end ${text.slice(0, 40)}`, false);
+      check(await app.http.inject(`/oidc/logout?post_logout_redirect_uri=${encodeComponent(text)}&client_id=${encodeComponent(text)}`), `GET /oidc/logout ${text.slice(0, 40)}`, false);
       check(await app.http.inject(`/auth/signin?lang=${encodeComponent(text)}`), `GET /auth/signin lang=${text.slice(0, 40)}`, false);
+    }
+    // Under /oidc, what the provider does not serve (a mistyped path, the flows it only names) is the service's own 404.
+    for (const path of ['/oidc/auth', '/oidc/register', '/oidc/device', '/oidc/credential', '/oidc/nothing/at/all']) {
+      const response = await app.http.inject(path);
+      expect(response.statusCode, path).toBe(404);
+      expect(response.json(), path).toMatchObject({ code: 'not_found' });
     }
     for (const uid of ['x', 'a'.repeat(300), '%00', '%E0%A4%A', 'abcdefghijklmnopqrstu']) {
       for (const page of ['', '/status', '/complete', '/qr']) check(await app.http.inject(`/signin/${uid}${page}`), `GET /signin/${uid}${page}`, false);

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { Config } from './platform/config.ts';
 import { openDatabase, type DatabaseHandle } from './platform/db/index.ts';
 import { migrateToLatest } from './platform/db/migrations.ts';
 import { createHttpServer } from './platform/http.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
+import { openRedis } from './platform/redis.ts';
 import { createMetrics } from './platform/metrics.ts';
 import type { AppContext, BackgroundTask, TasdiqModule } from './platform/module.ts';
 import { MODULES, allMigrations } from './modules.ts';
@@ -45,7 +45,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   const tasks: BackgroundTask[] = [];
   const closing = new AbortController();
   let http: FastifyInstance | undefined;
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false }) : undefined;
+  // Shared rate limits: a command while Redis is away fails at once (no offline queue), and the
+  // request is answered 503 (platform/http) rather than let through unlimited.
+  const redis = config.redisUrl ? openRedis(config.redisUrl, logger, 'rate-limit', { maxRetriesPerRequest: 2, enableOfflineQueue: false }) : undefined;
   try {
     await redis?.connect();
     if (options.migrate ?? true) {
@@ -62,6 +64,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       metrics,
       now: options.now ?? Date.now,
       closing: closing.signal,
+      ...(redis ? { redis } : {}),
     };
     if (options.demo) {
       for (const module of modules) await module.seedDemo?.(context);

@@ -4,7 +4,7 @@ import type { AppContext, TasdiqModule } from '../platform/module.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 
 const READY_TIMEOUT_MS = 2_000;
-/** One database round trip answers every readiness probe within this window. */
+/** One round trip to each dependency answers every readiness probe within this window. */
 const READY_CACHE_MS = 1_000;
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -36,14 +36,21 @@ async function routes(app: FastifyInstance, context: AppContext): Promise<void> 
   app.get('/healthz', { config: noLimit }, async () => ({ status: 'ok' }));
 
   // Orchestrators probe often and strangers can too: concurrent and repeated probes within
-  // READY_CACHE_MS share one database round trip, so /readyz is unlimited but cheap.
-  let check: { at: number; result: Promise<unknown> } | undefined;
-  const ping = (): Promise<unknown> => {
+  // READY_CACHE_MS share one round trip to each dependency, so /readyz is unlimited but cheap.
+  // An instance whose Redis is away answers every rate-limited request 503, so it is not ready.
+  type Failure = { dependency: 'database' | 'redis'; error: unknown };
+  let check: { at: number; result: Promise<Failure | undefined> } | undefined;
+  const probe = (dependency: Failure['dependency'], ping: () => Promise<unknown>): Promise<Failure | undefined> =>
+    withTimeout(ping(), READY_TIMEOUT_MS).then(
+      () => undefined,
+      (error: unknown) => ({ dependency, error: error ?? new Error(`${dependency} did not answer`) }),
+    );
+  const ping = (): Promise<Failure | undefined> => {
     const now = Date.now();
     if (!check || now - check.at >= READY_CACHE_MS) {
-      const result = withTimeout(context.database.ping(), READY_TIMEOUT_MS).then(
-        () => undefined,
-        (error: unknown) => error ?? new Error('database did not answer'),
+      const redis = context.redis;
+      const result = Promise.all([probe('database', () => context.database.ping()), redis ? probe('redis', () => redis.ping()) : undefined]).then(
+        ([database, cache]) => database ?? cache,
       );
       check = { at: now, result };
     }
@@ -52,12 +59,12 @@ async function routes(app: FastifyInstance, context: AppContext): Promise<void> 
 
   app.get('/readyz', { config: noLimit }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
-    const error = await ping();
-    if (error) {
-      request.log.warn({ err: error }, 'readiness check failed');
-      throw new ApiError(CommonErrors.service_unavailable, { detail: 'database did not answer', headers: { 'retry-after': '1' } });
+    const failure = await ping();
+    if (failure) {
+      request.log.warn({ err: failure.error, dependency: failure.dependency }, 'readiness check failed');
+      throw new ApiError(CommonErrors.service_unavailable, { detail: `${failure.dependency} did not answer`, headers: { 'retry-after': '1' } });
     }
-    return { status: 'ready', database: context.dialect };
+    return { status: 'ready', database: context.dialect, ...(context.redis ? { redis: 'ready' } : {}) };
   });
 
   // Route-level traffic is operational data: with TASDIQ_METRICS_TOKEN set only a scraper
@@ -77,7 +84,7 @@ export const healthModule: TasdiqModule = {
   routes,
   links: (base) => [
     { label: 'Liveness', url: `${base}/healthz` },
-    { label: 'Readiness (checks the database)', url: `${base}/readyz` },
+    { label: 'Readiness (checks the database and Redis)', url: `${base}/readyz` },
     { label: 'Prometheus metrics', url: `${base}/metrics` },
   ],
 };

@@ -120,6 +120,9 @@ declare module 'oidc-provider' {
     class AccessDenied extends OIDCProviderError {
       constructor(description?: string);
     }
+    class TemporarilyUnavailable extends OIDCProviderError {
+      constructor(description?: string, options?: { cause?: unknown });
+    }
     class InvalidClientMetadata extends OIDCProviderError {
       constructor(description?: string);
     }

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openRedis } from '../platform/redis.ts';
 import type { Provider } from 'oidc-provider';
 import type { AppContext } from '../platform/module.ts';
 import { keyStoreFor } from '../platform/keys/index.ts';
@@ -52,7 +53,7 @@ export class OidcService {
     this.context = context;
     this.#options = options;
     this.#redis = context.config.redisUrl
-      ? new Redis(context.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 })
+      ? openRedis(context.config.redisUrl, context.logger, 'oidc', { maxRetriesPerRequest: 2 })
       : undefined;
     this.storage = createProviderStorage({ db: context.db, dialect: context.dialect, now: context.now, redis: this.#redis });
     this.keys = new ProviderKeys(keyStoreFor(context), context.db, context.now);

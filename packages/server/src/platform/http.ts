@@ -8,6 +8,7 @@ import type { Metrics } from './metrics.ts';
 import { ApiError, CommonErrors, PROBLEM_CONTENT_TYPE, toProblem, type FieldProblem } from './errors.ts';
 import { negotiateLocale, type Locale } from './i18n.ts';
 import { isDatabaseUnavailable, isStorableText } from './db/index.ts';
+import { isRedisUnavailable } from './redis.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -117,8 +118,8 @@ function toApiError(error: FastifyError | ApiError | Error): ApiError {
   }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return new ApiError(mapped);
-  // The database is down, restarting or overloaded: the request may succeed later.
-  if (isDatabaseUnavailable(error)) {
+  // The database or Redis is down, restarting or overloaded: the request may succeed later.
+  if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) {
     return new ApiError(CommonErrors.service_unavailable, { headers: { 'retry-after': String(UNAVAILABLE_RETRY_SECONDS) } });
   }
   if (fe.statusCode === 429) return new ApiError(CommonErrors.rate_limited, { params: { seconds: 60 } });
@@ -228,7 +229,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.status === 503) request.log.warn({ err: error }, 'request failed: the database is unavailable');
+    if (apiError.status === 503) request.log.warn({ err: error }, isRedisUnavailable(error) ? 'request failed: Redis is unavailable' : 'request failed: the database is unavailable');
     else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(request, reply, apiError);
   });

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { DatabaseHandle, Db, Dialect } from './db/index.ts';
@@ -20,6 +21,8 @@ export interface AppContext {
    * long poll or stream listens to it and answers at once instead of holding shutdown up.
    */
   readonly closing: AbortSignal;
+  /** The shared Redis (rate limits), when the service is configured with one: readiness checks it. */
+  readonly redis?: Redis;
 }
 
 /** A background task a module runs beside the HTTP server (outbox workers, cleaners). */

@@ -1,7 +1,22 @@
 import type { Redis } from 'ioredis';
+import { errors } from 'oidc-provider';
+import { isRedisUnavailable } from '../../platform/redis.ts';
 import type { AdapterPayload, ProviderAdapter } from './types.ts';
 
 const PREFIX = 'tasdiq:oidc:';
+
+/**
+ * Redis out of reach becomes OAuth's temporarily_unavailable with 503 (shown to the caller, as
+ * "try again" is the truth), instead of the provider's opaque server_error 500.
+ */
+async function available<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!isRedisUnavailable(error)) throw error;
+    throw Object.assign(new errors.TemporarilyUnavailable('the sign-in state store is unavailable; try again shortly', { cause: error }), { status: 503, statusCode: 503, expose: true });
+  }
+}
 
 /**
  * Short-lived provider state in Redis, each key with a TTL so Redis drops it on time:
@@ -30,11 +45,11 @@ export class RedisAdapter implements ProviderAdapter {
       // The grant set lives as long as its longest member; GT only ever extends it.
       multi.sadd(grantKey, key).pexpire(grantKey, ttlMs, 'GT').pexpire(grantKey, ttlMs, 'NX');
     }
-    await multi.exec();
+    await available(multi.exec());
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const [payload, consumed] = await this.#redis.hmget(this.#key(id), 'payload', 'consumed');
+    const [payload, consumed] = await available(this.#redis.hmget(this.#key(id), 'payload', 'consumed'));
     if (!payload) return undefined;
     const parsed = JSON.parse(payload) as AdapterPayload;
     if (consumed) parsed.consumed = Number(consumed);
@@ -52,22 +67,24 @@ export class RedisAdapter implements ProviderAdapter {
   async consume(id: string): Promise<void> {
     const key = this.#key(id);
     // Only an existing row is marked; HSET on a missing key would create one without a TTL.
-    await this.#redis.eval(
-      "if redis.call('exists', KEYS[1]) == 1 then return redis.call('hset', KEYS[1], 'consumed', ARGV[1]) end return 0",
-      1,
-      key,
-      String(Math.floor(Date.now() / 1000)),
+    await available(
+      this.#redis.eval(
+        "if redis.call('exists', KEYS[1]) == 1 then return redis.call('hset', KEYS[1], 'consumed', ARGV[1]) end return 0",
+        1,
+        key,
+        String(Math.floor(Date.now() / 1000)),
+      ),
     );
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#redis.del(this.#key(id));
+    await available(this.#redis.del(this.#key(id)));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     const grantKey = `${PREFIX}grant:${grantId}`;
-    const members = await this.#redis.smembers(grantKey);
+    const members = await available(this.#redis.smembers(grantKey));
     const own = members.filter((m) => m.startsWith(`${PREFIX}${this.#model}:`));
-    if (own.length > 0) await this.#redis.multi().del(...own).srem(grantKey, ...own).exec();
+    if (own.length > 0) await available(this.#redis.multi().del(...own).srem(grantKey, ...own).exec());
   }
 }

@@ -28,7 +28,17 @@ export interface HttpOptions {
   readonly bodyLimitBytes?: number;
   /** Trust X-Forwarded-For from these proxies (true in tests and behind a known load balancer). */
   readonly trustProxy?: boolean | string | string[];
+  /** How long a client may take to send a request (tests shorten them; see REQUEST_TIMEOUTS). */
+  readonly timeouts?: Partial<typeof REQUEST_TIMEOUTS>;
 }
+
+/**
+ * A client must send its headers within `headersMs` and its whole request within `requestMs`
+ * (Node checks every `checkIntervalMs`), else it gets 408 and the connection closes: without
+ * them a stranger trickling a body a byte a minute holds a connection for ever (Fastify's
+ * default is no limit). Answers may take longer: a long poll waits on the server's side.
+ */
+const REQUEST_TIMEOUTS = { headersMs: 15_000, requestMs: 60_000, checkIntervalMs: 2_000 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -131,8 +141,11 @@ function toApiError(error: FastifyError | ApiError | Error): ApiError {
 
 /** The Fastify instance every module registers on: ids, errors, metrics, limits, logging. */
 export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
+  const timeouts = { ...REQUEST_TIMEOUTS, ...options.timeouts };
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
+    requestTimeout: timeouts.requestMs,
+    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
     // One log line per request is written in onResponse, with secrets masked.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,

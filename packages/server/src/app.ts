@@ -76,6 +76,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       redis,
       ...(options.rateLimitNamespace ? { rateLimitNamespace: options.rateLimitNamespace } : {}),
       trustProxy: options.trustProxy ?? false,
+      https: config.publicUrl.startsWith('https:'),
     });
     for (const module of modules) {
       if (module.routes) await http.register(async (scope) => module.routes!(scope, context));

@@ -91,7 +91,9 @@ export async function providerRoutes(app: FastifyInstance, oidc: OidcService, de
   const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.url.startsWith('/oidc/') && !servedByProvider(request.url)) throw new ApiError(CommonErrors.not_found);
     reply.hijack();
-    reply.raw.setHeader('x-request-id', request.id);
+    // The headers every answer carries (request id, nosniff, referrer policy, HSTS, the rate
+    // limit's) were set on the reply, which a hijacked request no longer writes.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
     // A body read here is handed over as the same bytes, for the provider to read and parse itself.
     await oidc.callback(Buffer.isBuffer(request.body) ? replayed(request.raw, request.body) : request.raw, reply.raw);
   };

@@ -28,6 +28,11 @@ export interface HttpOptions {
   readonly bodyLimitBytes?: number;
   /** Trust X-Forwarded-For from these proxies (true in tests and behind a known load balancer). */
   readonly trustProxy?: boolean | string | string[];
+  /**
+   * Served over HTTPS (the public URL is https): browsers are told to come back only over
+   * HTTPS for a year (HSTS), so a network that strips TLS cannot downgrade a sign-in.
+   */
+  readonly https?: boolean;
   /** How long a client may take to send a request (tests shorten them; see REQUEST_TIMEOUTS). */
   readonly timeouts?: Partial<typeof REQUEST_TIMEOUTS>;
 }
@@ -176,6 +181,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
+    if (options.https) reply.header('strict-transport-security', 'max-age=31536000');
   };
 
   app.decorateRequest('locale', 'uz-Latn');

@@ -37,6 +37,17 @@ describe.each(testDialects())('HTTP platform on %s', (dialect) => {
     expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('sends the security headers on every kind of answer: API, page, the OpenID provider (handed the raw request) and a problem', async () => {
+    for (const url of ['/api/v1/offices', '/auth/signin', '/oidc/jwks', '/.well-known/openid-configuration', '/api/v1/nothing']) {
+      const response = await app.http.inject(url);
+      expect(response.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(response.headers['referrer-policy'], url).toBe('no-referrer');
+      expect(response.headers['x-request-id'], url).toMatch(/^[0-9a-f-]{36}$/);
+      // Served over plain HTTP (development): no HSTS, which would only be ignored.
+      expect(response.headers['strict-transport-security'], url).toBeUndefined();
+    }
+  });
+
   it('lists demo offices in the caller language with keyset pagination', async () => {
     const first = await app.http.inject({ url: '/api/v1/offices?region=UZ-SU&limit=2', headers: { 'accept-language': 'ru' } });
     expect(first.statusCode).toBe(200);
@@ -139,6 +150,19 @@ describe('health endpoints a stranger can reach', () => {
       expect(scraper.body).toMatch(/tasdiq_http_request_duration_seconds_bucket/);
       // Probes stay open: an orchestrator has no token.
       expect((await app.http.inject('/readyz')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('served over HTTPS', () => {
+  it('tells browsers to come back only over HTTPS (HSTS), on the API and on the OpenID provider', async () => {
+    const app = await createTestApp('sqlite', { config: { publicUrl: 'https://id.example.uz' } });
+    try {
+      for (const url of ['/api/v1/offices', '/oidc/jwks', '/auth/signin']) {
+        expect((await app.http.inject(url)).headers['strict-transport-security'], url).toBe('max-age=31536000');
+      }
     } finally {
       await app.close();
     }

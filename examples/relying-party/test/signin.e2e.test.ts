@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { ClientRegistry } from '../../../packages/server/src/clients/index.ts';
 import { testDialects } from '../../../packages/server/test/support/databases.ts';
 import { enrollCitizen, type EnrolledCitizen } from '../../../packages/server/test/devices/enroll.ts';
-import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from '../../../packages/web/test/support/browser.ts';
+import { activateApp, addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from '../../../packages/web/test/support/browser.ts';
 import { startTestServer, type RunningTestServer } from '../../../packages/web/test/support/server.ts';
 import { createRelyingParty, registration } from '../src/app.ts';
 import { loadClientKey } from '../src/keys.ts';
@@ -60,10 +60,7 @@ describe.skipIf(skipBrowser).each(testDialects())('example relying party signs a
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const phone = await context.newPage();
     await addVirtualAuthenticator(context, phone);
-    await phone.goto(`${server.url}/app/`);
-    await phone.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
-    await phone.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
-    await expect.poll(() => phone.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
+    await activateApp(phone, server.url, await citizen.activationCode());
     return { context, phone };
   }
 

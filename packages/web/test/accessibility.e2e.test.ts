@@ -4,7 +4,7 @@ import { inviteOperator } from '../../server/src/enrollment/index.ts';
 import { enrollCitizen } from '../../server/test/devices/enroll.ts';
 import { authorization, citizenWithApp, registerRp, type Service } from '../../server/test/oidc/journey.ts';
 import { accessibilityProblems } from './support/axe.ts';
-import { addVirtualAuthenticator, launchChromium, skipBrowser } from './support/browser.ts';
+import { activateApp, addVirtualAuthenticator, launchChromium, skipBrowser } from './support/browser.ts';
 import { startTestServer, type RunningTestServer } from './support/server.ts';
 
 const LOCALES = ['uz-Latn', 'uz-Cyrl', 'ru', 'en'] as const;
@@ -62,10 +62,7 @@ describe.skipIf(skipBrowser)('accessibility of every page (axe-core, WCAG 2.2 AA
     const context = await browser.newContext(PHONE);
     const phone = await context.newPage();
     await addVirtualAuthenticator(context, phone);
-    await phone.goto(`${server.url}/app/`);
-    await phone.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
-    await phone.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
-    await expect.poll(() => phone.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
+    await activateApp(phone, server.url, await citizen.activationCode());
     const problems = await accessibilityProblems(phone, 'app, activated');
 
     const signin = await context.newPage();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { issueActivationCode } from '../../server/src/enrollment/activation.ts';
 import { enrollCitizen } from '../../server/test/devices/enroll.ts';
-import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
+import { activateApp, addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
 import { FakeCamera } from './support/fake-camera.ts';
 import { startTestServer, type RunningTestServer } from './support/server.ts';
 
@@ -122,10 +122,7 @@ describe.skipIf(skipBrowser)('citizen app reads QR codes through the camera (Chr
     const phone = await phoneContext.newPage();
     await addVirtualAuthenticator(phoneContext, phone);
     const errors = collectPageErrors(phone);
-    await phone.goto(`${server.url}/app/`);
-    await phone.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
-    await phone.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
-    await expect.poll(() => phone.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
+    await activateApp(phone, server.url, await citizen.activationCode());
 
     // The phone's camera is on, pointed at nothing yet.
     camera.show(null);

@@ -6,7 +6,7 @@ import { ClientRegistry } from '../../server/src/clients/index.ts';
 import { enrollCitizen, type EnrolledCitizen } from '../../server/test/devices/enroll.ts';
 import { testDialects } from '../../server/test/support/databases.ts';
 import { Browser, REDIRECT_URI } from '../../server/test/oidc/rp.ts';
-import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
+import { activateApp, addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
 import { startTestServer, type RunningTestServer } from './support/server.ts';
 
 const CLIENT_ID = 'soliq-consents';
@@ -73,10 +73,7 @@ describe.skipIf(skipBrowser).each(testDialects())('the Tasdiq app lists and with
     const phone = await context.newPage();
     await addVirtualAuthenticator(context, phone);
     const errors = collectPageErrors(phone);
-    await phone.goto(`${server.url}/app/`);
-    await phone.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
-    await phone.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
-    await expect.poll(() => phone.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
+    await activateApp(phone, server.url, await citizen.activationCode());
     const section = phone.getByRole('region', { name: 'Ruxsat bergan xizmatlarim' });
     await expect.poll(() => section.getByText('Hali hech bir xizmatga ruxsat bermagansiz').isVisible(), { timeout: 10_000 }).toBe(true);
 

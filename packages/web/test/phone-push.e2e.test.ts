@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
 import { SessionClient } from '../../client/src/index.ts';
 import { enrollCitizen } from '../../server/test/devices/enroll.ts';
-import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
+import { activateApp, addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
 import { launchPushPhone, startFakeGcm, type FakeGcm } from './support/fake-gcm.ts';
 import { startTestServer, type RunningTestServer } from './support/server.ts';
 
@@ -38,10 +38,7 @@ describe.skipIf(skipBrowser)('citizen app woken by Web Push (Chromium, local GCM
 
   async function activateIn(page: Page) {
     const citizen = await enrollCitizen(db(), server.url);
-    await page.goto(`${server.url}/app/`);
-    await page.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
-    await page.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
-    await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
+    await activateApp(page, server.url, await citizen.activationCode());
     const device = await db().selectFrom('devices').select('id').where('citizen_id', '=', citizen.citizenId).where('status', '=', 'active').executeTakeFirstOrThrow();
     return { citizen, deviceId: device.id };
   }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SessionClient } from '../../client/src/index.ts';
 import { enrollCitizen } from '../../server/test/devices/enroll.ts';
-import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
+import { activateApp, addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
 import { startTestServer, type RunningTestServer } from './support/server.ts';
 
 const SERVICE = { serviceId: 'my.gov.uz', serviceName: 'my.gov.uz' };
@@ -27,10 +27,7 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const phone = await context.newPage();
     await addVirtualAuthenticator(context, phone);
-    await phone.goto(`${server.url}/app/`);
-    await phone.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
-    await phone.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
-    await expect.poll(() => phone.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
+    await activateApp(phone, server.url, await citizen.activationCode());
     return { context, phone, pinfl: citizen.pinfl, phoneNumber: citizen.phone };
   }
 

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 
@@ -73,4 +74,12 @@ export async function addVirtualAuthenticator(context: BrowserContext, page: Pag
     },
   });
   return { cdp, authenticatorId };
+}
+
+/** Opens the citizen app at `serverUrl`, activates it with `code` (in its default language) and waits until it says so. */
+export async function activateApp(page: Page, serverUrl: string, code: string): Promise<void> {
+  await page.goto(`${serverUrl}/app/`);
+  await page.getByLabel('Faollashtirish kodi').fill(code);
+  await page.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
+  await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
 }

@@ -30,7 +30,7 @@ import { checkUserVerification, userVerificationChallenge } from '../packages/se
 import type { Device } from '../packages/server/src/devices/schema.ts';
 import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import { verifyP256 } from '../packages/server/src/devices/protocol.ts';
-import { formatLine, percentile, POSTGRES_URL, postgresAnswers, backendCpuBetween, postgresBackendCpu, processCpuSeconds, scratchPostgres, serverRouteTimes, startBenchService } from './lib/service.ts';
+import { formatLine, percentile, POSTGRES_URL, postgresAnswers, backendCpuBetween, postgresBackendCpu, processCpuSeconds, scratchPostgres, serverRouteTimes, serverSample, startBenchService } from './lib/service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
@@ -201,7 +201,7 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
     const stepP50 = (name: keyof typeof steps) => percentile(steps[name].sort((a, b) => a - b), 50);
     // The same steps as the service timed them (mean, from its own histogram): the rest of a
     // step's time is the client's (signing, HTTP) and the loopback's.
-    const serverAfter = await serverRouteTimes(baseUrl);
+    const { routes: serverAfter, loopDelayP99Ms, loopDelayMaxMs } = await serverSample(baseUrl);
     const serverMs = (route: string) => {
       const after = serverAfter.get(route);
       const before = serverBefore.get(route) ?? { sum: 0, count: 0 };
@@ -223,6 +223,9 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
         server_start_ms: serverMs('POST /api/v1/auth/sessions'),
         server_fetch_ms: serverMs('GET /api/v1/device/requests/pending'),
         server_confirm_ms: serverMs('POST /api/v1/device/requests/:id/confirm'),
+        // How late the service's event loop ran its work at that rate (its own queueing, GC).
+        loop_delay_p99_ms: loopDelayP99Ms,
+        loop_delay_max_ms: loopDelayMaxMs,
         saturated_p50_ms: percentile(saturated, 50),
         saturated_p99_ms: percentile(saturated, 99),
         sessions: saturated.length,

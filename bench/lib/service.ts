@@ -139,7 +139,20 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 /** The service's own time per route so far (its request-duration histogram): seconds and count. */
 export async function serverRouteTimes(baseUrl: string): Promise<Map<string, { sum: number; count: number }>> {
+  return routeTimesIn(await (await fetch(`${baseUrl}/metrics`)).text());
+}
+
+/**
+ * The service's route times and its event loop's delay (p99 and max, ms) since the previous
+ * scrape: prom-client restarts the loop-delay histogram at every scrape.
+ */
+export async function serverSample(baseUrl: string): Promise<{ routes: Map<string, { sum: number; count: number }>; loopDelayP99Ms: number; loopDelayMaxMs: number }> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const seconds = (name: string) => Number(new RegExp(`^tasdiq_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { routes: routeTimesIn(text), loopDelayP99Ms: seconds('p99') * 1000, loopDelayMaxMs: seconds('max') * 1000 };
+}
+
+function routeTimesIn(text: string): Map<string, { sum: number; count: number }> {
   const times = new Map<string, { sum: number; count: number }>();
   for (const m of text.matchAll(/^tasdiq_http_request_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
     const labels = m[2]!;

@@ -172,4 +172,61 @@ describe.each(testDialects())('hostile input on every route, %s', (dialect) => {
     }
     expect(problems).toEqual([]);
   });
+
+  /** A sign-in as a browser starts it: PAR by the client, then the authorization redirect to its page (path and cookies). */
+  async function liveSignIn(): Promise<{ path: string; cookie: string }> {
+    const par = await app.http.inject({
+      method: 'POST',
+      url: '/oidc/par',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        client_id: rp.clientId,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await clientAssertion(rp as Rp, app.config.publicUrl),
+        response_type: 'code',
+        redirect_uri: 'https://rp.example.uz/callback',
+        scope: 'openid pinfl',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      }).toString(),
+    });
+    expect(par.statusCode, par.body).toBe(201);
+    const entry = await app.http.inject(`/oidc/authorize?client_id=${rp.clientId}&request_uri=${encodeURIComponent(par.json().request_uri)}`);
+    expect(entry.statusCode).toBe(303);
+    const path = entry.headers.location!.split('?')[0]!;
+    expect(path).toMatch(/^\/signin\/[A-Za-z0-9_-]+$/);
+    const cookie = ([] as string[])
+      .concat(entry.headers['set-cookie'] ?? [])
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    expect((await app.http.inject({ url: path, headers: { cookie } })).statusCode).toBe(200);
+    return { path, cookie };
+  }
+
+  it('a live sign-in: its pages and forms, with every hostile value in every field', async () => {
+    problems.length = 0;
+    // A fresh sign-in for each field: each allows only so many tries a minute (429 after).
+    for (const action of ['start', 'switch', 'otp', 'consent']) {
+      for (const field of ['hint', 'method', 'code', 'decision', 'lang']) {
+        const { path, cookie } = await liveSignIn();
+        for (const text of HOSTILE_TEXT) {
+          const response = await app.http.inject({
+            method: 'POST',
+            url: `${path}/${action}?lang=en`,
+            headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+            payload: `hint=${field === 'hint' ? encodeComponent(text) : '%2B998901234567'}&method=${field === 'method' ? encodeComponent(text) : 'app'}&${field}=${encodeComponent(text)}`,
+          });
+          check(response, `POST ${action} ${field}=${text.slice(0, 40)}`, false);
+          if (response.statusCode === 429) problems.push(`429 before the sweep's tries ran out: ${action} ${field}`);
+        }
+        // The sign-in is still there for its citizen: nothing above broke it.
+        expect((await app.http.inject({ url: `${path}?lang=en`, headers: { cookie } })).statusCode).toBeLessThan(500);
+      }
+    }
+    const { path, cookie } = await liveSignIn();
+    for (const page of ['', '/status', '/qr', '/complete']) {
+      for (const text of HOSTILE_TEXT) check(await app.http.inject({ url: `${path}${page}?lang=${encodeComponent(text)}`, headers: { cookie } }), `GET ${page} lang=${text.slice(0, 40)}`, false);
+    }
+    expect(problems).toEqual([]);
+  });
 });

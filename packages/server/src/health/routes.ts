@@ -84,7 +84,7 @@ export const healthModule: TasdiqModule = {
   routes,
   links: (base) => [
     { label: 'Liveness', url: `${base}/healthz` },
-    { label: 'Readiness (checks the database and Redis)', url: `${base}/readyz` },
+    { label: 'Readiness (database and Redis checks)', url: `${base}/readyz` },
     { label: 'Prometheus metrics', url: `${base}/metrics` },
   ],
 };

@@ -137,14 +137,10 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-/** The service's own time per route so far (its request-duration histogram): seconds and count. */
-export async function serverRouteTimes(baseUrl: string): Promise<Map<string, { sum: number; count: number }>> {
-  return routeTimesIn(await (await fetch(`${baseUrl}/metrics`)).text());
-}
-
 /**
- * The service's route times and its event loop's delay (p99 and max, ms) since the previous
- * scrape: prom-client restarts the loop-delay histogram at every scrape.
+ * One scrape of the service: its own time per route so far (its request-duration histogram:
+ * seconds and count), and its event loop's delay (p99 and max, ms) since the previous scrape,
+ * as prom-client restarts the loop-delay histogram at every scrape.
  */
 export async function serverSample(baseUrl: string): Promise<{ routes: Map<string, { sum: number; count: number }>; loopDelayP99Ms: number; loopDelayMaxMs: number }> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();

@@ -40,8 +40,8 @@ async function routes(app: FastifyInstance, context: AppContext): Promise<void> 
   // An instance whose Redis is away answers every rate-limited request 503, so it is not ready.
   type Failure = { dependency: 'database' | 'redis'; error: unknown };
   let check: { at: number; result: Promise<Failure | undefined> } | undefined;
-  const probe = (dependency: Failure['dependency'], ping: () => Promise<unknown>): Promise<Failure | undefined> =>
-    withTimeout(ping(), READY_TIMEOUT_MS).then(
+  const probe = (dependency: Failure['dependency'], roundTrip: () => Promise<unknown>): Promise<Failure | undefined> =>
+    withTimeout(roundTrip(), READY_TIMEOUT_MS).then(
       () => undefined,
       (error: unknown) => ({ dependency, error: error ?? new Error(`${dependency} did not answer`) }),
     );

@@ -89,7 +89,6 @@ function replayed(raw: IncomingMessage, body: Buffer): IncomingMessage {
  */
 export async function providerRoutes(app: FastifyInstance, oidc: OidcService, devices: DeviceAuthenticator): Promise<void> {
   const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.url.startsWith('/oidc/') && !servedByProvider(request.url)) throw new ApiError(CommonErrors.not_found);
     reply.hijack();
     // The headers every answer carries (request id, nosniff, referrer policy, HSTS, the rate
     // limit's) were set on the reply, which a hijacked request no longer writes.
@@ -101,7 +100,10 @@ export async function providerRoutes(app: FastifyInstance, oidc: OidcService, de
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
     scope.get('/.well-known/openid-configuration', handOver);
-    scope.all('/oidc/*', handOver);
+    scope.all('/oidc/*', async (request, reply) => {
+      if (!servedByProvider(request.url)) throw new ApiError(CommonErrors.not_found);
+      return handOver(request, reply);
+    });
   });
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

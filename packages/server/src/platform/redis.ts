@@ -40,11 +40,12 @@ const UNAVAILABLE_MESSAGE = /^(Connection is closed\.|Stream isn't writeable|Rea
 /**
  * True when an error means Redis is out of reach for now (down, restarting, unreachable): the
  * HTTP layer answers 503 with Retry-After, as for a database outage, instead of a 500. (A
- * refused or reset connection is recognised by its code, as for the database.)
+ * refused or reset connection carries a system error code, which `isDatabaseUnavailable`
+ * already answers 503 for, whichever client met it.)
  */
 export function isRedisUnavailable(error: unknown, depth = 0): boolean {
   if (depth > 4 || typeof error !== 'object' || error === null) return false;
-  const e = error as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown };
+  const e = error as { name?: unknown; message?: unknown; cause?: unknown };
   if (e.name === 'MaxRetriesPerRequestError') return true;
   if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
   return isRedisUnavailable(e.cause, depth + 1);

@@ -3,13 +3,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { ClientRegistry } from '../../../packages/server/src/clients/index.ts';
 import { testDialects } from '../../../packages/server/test/support/databases.ts';
 import { enrollCitizen, type EnrolledCitizen } from '../../../packages/server/test/devices/enroll.ts';
-import { activateApp, addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from '../../../packages/web/test/support/browser.ts';
-import { startTestServer, type RunningTestServer } from '../../../packages/web/test/support/server.ts';
+import { activateApp, addVirtualAuthenticator, collectPageErrors, skipBrowser } from '../../../packages/web/test/support/browser.ts';
+import { serverAndBrowser } from '../../../packages/web/test/support/suite.ts';
 import { createRelyingParty, registration } from '../src/app.ts';
 import { loadClientKey } from '../src/keys.ts';
 
@@ -30,45 +30,40 @@ function freePort(): Promise<number> {
  * phone-sized page with a platform authenticator.
  */
 describe.skipIf(skipBrowser).each(testDialects())('example relying party signs a citizen in, in Chromium, on %s', (dialect) => {
-  let server: RunningTestServer;
-  let browser: Browser;
+  const suite = serverAndBrowser(dialect);
   let rp: FastifyInstance;
   let rpUrl: string;
   let keyDir: string;
 
   beforeAll(async () => {
-    server = await startTestServer(dialect);
-    browser = await launchChromium();
     keyDir = mkdtempSync(join(tmpdir(), 'tasdiq-rp-'));
     const port = await freePort();
     rpUrl = `http://localhost:${port}`;
     // The key is created on first start, as `npm start` in the example does.
     const key = await loadClientKey({ file: join(keyDir, 'client-key.json') });
-    await new ClientRegistry(server.app.context.db).register(registration({ publicUrl: rpUrl, clientId: 'example-rp', key }));
-    rp = await createRelyingParty({ issuer: server.url, publicUrl: rpUrl, clientId: 'example-rp', key, logger: !!process.env.RP_DEBUG });
+    await new ClientRegistry(suite.server.app.context.db).register(registration({ publicUrl: rpUrl, clientId: 'example-rp', key }));
+    rp = await createRelyingParty({ issuer: suite.server.url, publicUrl: rpUrl, clientId: 'example-rp', key, logger: !!process.env.RP_DEBUG });
     await rp.listen({ host: 'localhost', port });
   });
 
   afterAll(async () => {
     await rp?.close();
-    await browser?.close();
-    await server?.close();
     if (keyDir) rmSync(keyDir, { recursive: true, force: true });
   });
 
   async function activatedPhone(citizen: EnrolledCitizen): Promise<{ context: BrowserContext; phone: Page }> {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     const phone = await context.newPage();
     await addVirtualAuthenticator(context, phone);
-    await activateApp(phone, server.url, await citizen.activationCode());
+    await activateApp(phone, suite.server.url, await citizen.activationCode());
     return { context, phone };
   }
 
   it('phone number on the Tasdiq page, the matching code picked in the app, back at the service with the claims and acr; then signs out', async () => {
-    const citizen = await enrollCitizen(server.app.context.db, server.url);
+    const citizen = await enrollCitizen(suite.server.app.context.db, suite.server.url);
     const { context: phoneContext, phone } = await activatedPhone(citizen);
 
-    const computer = await browser.newContext({ locale: 'en-US' });
+    const computer = await suite.browser.newContext({ locale: 'en-US' });
     const page = await computer.newPage();
     const errors = collectPageErrors(page);
     await page.goto(rpUrl);
@@ -76,7 +71,7 @@ describe.skipIf(skipBrowser).each(testDialects())('example relying party signs a
 
     // Tasdiq's sign-in page (through PAR: the address carries only a request_uri).
     await expect.poll(() => new URL(page.url()).pathname, { timeout: 10_000 }).toMatch(/^\/signin\//);
-    expect(new URL(page.url()).origin).toBe(server.url);
+    expect(new URL(page.url()).origin).toBe(suite.server.url);
     expect(await page.getByText('Service: Example service').isVisible()).toBe(true);
     await page.getByLabel('Phone number or PINFL').fill(citizen.phone);
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -112,12 +107,12 @@ describe.skipIf(skipBrowser).each(testDialects())('example relying party signs a
     const amr = (await claim('amr'))!.split(', ');
     expect(amr).toEqual(expect.arrayContaining(['user', 'mfa', 'swk']));
     expect(amr).not.toContain('hwk');
-    expect(await server.app.context.db.selectFrom('devices').select('key_storage').where('citizen_id', '=', citizen.citizenId).execute()).toEqual([{ key_storage: 'software' }]);
+    expect(await suite.server.app.context.db.selectFrom('devices').select('key_storage').where('citizen_id', '=', citizen.citizenId).execute()).toEqual([{ key_storage: 'software' }]);
     expect(await claim('subject')).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     await page.screenshot({ path: `${process.env.TASDIQ_SCREENSHOTS ?? '/tmp'}/tasdiq-example-rp-${dialect}.png`, fullPage: true });
 
     // Tasdiq recorded the consent the citizen gave, which they can later withdraw in the app.
-    const consents = await server.app.context.db
+    const consents = await suite.server.app.context.db
       .selectFrom('oidc_consents')
       .select(['client_id', 'withdrawn_at'])
       .where('citizen_id', '=', citizen.citizenId)
@@ -143,9 +138,9 @@ describe.skipIf(skipBrowser).each(testDialects())('example relying party signs a
   });
 
   it('device link: no number typed, the app scans the QR the Tasdiq page keeps fresh, and the citizen lands back signed in', async () => {
-    const citizen = await enrollCitizen(server.app.context.db, server.url);
+    const citizen = await enrollCitizen(suite.server.app.context.db, suite.server.url);
     const { context: phoneContext, phone } = await activatedPhone(citizen);
-    const computer = await browser.newContext({ locale: 'en-US' });
+    const computer = await suite.browser.newContext({ locale: 'en-US' });
     const page = await computer.newPage();
     const errors = collectPageErrors(page);
     await page.goto(rpUrl);
@@ -176,8 +171,8 @@ describe.skipIf(skipBrowser).each(testDialects())('example relying party signs a
   });
 
   it('a callback without a sign-in in progress, or with a forged state, is refused with a page, not a session', async () => {
-    const page = await browser.newPage({ locale: 'en-US' });
-    const response = await page.goto(`${rpUrl}/callback?code=forged&state=forged&iss=${encodeURIComponent(server.url)}`);
+    const page = await suite.browser.newPage({ locale: 'en-US' });
+    const response = await page.goto(`${rpUrl}/callback?code=forged&state=forged&iss=${encodeURIComponent(suite.server.url)}`);
     expect(response!.status()).toBe(400);
     expect(await page.getByRole('alert').textContent()).toContain('no_signin_in_progress');
 
@@ -185,7 +180,7 @@ describe.skipIf(skipBrowser).each(testDialects())('example relying party signs a
     await page.goto(rpUrl);
     await page.getByRole('button', { name: 'Sign in with Tasdiq' }).click();
     await expect.poll(() => new URL(page.url()).pathname, { timeout: 10_000 }).toMatch(/^\/signin\//);
-    const forged = await page.goto(`${rpUrl}/callback?code=forged&state=not-mine&iss=${encodeURIComponent(server.url)}`);
+    const forged = await page.goto(`${rpUrl}/callback?code=forged&state=not-mine&iss=${encodeURIComponent(suite.server.url)}`);
     expect(forged!.status()).toBe(400);
     expect(await page.getByRole('alert').textContent()).toMatch(/Sign-in failed: \S+/);
     await page.goto(rpUrl);

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { inviteOperator } from '../../server/src/enrollment/index.ts';
 import { enrollCitizen } from '../../server/test/devices/enroll.ts';
 import { authorization, citizenWithApp, registerRp, type Service } from '../../server/test/oidc/journey.ts';
 import { accessibilityProblems } from './support/axe.ts';
-import { activateApp, addVirtualAuthenticator, launchChromium, skipBrowser } from './support/browser.ts';
-import { startTestServer, type RunningTestServer } from './support/server.ts';
+import { activateApp, addVirtualAuthenticator, skipBrowser } from './support/browser.ts';
+import { serverAndBrowser } from './support/suite.ts';
 
 const LOCALES = ['uz-Latn', 'uz-Cyrl', 'ru', 'en'] as const;
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
@@ -18,17 +18,7 @@ const heading = (page: Page) => page.getByRole('heading', { level: 1 }).first();
  * flows reach. (Contrast with the rendered colours is checked in the flows' own tests too.)
  */
 describe.skipIf(skipBrowser)('accessibility of every page (axe-core, WCAG 2.2 AA)', () => {
-  let server: RunningTestServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await startTestServer('sqlite');
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
+  const suite = serverAndBrowser();
   /** Picks the language with the page's own switcher, as a reader would. */
   const choose = async (page: Page, locale: string) => {
     await page.locator('.language select').first().selectOption(locale);
@@ -36,37 +26,37 @@ describe.skipIf(skipBrowser)('accessibility of every page (axe-core, WCAG 2.2 AA
   };
 
   it('the landing page, the app, the sign-in page, the console and the API reference, in each language', async () => {
-    const context = await browser.newContext(PHONE);
+    const context = await suite.browser.newContext(PHONE);
     const page = await context.newPage();
     const problems: string[] = [];
     for (const locale of LOCALES) {
       for (const path of ['/welcome/', '/app/', '/console/']) {
-        await page.goto(`${server.url}${path}`);
+        await page.goto(`${suite.server.url}${path}`);
         await heading(page).waitFor();
         await choose(page, locale);
         problems.push(...(await accessibilityProblems(page, `${path} ${locale}`)));
       }
-      await page.goto(`${server.url}/auth/signin?lang=${locale}`);
+      await page.goto(`${suite.server.url}/auth/signin?lang=${locale}`);
       await heading(page).waitFor();
       expect(await page.evaluate('document.documentElement.lang')).toBe(locale);
       problems.push(...(await accessibilityProblems(page, `/auth/signin ${locale}`)));
     }
-    await page.goto(`${server.url}/docs/api`);
+    await page.goto(`${suite.server.url}/docs/api`);
     problems.push(...(await accessibilityProblems(page, '/docs/api')));
     expect(problems).toEqual([]);
     await context.close();
   }, 60_000);
 
   it('the app once activated and showing a request, and the sign-in page waiting for it', async () => {
-    const citizen = await enrollCitizen(server.app.context.db, server.url);
-    const context = await browser.newContext(PHONE);
+    const citizen = await enrollCitizen(suite.server.app.context.db, suite.server.url);
+    const context = await suite.browser.newContext(PHONE);
     const phone = await context.newPage();
     await addVirtualAuthenticator(context, phone);
-    await activateApp(phone, server.url, await citizen.activationCode());
+    await activateApp(phone, suite.server.url, await citizen.activationCode());
     const problems = await accessibilityProblems(phone, 'app, activated');
 
     const signin = await context.newPage();
-    await signin.goto(`${server.url}/auth/signin?lang=uz-Latn`);
+    await signin.goto(`${suite.server.url}/auth/signin?lang=uz-Latn`);
     await signin.getByLabel('Telefon raqami yoki JShShIR').fill(citizen.pinfl);
     await signin.getByRole('button', { name: 'Kirish' }).click();
     await expect.poll(() => signin.locator('#vc').textContent(), { timeout: 10_000 }).toMatch(/^\d{4}$/);
@@ -84,13 +74,13 @@ describe.skipIf(skipBrowser)('accessibility of every page (axe-core, WCAG 2.2 AA
   }, 60_000);
 
   it('the operator console: registration, search, a citizen record with its history, operators, relying parties and the SMS inbox', async () => {
-    const citizen = await enrollCitizen(server.app.context.db, server.url);
+    const citizen = await enrollCitizen(suite.server.app.context.db, suite.server.url);
     const invitation = await inviteOperator(
-      server.app.context.db,
-      { name: 'Dilnoza Demo', role: 'admin', officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: server.url },
+      suite.server.app.context.db,
+      { name: 'Dilnoza Demo', role: 'admin', officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: suite.server.url },
       Date.now(),
     );
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await addVirtualAuthenticator(context, page);
     await page.goto(invitation.registrationUrl);
@@ -111,7 +101,7 @@ describe.skipIf(skipBrowser)('accessibility of every page (axe-core, WCAG 2.2 AA
       await page.waitForLoadState('networkidle');
       problems.push(...(await accessibilityProblems(page, `console, ${title}`)));
     }
-    await page.goto(`${server.url}/console/citizens/${citizen.citizenId}`);
+    await page.goto(`${suite.server.url}/console/citizens/${citizen.citizenId}`);
     await expect.poll(() => page.getByText(citizen.pinfl).count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await page.waitForLoadState('networkidle');
     problems.push(...(await accessibilityProblems(page, 'console, a citizen record')));
@@ -120,10 +110,10 @@ describe.skipIf(skipBrowser)('accessibility of every page (axe-core, WCAG 2.2 AA
   }, 60_000);
 
   it('the OpenID provider: choosing how to sign in, waiting for the phone, consent, and an error', async () => {
-    const service = { app: server.app, baseUrl: server.url } as Service;
+    const service = { app: suite.server.app, baseUrl: suite.server.url } as Service;
     const rp = await registerRp(service, 'a11y-post', ['openid', 'pinfl'], ['urn:tasdiq:acr:substantial', 'urn:tasdiq:acr:high']);
     const citizen = await citizenWithApp(service);
-    const context = await browser.newContext(PHONE);
+    const context = await suite.browser.newContext(PHONE);
     const page = await context.newPage();
     const problems: string[] = [];
     // English first, left with Cancel; then Russian, signed in on the phone up to the consent.
@@ -155,7 +145,7 @@ describe.skipIf(skipBrowser)('accessibility of every page (axe-core, WCAG 2.2 AA
         expect(new URL(page.url()).searchParams.get('error')).toBe('access_denied');
       }
     }
-    await page.goto(`${server.url}/oidc/authorize?client_id=nobody&response_type=code&scope=openid&ui_locales=uz-Cyrl`);
+    await page.goto(`${suite.server.url}/oidc/authorize?client_id=nobody&response_type=code&scope=openid&ui_locales=uz-Cyrl`);
     problems.push(...(await accessibilityProblems(page, 'provider, an error page')));
     expect(problems).toEqual([]);
     await context.close();

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import * as client from 'openid-client';
 import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { inviteOperator } from '../../server/src/enrollment/index.ts';
 import { testDialects } from '../../server/test/support/databases.ts';
-import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
-import { startTestServer, type RunningTestServer } from './support/server.ts';
+import { addVirtualAuthenticator, collectPageErrors, heading, headingOrAlert, skipBrowser } from './support/browser.ts';
+import { serverAndBrowser } from './support/suite.ts';
 
 const CLIENT_ID = 'e2e-tax-portal';
 const SCREENSHOTS = process.env.TASDIQ_SCREENSHOTS ?? '/tmp';
-const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
 
 /** The text a screen reader reads as a control's description (its aria-describedby elements). */
 async function description(page: Page, control: Locator): Promise<string> {
@@ -24,8 +23,7 @@ async function description(page: Page, control: Locator): Promise<string> {
  * the service; the provider follows each step (a real PAR request to the running server).
  */
 describe.skipIf(skipBrowser).each(testDialects())('relying parties in the console, in Chromium, on %s', (dialect) => {
-  let server: RunningTestServer;
-  let browser: Browser;
+  const suite = serverAndBrowser(dialect);
   let context: BrowserContext;
   let page: Page;
   let privateKey: CryptoKey;
@@ -33,8 +31,6 @@ describe.skipIf(skipBrowser).each(testDialects())('relying parties in the consol
   const pageErrors: string[][] = [];
 
   beforeAll(async () => {
-    server = await startTestServer(dialect);
-    browser = await launchChromium();
     const pair = await generateKeyPair('ES256', { extractable: true });
     privateKey = pair.privateKey;
     publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'e2e-1', alg: 'ES256', use: 'sig' };
@@ -42,13 +38,11 @@ describe.skipIf(skipBrowser).each(testDialects())('relying parties in the consol
 
   afterAll(async () => {
     await context?.close();
-    await browser?.close();
-    await server?.close();
   });
 
   /** A pushed authorization request by the relying party itself (private_key_jwt), as openid-client sends it. */
   async function pushAuthorization(redirectUri: string): Promise<unknown> {
-    const config = await client.discovery(new URL(server.url), CLIENT_ID, undefined, client.PrivateKeyJwt(privateKey), { execute: [client.allowInsecureRequests] });
+    const config = await client.discovery(new URL(suite.server.url), CLIENT_ID, undefined, client.PrivateKeyJwt(privateKey), { execute: [client.allowInsecureRequests] });
     return client.buildAuthorizationUrlWithPAR(config, {
       redirect_uri: redirectUri,
       scope: 'openid pinfl',
@@ -59,8 +53,8 @@ describe.skipIf(skipBrowser).each(testDialects())('relying parties in the consol
 
   async function signInAsNewOperator(ctx: BrowserContext, role: 'admin' | 'operator', name: string): Promise<Page> {
     const invitation = await inviteOperator(
-      server.app.context.db,
-      { name, role, officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: server.url },
+      suite.server.app.context.db,
+      { name, role, officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: suite.server.url },
       Date.now(),
     );
     const p = await ctx.newPage();
@@ -69,12 +63,12 @@ describe.skipIf(skipBrowser).each(testDialects())('relying parties in the consol
     await p.goto(invitation.registrationUrl);
     await p.getByLabel('Til', { exact: true }).selectOption('en');
     await p.getByRole('button', { name: 'Create a passkey' }).click();
-    await expect.poll(() => heading(p), { timeout: 10_000 }).toBe('Find a citizen');
+    await expect.poll(() => headingOrAlert(p), { timeout: 10_000 }).toBe('Find a citizen');
     return p;
   }
 
   it('registers a client after a field error, edits it, refuses a stale edit, and disables it; the provider follows', async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await signInAsNewOperator(context, 'admin', 'Malika Admin');
 
     await page.getByRole('link', { name: 'Relying parties' }).click();
@@ -106,7 +100,7 @@ describe.skipIf(skipBrowser).each(testDialects())('relying parties in the consol
     await summary.getByRole('link', { name: 'Redirect URIs' }).click();
     expect(await page.evaluate('document.activeElement && document.activeElement.tagName')).toBe('TEXTAREA');
     // Nothing was registered.
-    expect((await (await page.request.get(`${server.url}/api/v1/admin/clients`)).json()).items).toEqual([]);
+    expect((await (await page.request.get(`${suite.server.url}/api/v1/admin/clients`)).json()).items).toEqual([]);
 
     await redirects.fill('https://rp.example.uz/cb');
     await page.getByRole('button', { name: 'Register the service' }).click();
@@ -154,7 +148,7 @@ describe.skipIf(skipBrowser).each(testDialects())('relying parties in the consol
     expect(await page.getByRole('status').first().textContent()).toBe('Tax portal (test) is disabled: its sign-ins and token requests are refused from now on.');
     expect(await pushAuthorization('https://rp.example.uz/cb').catch((e: { error?: string }) => e.error)).toBe('invalid_client');
     // A browser sent to the authorization endpoint with it meets an error page, not a sign-in.
-    const { authorization_endpoint: endpoint } = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as { authorization_endpoint: string };
+    const { authorization_endpoint: endpoint } = (await (await fetch(`${suite.server.url}/.well-known/openid-configuration`)).json()) as { authorization_endpoint: string };
     const authorize = await fetch(`${endpoint}?client_id=${CLIENT_ID}&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Frp.example.uz%2Fcb`, { redirect: 'manual' });
     expect(authorize.status).toBe(400);
     expect(await authorize.text()).toContain('<code>invalid_client</code>');
@@ -182,7 +176,7 @@ describe.skipIf(skipBrowser).each(testDialects())('relying parties in the consol
     await page.getByLabel('Til', { exact: true }).selectOption('en');
 
     // Each change is in the audit log, by this admin, naming what changed and not the keys.
-    const audit = (await (await page.request.get(`${server.url}/api/v1/audit?limit=50`)).json()) as {
+    const audit = (await (await page.request.get(`${suite.server.url}/api/v1/audit?limit=50`)).json()) as {
       items: Array<{ action: string; actorType: string; details: Record<string, unknown> }>;
     };
     const events = audit.items.filter((e) => e.action.startsWith('clients.')).reverse();
@@ -194,12 +188,12 @@ describe.skipIf(skipBrowser).each(testDialects())('relying parties in the consol
   });
 
   it('is for administrators only: an operator sees no link and gets no page', async () => {
-    const theirs = await browser.newContext();
+    const theirs = await suite.browser.newContext();
     const theirPage = await signInAsNewOperator(theirs, 'operator', 'Aziz Operator');
     expect(await theirPage.getByRole('link', { name: 'Relying parties' }).count()).toBe(0);
-    await theirPage.goto(`${server.url}/console/clients`);
+    await theirPage.goto(`${suite.server.url}/console/clients`);
     await expect.poll(() => heading(theirPage)).toBe('Page not found');
-    expect((await theirPage.request.get(`${server.url}/api/v1/admin/clients`)).status()).toBe(403);
+    expect((await theirPage.request.get(`${suite.server.url}/api/v1/admin/clients`)).status()).toBe(403);
     await theirs.close();
     expect(pageErrors.flat()).toEqual([]);
   });

@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser as Chromium, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import * as client from 'openid-client';
 import { exportJWK, generateKeyPair } from 'jose';
 import { ClientRegistry } from '../../server/src/clients/index.ts';
 import { enrollCitizen, type EnrolledCitizen } from '../../server/test/devices/enroll.ts';
 import { testDialects } from '../../server/test/support/databases.ts';
 import { Browser, REDIRECT_URI } from '../../server/test/oidc/rp.ts';
-import { activateApp, addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
-import { startTestServer, type RunningTestServer } from './support/server.ts';
+import { activateApp, addVirtualAuthenticator, collectPageErrors, skipBrowser } from './support/browser.ts';
+import { serverAndBrowser } from './support/suite.ts';
 
 const CLIENT_ID = 'soliq-consents';
 
@@ -16,16 +16,13 @@ const CLIENT_ID = 'soliq-consents';
  * code picked in the PWA, consent allowed) leaves a consent that the app lists and withdraws.
  */
 describe.skipIf(skipBrowser).each(testDialects())('the Tasdiq app lists and withdraws consents, in Chromium, on %s', (dialect) => {
-  let server: RunningTestServer;
-  let chromium: Chromium;
+  const suite = serverAndBrowser(dialect);
   let config: client.Configuration;
   let dpop: client.DPoPHandle;
 
   beforeAll(async () => {
-    server = await startTestServer(dialect);
-    chromium = await launchChromium();
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    await new ClientRegistry(server.app.context.db).register({
+    await new ClientRegistry(suite.server.app.context.db).register({
       client_id: CLIENT_ID,
       name: { 'uz-Latn': 'Soliq xizmati', 'uz-Cyrl': 'Солиқ хизмати', ru: 'Налоговая служба', en: 'Tax service' },
       redirect_uris: [REDIRECT_URI],
@@ -34,13 +31,8 @@ describe.skipIf(skipBrowser).each(testDialects())('the Tasdiq app lists and with
       acr_values: ['urn:tasdiq:acr:substantial', 'urn:tasdiq:acr:high'],
       contacts: ['it@soliq.example.uz'],
     });
-    config = await client.discovery(new URL(server.url), CLIENT_ID, undefined, client.PrivateKeyJwt(privateKey), { execute: [client.allowInsecureRequests] });
+    config = await client.discovery(new URL(suite.server.url), CLIENT_ID, undefined, client.PrivateKeyJwt(privateKey), { execute: [client.allowInsecureRequests] });
     dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
-  });
-
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.close();
   });
 
   /**
@@ -55,25 +47,25 @@ describe.skipIf(skipBrowser).each(testDialects())('the Tasdiq app lists and with
       { DPoP: dpop },
     );
     const browser = new Browser();
-    const entry = await browser.follow(await browser.get(url), server.url);
+    const entry = await browser.follow(await browser.get(url), suite.server.url);
     const path = new URL(entry.url).pathname;
-    const started = await browser.follow(await browser.post(new URL(`${path}/start?lang=en`, server.url), { hint: citizen.phone }), server.url);
+    const started = await browser.follow(await browser.post(new URL(`${path}/start?lang=en`, suite.server.url), { hint: citizen.phone }), suite.server.url);
     const shown = /<p class="code"[^>]*>([^<]+)<\/p>/.exec(await started.text())?.[1];
     expect(shown).toMatch(/^\d{4}$/);
     await expect.poll(() => phone.getByRole('heading', { name: "Yangi so'rov" }).isVisible(), { timeout: 10_000 }).toBe(true);
     await phone.getByRole('button', { name: shown!, exact: true }).click();
     await expect.poll(() => phone.getByRole('status').first().textContent(), { timeout: 10_000 }).toBe('Tasdiqlandi');
-    const page = await browser.follow(await browser.get(new URL(`${path}/complete?lang=en`, server.url)), server.url);
+    const page = await browser.follow(await browser.get(new URL(`${path}/complete?lang=en`, suite.server.url)), suite.server.url);
     return { browser, verifier, page };
   }
 
   it('shows the service with its claims in plain words, withdraws it after asking, and the service loses its tokens', async () => {
-    const citizen = await enrollCitizen(server.app.context.db, server.url);
-    const context = await chromium.newContext({ viewport: { width: 390, height: 844 } });
+    const citizen = await enrollCitizen(suite.server.app.context.db, suite.server.url);
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     const phone = await context.newPage();
     await addVirtualAuthenticator(context, phone);
     const errors = collectPageErrors(phone);
-    await activateApp(phone, server.url, await citizen.activationCode());
+    await activateApp(phone, suite.server.url, await citizen.activationCode());
     const section = phone.getByRole('region', { name: 'Ruxsat bergan xizmatlarim' });
     await expect.poll(() => section.getByText('Hali hech bir xizmatga ruxsat bermagansiz').isVisible(), { timeout: 10_000 }).toBe(true);
 
@@ -82,7 +74,7 @@ describe.skipIf(skipBrowser).each(testDialects())('the Tasdiq app lists and with
     expect(first.page.status).toBe(200);
     const consentPage = await first.page.text();
     expect(consentPage).toContain('name="decision"');
-    const callback = await first.browser.follow(await first.browser.post(new URL(`${new URL(first.page.url).pathname}/consent`, server.url), { decision: 'allow' }), server.url);
+    const callback = await first.browser.follow(await first.browser.post(new URL(`${new URL(first.page.url).pathname}/consent`, suite.server.url), { decision: 'allow' }), suite.server.url);
     expect(callback.status).toBe(303);
     const tokens = await client.authorizationCodeGrant(config, new URL(callback.headers.get('location')!), { pkceCodeVerifier: first.verifier }, undefined, { DPoP: dpop });
     expect(tokens.refresh_token).toBeTruthy();
@@ -116,7 +108,7 @@ describe.skipIf(skipBrowser).each(testDialects())('the Tasdiq app lists and with
     expect(await phone.locator(':focus').textContent()).toBe('Ha, qaytarib olish');
     await confirm.getByRole('button', { name: 'Bekor qilish' }).click();
     await expect.poll(() => phone.locator(':focus').getAttribute('id')).toBe(`withdraw-${CLIENT_ID}`);
-    const live = await server.app.context.db.selectFrom('oidc_consents').select('withdrawn_at').where('citizen_id', '=', citizen.citizenId).execute();
+    const live = await suite.server.app.context.db.selectFrom('oidc_consents').select('withdrawn_at').where('citizen_id', '=', citizen.citizenId).execute();
     expect(live).toEqual([{ withdrawn_at: null }]);
 
     await withdraw.click();
@@ -129,11 +121,11 @@ describe.skipIf(skipBrowser).each(testDialects())('the Tasdiq app lists and with
     expect(await phone.locator(':focus').getAttribute('id')).toBe('consents-title');
 
     // On the server: withdrawn, audited, and the service's refresh token is dead.
-    const stored = await server.app.context.db.selectFrom('oidc_consents').select(['client_id', 'withdrawn_at']).where('citizen_id', '=', citizen.citizenId).execute();
+    const stored = await suite.server.app.context.db.selectFrom('oidc_consents').select(['client_id', 'withdrawn_at']).where('citizen_id', '=', citizen.citizenId).execute();
     expect(stored).toHaveLength(1);
     expect(stored[0]!.client_id).toBe(CLIENT_ID);
     expect(stored[0]!.withdrawn_at).not.toBeNull();
-    const audit = await server.app.context.db.selectFrom('audit_events').select('actor_id').where('action', '=', 'oidc.consent_withdrawn').where('actor_id', '=', citizen.citizenId).execute();
+    const audit = await suite.server.app.context.db.selectFrom('audit_events').select('actor_id').where('action', '=', 'oidc.consent_withdrawn').where('actor_id', '=', citizen.citizenId).execute();
     expect(audit).toHaveLength(1);
     await expect(client.refreshTokenGrant(config, refreshed.refresh_token ?? tokens.refresh_token!, undefined, { DPoP: dpop })).rejects.toMatchObject({ error: 'invalid_grant' });
     expect((await client.tokenIntrospection(config, refreshed.access_token)).active).toBe(false);
@@ -142,8 +134,8 @@ describe.skipIf(skipBrowser).each(testDialects())('the Tasdiq app lists and with
     const again = await signInUpTo(phone, citizen, { scope: 'openid profile pinfl' });
     expect(again.page.status).toBe(200);
     expect(await again.page.text()).toContain('name="decision"');
-    const allowed = await again.browser.post(new URL(`${new URL(again.page.url).pathname}/consent`, server.url), { decision: 'allow' });
-    expect((await again.browser.follow(allowed, server.url)).status).toBe(303);
+    const allowed = await again.browser.post(new URL(`${new URL(again.page.url).pathname}/consent`, suite.server.url), { decision: 'allow' });
+    expect((await again.browser.follow(allowed, suite.server.url)).status).toBe(303);
 
     // Back in the app (it comes into view again), the service is listed once more.
     await phone.evaluate("document.dispatchEvent(new Event('visibilitychange'))");

@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import { inviteOperator } from '../../server/src/enrollment/index.ts';
 import { demoRegistryCitizens } from '../../server/src/identity/registry/demo-data.ts';
 import { testDialects } from '../../server/test/support/databases.ts';
-import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
-import { startTestServer, type RunningTestServer } from './support/server.ts';
+import { addVirtualAuthenticator, collectPageErrors, heading, headingOrAlert, skipBrowser } from './support/browser.ts';
+import { serverAndBrowser } from './support/suite.ts';
 
 const SCREENSHOTS = process.env.TASDIQ_SCREENSHOTS ?? '/tmp';
-
-const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
-/** The heading, or what the page said went wrong instead, so that a failed wait says why. */
-const headingOrAlert = async (page: Page) => {
-  const alerts = (await page.getByRole('alert').allTextContents()).filter((text) => text.trim());
-  return alerts.length ? `alert: ${alerts.join(' | ')}` : heading(page);
-};
 
 /** A PINFL with its last (check) digit changed, which the server must name precisely. */
 function withWrongCheckDigit(pinfl: string): string {
@@ -21,8 +14,7 @@ function withWrongCheckDigit(pinfl: string): string {
 }
 
 describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium on %s', (dialect) => {
-  let server: RunningTestServer;
-  let browser: Browser;
+  const suite = serverAndBrowser(dialect);
   let context: BrowserContext;
   let page: Page;
   let citizenId = '';
@@ -32,7 +24,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
   async function readSmsCode(phone: string, notCode?: string): Promise<string> {
     const inbox = await context.newPage();
     pageErrors.push(collectPageErrors(inbox));
-    await inbox.goto(`${server.url}/console/`);
+    await inbox.goto(`${suite.server.url}/console/`);
     await inbox.getByRole('link', { name: 'Development SMS inbox' }).click();
     await expect.poll(() => heading(inbox)).toBe('Development SMS inbox');
     await expect.poll(() => inbox.getByRole('note').textContent()).toContain('DEVELOPMENT ONLY');
@@ -54,25 +46,18 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     return code;
   }
 
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    browser = await launchChromium();
-  });
-
   afterAll(async () => {
     await context?.close();
-    await browser?.close();
-    await server?.close();
   });
 
   it('registers a passkey, signs in with it, enrolls a citizen, binds a phone by SMS code and issues an activation code; the audit log shows each step', async () => {
     // The same service function `tasdiq operator create-admin` uses.
     const invitation = await inviteOperator(
-      server.app.context.db,
-      { name: 'Dilnoza Demo', role: 'admin', officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: server.url },
+      suite.server.app.context.db,
+      { name: 'Dilnoza Demo', role: 'admin', officeId: 'psc-tk-01', createdBy: 'cli', createdByOffice: null, publicUrl: suite.server.url },
       Date.now(),
     );
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     pageErrors.push(collectPageErrors(page));
     const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
@@ -93,7 +78,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     // Sign out, then in again with the passkey alone.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => heading(page)).toBe('Sign in');
-    expect((await page.request.get(`${server.url}/api/v1/operator/session`)).status()).toBe(401);
+    expect((await page.request.get(`${suite.server.url}/api/v1/operator/session`)).status()).toBe(401);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await expect.poll(() => heading(page), { timeout: 10_000 }).toBe('Find a citizen');
     await expect.poll(() => page.getByText('Dilnoza Demo, administrator').count()).toBe(1);
@@ -146,7 +131,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
 
     // The citizen is slow: the code expires (as if ten minutes passed). The console says so
     // instead of asking for a code that can no longer work, and sends a new one.
-    await server.app.context.db
+    await suite.server.app.context.db
       .updateTable('phone_bindings')
       .set({ code_expires_at: Date.now() - 1000 })
       .where('citizen_id', '=', citizenId)
@@ -193,7 +178,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await expect.poll(() => page.locator('tbody').textContent()).toContain('Public Services Center, Tashkent City');
 
     // The audit log as the API reports it, with operator, office and time of every step.
-    const audit = (await (await page.request.get(`${server.url}/api/v1/audit?limit=50`)).json()) as {
+    const audit = (await (await page.request.get(`${suite.server.url}/api/v1/audit?limit=50`)).json()) as {
       items: Array<{ action: string; actorType: string; actorId: string; officeId: string | null; at: string; subjectCitizenId: string | null; reason: string | null }>;
     };
     const actions = audit.items.map((e) => e.action).reverse();
@@ -290,7 +275,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     const link = await page.getByTestId('registration-link').inputValue();
 
     // The invited operator registers on their own device and lands signed in, without admin pages.
-    const theirs = await browser.newContext();
+    const theirs = await suite.browser.newContext();
     const theirPage = await theirs.newPage();
     pageErrors.push(collectPageErrors(theirPage));
     await addVirtualAuthenticator(theirs, theirPage);
@@ -324,7 +309,7 @@ describe.skipIf(skipBrowser).each(testDialects())('operator console in Chromium 
     await expect.poll(() => heading(theirPage)).toBe('Sign in');
     await theirs.close();
 
-    const audit = (await (await page.request.get(`${server.url}/api/v1/audit?limit=50`)).json()) as {
+    const audit = (await (await page.request.get(`${suite.server.url}/api/v1/audit?limit=50`)).json()) as {
       items: Array<{ action: string; reason: string | null; officeId: string | null }>;
     };
     expect(audit.items.find((e) => e.action === 'operator.disabled')).toMatchObject({ reason: 'Left the office', officeId: 'psc-tk-01' });

@@ -1,31 +1,23 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { SessionClient } from '../../client/src/index.ts';
 import { enrollCitizen, type EnrolledCitizen } from '../../server/test/devices/enroll.ts';
-import { addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
+import { addVirtualAuthenticator, collectPageErrors, skipBrowser } from './support/browser.ts';
 import { contrastProblems } from './support/contrast.ts';
-import { startTestServer, type RunningTestServer } from './support/server.ts';
+import { serverAndBrowser } from './support/suite.ts';
 
 const PHONE = { viewport: { width: 390, height: 844 } };
 
 describe.skipIf(skipBrowser)('citizen app: activation safety, signing, user verification, removal, accessibility (Chromium)', () => {
-  let server: RunningTestServer;
-  let browser: Browser;
+  const suite = serverAndBrowser();
   let rp: SessionClient;
 
   beforeAll(async () => {
-    server = await startTestServer('sqlite');
-    browser = await launchChromium();
-    rp = new SessionClient(server.url);
+    rp = new SessionClient(suite.server.url);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  const db = () => server.app.context.db;
+  const db = () => suite.server.app.context.db;
   const devicesOf = (citizenId: string) => db().selectFrom('devices').select(['id', 'status', 'revocation_reason']).where('citizen_id', '=', citizenId).orderBy('created_at').execute();
 
   async function activate(page: Page, code: string, labels = { field: 'Faollashtirish kodi', button: 'Faollashtirish' }) {
@@ -35,11 +27,11 @@ describe.skipIf(skipBrowser)('citizen app: activation safety, signing, user veri
 
   /** A phone-sized browser with a platform authenticator, running the activated app. */
   async function activatedPhone(citizen?: EnrolledCitizen): Promise<{ context: BrowserContext; page: Page; citizen: EnrolledCitizen; cdp: CDPSession; authenticatorId: string }> {
-    const who = citizen ?? (await enrollCitizen(db(), server.url));
-    const context = await browser.newContext(PHONE);
+    const who = citizen ?? (await enrollCitizen(db(), suite.server.url));
+    const context = await suite.browser.newContext(PHONE);
     const page = await context.newPage();
     const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
-    await page.goto(`${server.url}/app/`);
+    await page.goto(`${suite.server.url}/app/`);
     await activate(page, await who.activationCode());
     await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
     return { context, page, citizen: who, cdp, authenticatorId };
@@ -54,10 +46,10 @@ describe.skipIf(skipBrowser)('citizen app: activation safety, signing, user veri
     const [oldDevice] = await devicesOf(citizen.citizenId);
 
     // A new phone without a screen lock (no platform authenticator), the app in Russian.
-    const context = await browser.newContext(PHONE);
+    const context = await suite.browser.newContext(PHONE);
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await page.goto(`${server.url}/app/`);
+    await page.goto(`${suite.server.url}/app/`);
     await page.locator('.language select').selectOption('ru');
     const code = await citizen.activationCode();
     const activateRu = { field: 'Код активации', button: 'Активировать' };
@@ -189,7 +181,7 @@ describe.skipIf(skipBrowser)('citizen app: activation safety, signing, user veri
     // With no device left, a sign-in ends at once.
     const after = await rp.start({ serviceId: 'my.gov.uz', serviceName: 'my.gov.uz', pinfl: citizen.pinfl });
     expect(after).toMatchObject({ state: 'complete', result: 'NOT_ACTIVATED' });
-    // After a reload the app stays unactivated: its keys are gone from this browser.
+    // After a reload the app stays unactivated: its keys are gone from this suite.browser.
     await page.reload();
     await expect.poll(() => page.getByLabel('Faollashtirish kodi').isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await contrastProblems(page)).toEqual([]);

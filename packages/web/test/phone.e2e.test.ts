@@ -1,48 +1,36 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import { SessionClient } from '../../client/src/index.ts';
 import { enrollCitizen } from '../../server/test/devices/enroll.ts';
-import { activateApp, addVirtualAuthenticator, collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
-import { startTestServer, type RunningTestServer } from './support/server.ts';
+import { activateApp, addVirtualAuthenticator, collectPageErrors, skipBrowser } from './support/browser.ts';
+import { serverAndBrowser } from './support/suite.ts';
 
 const SERVICE = { serviceId: 'my.gov.uz', serviceName: 'my.gov.uz' };
 
 describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
-  let server: RunningTestServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startTestServer('sqlite');
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
+  const suite = serverAndBrowser();
   /** A phone-sized browser with a platform authenticator, running the activated app. */
   async function activatedPhone(): Promise<{ context: BrowserContext; phone: Page; pinfl: string; phoneNumber: string }> {
-    const citizen = await enrollCitizen(server.app.context.db, server.url);
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const citizen = await enrollCitizen(suite.server.app.context.db, suite.server.url);
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     const phone = await context.newPage();
     await addVirtualAuthenticator(context, phone);
-    await activateApp(phone, server.url, await citizen.activationCode());
+    await activateApp(phone, suite.server.url, await citizen.activationCode());
     return { context, phone, pinfl: citizen.pinfl, phoneNumber: citizen.phone };
   }
 
   it('activates with the operator code, then confirms a sign-in by picking the code shown on the other screen', async () => {
-    const citizen = await enrollCitizen(server.app.context.db, server.url);
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const citizen = await enrollCitizen(suite.server.app.context.db, suite.server.url);
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
     await addVirtualAuthenticator(context, page);
     const errors = collectPageErrors(page);
-    await page.goto(`${server.url}/app/`);
+    await page.goto(`${suite.server.url}/app/`);
 
     await page.getByLabel('Faollashtirish kodi').fill(await citizen.activationCode());
     await page.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
     await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
-    const device = await server.app.context.db.selectFrom('devices').selectAll().where('citizen_id', '=', citizen.citizenId).executeTakeFirstOrThrow();
+    const device = await suite.server.app.context.db.selectFrom('devices').selectAll().where('citizen_id', '=', citizen.citizenId).executeTakeFirstOrThrow();
     expect(device.status).toBe('active');
     // The app registered its PIN/biometric passkey with the server, which then checks it on every confirmation.
     expect(device.uv_credential_id).toMatch(/^[A-Za-z0-9_-]{16,}$/);
@@ -50,7 +38,7 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     // On the computer: the service's sign-in page starts the session and shows its code.
     const signin = await context.newPage();
     const signinErrors = collectPageErrors(signin);
-    await signin.goto(`${server.url}/auth/signin?lang=uz-Latn`);
+    await signin.goto(`${suite.server.url}/auth/signin?lang=uz-Latn`);
     await signin.getByLabel('Telefon raqami yoki JShShIR').fill(citizen.pinfl);
     await signin.getByRole('button', { name: 'Kirish' }).click();
     await expect.poll(() => signin.locator('#vc').textContent(), { timeout: 10_000 }).toMatch(/^\d{4}$/);
@@ -69,13 +57,13 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     // The history comes from the server: this sign-in, named by its service, with its result.
     await expect.poll(() => page.getByRole('list', { name: 'Tarix' }).textContent(), { timeout: 10_000 }).toContain('Tasdiq demo: kirish — tasdiqlandi');
     // Issue 3: the citizen sees which office enrolled them (the office that issued the code here).
-    const office = await server.app.context.db.selectFrom('offices').select('name_uz_latn').where('id', '=', 'psc-su-boysun').executeTakeFirstOrThrow();
+    const office = await suite.server.app.context.db.selectFrom('offices').select('name_uz_latn').where('id', '=', 'psc-su-boysun').executeTakeFirstOrThrow();
     const offices = page.getByRole('list', { name: "Meni ro'yxatga olgan va o'zgartirgan idoralar" });
     await expect.poll(() => offices.textContent(), { timeout: 10_000 }).toContain(office.name_uz_latn);
     expect(await offices.textContent()).toContain('Faollashtirish kodi berildi');
     expect(signinErrors).toEqual([]);
     await signin.close();
-    const rp = new SessionClient(server.url);
+    const rp = new SessionClient(suite.server.url);
 
     // A wrong pick cancels the request, and the app says so.
     const second = await rp.start({ ...SERVICE, pinfl: citizen.pinfl });
@@ -100,7 +88,7 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
     const { context, phone } = await activatedPhone();
     const signin = await context.newPage();
     const errors = collectPageErrors(signin);
-    await signin.goto(`${server.url}/auth/signin?lang=uz-Latn`);
+    await signin.goto(`${suite.server.url}/auth/signin?lang=uz-Latn`);
     await signin.getByLabel('QR-kodni skanerlash').check();
     await signin.getByRole('button', { name: 'Kirish' }).click();
     const qrBox = signin.locator('#qr');
@@ -131,16 +119,16 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
   });
 
   it('SMS fallback for a basic phone: the code from the SMS signs in at the lower assurance level', async () => {
-    const citizen = await enrollCitizen(server.app.context.db, server.url);
-    const page = await browser.newPage();
+    const citizen = await enrollCitizen(suite.server.app.context.db, suite.server.url);
+    const page = await suite.browser.newPage();
     const errors = collectPageErrors(page);
-    await page.goto(`${server.url}/auth/signin?lang=uz-Latn`);
+    await page.goto(`${suite.server.url}/auth/signin?lang=uz-Latn`);
     await page.getByLabel('Telefon raqami yoki JShShIR').fill(citizen.phone);
     await page.getByLabel('SMS-kod (oddiy telefon)').check();
     await page.getByRole('button', { name: 'Kirish' }).click();
     await expect.poll(() => page.getByLabel('SMS-kod', { exact: true }).isVisible(), { timeout: 10_000 }).toBe(true);
     // The development SMS inbox shows what the phone received.
-    const inbox = `${server.url}/api/v1/dev/messages?recipient=${encodeURIComponent(citizen.phone)}`;
+    const inbox = `${suite.server.url}/api/v1/dev/messages?recipient=${encodeURIComponent(citizen.phone)}`;
     let text = '';
     await expect
       .poll(async () => {
@@ -149,7 +137,7 @@ describe.skipIf(skipBrowser)('citizen phone app in Chromium', () => {
         return text;
       }, { timeout: 15_000 })
       .toMatch(/#\d{6}$/);
-    const origin = new URL(server.url).host;
+    const origin = new URL(suite.server.url).host;
     expect(text).toContain(`@${origin} #`);
     const code = /#(\d{6})$/.exec(text)![1]!;
     const wrong = code === '000000' ? '000001' : '000000';

@@ -1,28 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { collectPageErrors, launchChromium, skipBrowser } from './support/browser.ts';
-import { startTestServer, type RunningTestServer } from './support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { collectPageErrors, skipBrowser } from './support/browser.ts';
+import { serverAndBrowser } from './support/suite.ts';
 
 const SCREENSHOTS = process.env.TASDIQ_SCREENSHOTS ?? '/tmp';
 
 describe.skipIf(skipBrowser)('web shell in Chromium', () => {
-  let server: RunningTestServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startTestServer('sqlite');
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
+  const suite = serverAndBrowser();
   it('opens the landing page from / and links both apps', async () => {
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     const errors = collectPageErrors(page);
-    await page.goto(`${server.url}/`);
+    await page.goto(`${suite.server.url}/`);
     expect(new URL(page.url()).pathname).toBe('/welcome/');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Tasdiq Mobile-ID');
     expect(await page.getByRole('link', { name: 'Operator paneli' }).getAttribute('href')).toBe('/console/');
@@ -32,10 +19,10 @@ describe.skipIf(skipBrowser)('web shell in Chromium', () => {
   });
 
   it('switches the citizen app language, remembers it, and finds offices by region', async () => {
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    const response = await page.goto(`${server.url}/app/`);
+    const response = await page.goto(`${suite.server.url}/app/`);
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe("Tasdiq: ro'yxatdan o'tish");
     expect(await page.evaluate('document.documentElement.lang')).toBe('uz-Latn');
@@ -64,8 +51,8 @@ describe.skipIf(skipBrowser)('web shell in Chromium', () => {
     // Installable: a manifest and a service worker that controls the app's scope.
     // A string: these tests are type-checked for Node, where the DOM does not exist.
     const scope = await page.evaluate('navigator.serviceWorker.ready.then((r) => r.scope)');
-    expect(scope).toBe(`${server.url}/app/`);
-    const manifest = await (await page.request.get(`${server.url}/app/manifest.webmanifest`)).json();
+    expect(scope).toBe(`${suite.server.url}/app/`);
+    const manifest = await (await page.request.get(`${suite.server.url}/app/manifest.webmanifest`)).json();
     expect(manifest).toMatchObject({ start_url: '/app/', scope: '/app/', display: 'standalone' });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${SCREENSHOTS}/tasdiq-app-phone.png`, fullPage: true });
@@ -74,10 +61,10 @@ describe.skipIf(skipBrowser)('web shell in Chromium', () => {
   });
 
   it('lets a keyboard user skip to the console sign-in and reach the passkey button', async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
     const errors = collectPageErrors(page);
-    await page.goto(`${server.url}/console/`);
+    await page.goto(`${suite.server.url}/console/`);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Kirish');
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement.textContent')).toBe("Asosiy qismga o'tish");

@@ -205,6 +205,33 @@ export const CommonErrors = defineErrors({
       en: 'The request is too large',
     },
   },
+  request_timeout: {
+    status: 408,
+    title: {
+      'uz-Latn': "So'rov belgilangan vaqtda yetib kelmadi",
+      'uz-Cyrl': 'Сўров белгиланган вақтда етиб келмади',
+      ru: 'Запрос не поступил полностью за отведённое время',
+      en: 'The request did not arrive in time',
+    },
+  },
+  headers_too_large: {
+    status: 431,
+    title: {
+      'uz-Latn': "So'rov sarlavhalari juda katta",
+      'uz-Cyrl': 'Сўров сарлавҳалари жуда катта',
+      ru: 'Слишком большие заголовки запроса',
+      en: 'The request headers are too large',
+    },
+  },
+  malformed_request: {
+    status: 400,
+    title: {
+      'uz-Latn': "So'rovni HTTP sifatida o'qib bo'lmadi",
+      'uz-Cyrl': 'Сўровни HTTP сифатида ўқиб бўлмади',
+      ru: 'Запрос не удалось разобрать как HTTP',
+      en: 'The request could not be read as HTTP',
+    },
+  },
   unsupported_media_type: {
     status: 415,
     title: {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
@@ -7,7 +9,7 @@ import { maskUrl } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { ApiError, CommonErrors, PROBLEM_CONTENT_TYPE, toProblem, type FieldProblem } from './errors.ts';
 import { negotiateLocale, type Locale } from './i18n.ts';
-import { isDatabaseUnavailable, isStorableText } from './db/index.ts';
+import { isDatabaseUnavailable, isStorableText, unreachableCode } from './db/index.ts';
 import { isRedisUnavailable } from './redis.ts';
 
 declare module 'fastify' {
@@ -144,6 +146,38 @@ function toApiError(error: FastifyError | ApiError | Error): ApiError {
   return new ApiError(CommonErrors.internal_error);
 }
 
+/**
+ * What Node meets before there is a request to answer (headers or a body too slow, headers too
+ * large, bytes that are not HTTP) is answered as a problem document too, in the default language
+ * since no header was read, and the connection closed, as Node itself would.
+ */
+function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const apiError = new ApiError(
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? CommonErrors.request_timeout : error.code === 'HPE_HEADER_OVERFLOW' ? CommonErrors.headers_too_large : CommonErrors.malformed_request,
+  );
+  this.log.debug({ code: error.code, status: apiError.status }, 'connection refused before a request');
+  if (socket.writable) {
+    const body = JSON.stringify(toProblem(apiError, negotiateLocale(undefined)));
+    socket.write(
+      `HTTP/1.1 ${apiError.status} ${STATUS_CODES[apiError.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/** The log line for a 503: which dependency was missed, as far as the error tells. */
+function outageOf(error: unknown): string {
+  // A 503 the service chose (readiness, a registry away) says in its own words what is missing.
+  if (error instanceof ApiError) return `request failed: ${error.message}`;
+  if (isRedisUnavailable(error)) return 'request failed: Redis is unavailable';
+  const code = unreachableCode(error);
+  // A refused or timed-out connection reads the same from any client: named by its code only.
+  if (code) return `request failed: a service it depends on is unreachable (${code})`;
+  return 'request failed: the database is unavailable';
+}
+
 /** The Fastify instance every module registers on: ids, errors, metrics, limits, logging. */
 export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
   const timeouts = { ...REQUEST_TIMEOUTS, ...options.timeouts };
@@ -160,6 +194,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
@@ -248,7 +283,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.status === 503) request.log.warn({ err: error }, isRedisUnavailable(error) ? 'request failed: Redis is unavailable' : 'request failed: the database is unavailable');
+    if (apiError.status === 503) request.log.warn({ err: error }, outageOf(error));
     else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(request, reply, apiError);
   });

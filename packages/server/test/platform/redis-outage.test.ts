@@ -88,6 +88,10 @@ describe.skipIf(!redisUrl)('Redis going away while the service runs', () => {
     expect(logged.filter((l) => l.msg === 'Redis is unavailable' && l.redis === 'rate-limit')).toHaveLength(1);
     expect(logged.filter((l) => l.msg === 'Redis is available again' && l.redis === 'rate-limit')).toHaveLength(1);
     expect(lines.join('')).not.toContain(relay.url);
+    // The refused requests' own lines blame Redis or an unreachable dependency, never the database (SQLite is fine).
+    const refused = logged.filter((l) => l.msg.startsWith('request failed'));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const line of refused) expect(line.msg).toMatch(/^request failed: (Redis is unavailable|redis did not answer|a service it depends on is unreachable \(E[A-Z]+\))$/);
   });
 
   it("gives the OpenID provider temporarily_unavailable (503) for its state, not the provider's opaque server_error", async () => {

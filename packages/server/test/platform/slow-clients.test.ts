@@ -5,6 +5,14 @@ import { createHttpServer } from '../../src/platform/http.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createMetrics } from '../../src/platform/metrics.ts';
 
+/** The problem document of a raw HTTP answer, after checking its content type. */
+function problemOf(answer: string): Record<string, unknown> {
+  const [head, body] = answer.split('\r\n\r\n', 2) as [string, string];
+  expect(head.toLowerCase()).toContain('content-type: application/problem+json');
+  expect(head.toLowerCase()).toContain('connection: close');
+  return JSON.parse(body) as Record<string, unknown>;
+}
+
 /** Sends `head` and then one byte of `trickle` every `everyMs`; resolves with what the server answered and when it closed. */
 function slowClient(port: number, head: string, trickle: string, everyMs: number): Promise<{ answer: string; closedAfterMs: number }> {
   return new Promise((resolve) => {
@@ -56,6 +64,7 @@ describe('slow clients', () => {
   it('closes a connection whose headers never finish', async () => {
     const { answer, closedAfterMs } = await slowClient(port, 'GET /echo HTTP/1.1\r\nHost: x\r\n', 'X-Slow: ' + 'a'.repeat(100), 100);
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(problemOf(answer)).toMatchObject({ status: 408, code: 'request_timeout' });
     expect(closedAfterMs).toBeLessThan(3_000);
   });
 
@@ -63,7 +72,17 @@ describe('slow clients', () => {
     const body = JSON.stringify({ text: 'a'.repeat(200) });
     const { answer, closedAfterMs } = await slowClient(port, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body, 100);
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(problemOf(answer)).toMatchObject({ status: 408, code: 'request_timeout' });
     expect(closedAfterMs).toBeLessThan(3_500);
+  });
+
+  it('answers headers too large and bytes that are not HTTP with problem documents, and closes', async () => {
+    const huge = await slowClient(port, `GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, '', 100);
+    expect(huge.answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(problemOf(huge.answer)).toMatchObject({ status: 431, code: 'headers_too_large' });
+    const garbage = await slowClient(port, 'HELLO THERE\r\n\r\n', '', 100);
+    expect(garbage.answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(problemOf(garbage.answer)).toMatchObject({ status: 400, code: 'malformed_request', title: expect.any(String) });
   });
 
   it('still lets an answer take longer than the request limits', async () => {

@@ -83,3 +83,15 @@ export async function activateApp(page: Page, serverUrl: string, code: string): 
   await page.getByRole('button', { name: 'Faollashtirish', exact: true }).click();
   await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toBe('Ilova faollashtirildi');
 }
+
+/** The page's first-level heading, as a reader finds where they are. */
+export const heading = (page: Page): Promise<string | null> => page.getByRole('heading', { level: 1 }).textContent();
+
+/**
+ * The heading, or what the page's alerts say when it shows any: a wait for the next page then
+ * fails with the reason the page gave (a refused passkey, a server problem), not a bare title.
+ */
+export async function headingOrAlert(page: Page): Promise<string | null> {
+  const alerts = (await page.getByRole('alert').allTextContents()).filter((text) => text.trim());
+  return alerts.length ? `alert: ${alerts.join(' | ')}` : heading(page);
+}

@@ -142,3 +142,15 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
   return isDatabaseUnavailable(e.cause, depth + 1);
 }
+
+/**
+ * The system code (ECONNREFUSED, ETIMEDOUT, ...) when an error is a connection that failed at
+ * the network level: any client meets these, so they say "unreachable", not which service.
+ */
+export function unreachableCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return e.code;
+  if (Array.isArray(e.errors)) for (const inner of e.errors) { const code = unreachableCode(inner, depth + 1); if (code) return code; }
+  return unreachableCode(e.cause, depth + 1);
+}

@@ -30,7 +30,9 @@ import { checkUserVerification, userVerificationChallenge } from '../packages/se
 import type { Device } from '../packages/server/src/devices/schema.ts';
 import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import { verifyP256 } from '../packages/server/src/devices/protocol.ts';
-import { formatLine, percentile, POSTGRES_URL, postgresAnswers, backendCpuBetween, postgresBackendCpu, processCpuSeconds, scratchPostgres, serverSample, startBenchService } from './lib/service.ts';
+import { measureFloor } from './lib/floor.ts';
+import { atFixedRate, backToBack, type Citizen } from './lib/load.ts';
+import { cpuDuring, formatLine, percentile, POSTGRES_URL, postgresAnswers, scratchPostgres, serverSample, startBenchService } from './lib/service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
@@ -78,10 +80,9 @@ function webPushSubscription(endpoint: string) {
 }
 
 
-interface Phone {
+interface Phone extends Citizen {
   readonly pinfl: string;
   readonly device: DeviceClient;
-  busy: boolean;
 }
 
 async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise<void> {
@@ -146,59 +147,21 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
 
     // Saturation: every citizen signs in again as soon as the last sign-in is over.
     const saturated: number[] = [];
-    const drive = async (until: number) =>
-      Promise.all(
-        phones.map(async (phone) => {
-          while (performance.now() < until) {
-            await session(phone).then((ms) => recording && saturated.push(ms), failed);
-          }
-        }),
-      );
+    const drive = (until: number) => backToBack(phones, session, until, (ms) => recording && saturated.push(ms), failed);
     await drive(performance.now() + WARMUP_S * 1000);
     recording = true;
     const pushesBefore = sink.received();
-    const dbCpuBefore = databaseUrl ? await postgresBackendCpu(databaseUrl) : undefined;
-    const cpuBefore = await processCpuSeconds(service.child.pid!);
-    const loadBefore = process.cpuUsage();
-    const t0 = performance.now();
-    await drive(t0 + DURATION_S * 1000);
-    const elapsed = (performance.now() - t0) / 1000;
-    const cpu = (await processCpuSeconds(service.child.pid!)) - cpuBefore;
-    const load = process.cpuUsage(loadBefore);
-    const dbCpuAfter = dbCpuBefore && (await postgresBackendCpu(databaseUrl!));
+    const cost = await cpuDuring(service.child.pid!, databaseUrl, () => drive(performance.now() + DURATION_S * 1000));
     const pushes = sink.received() - pushesBefore;
     saturated.sort((a, b) => a - b);
-    const perS = saturated.length / elapsed;
-    const cores = cpu / elapsed;
+    const perS = saturated.length / cost.elapsedS;
+    const cores = cost.serviceCpuS / cost.elapsedS;
 
     // Latency: sessions arrive at a fixed rate, each for a citizen who is not signing in already.
     const rate = RATE ?? Math.max(1, Math.round(perS / 2));
-    const latencies: number[] = [];
-    let skipped = 0;
-    const inFlight = new Set<Promise<void>>();
     // This scrape also restarts the loop-delay histogram the one after the phase reads.
     const { routes: serverBefore } = await serverSample(baseUrl);
-    const latencyStart = performance.now();
-    for (let n = 0; performance.now() - latencyStart < DURATION_S * 1000; n++) {
-      const due = latencyStart + (n * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      const phone = phones.find((p) => !p.busy);
-      if (!phone) {
-        skipped++;
-        continue;
-      }
-      phone.busy = true;
-      const task: Promise<void> = session(phone, true)
-        .then((ms) => void latencies.push(ms), failed)
-        .finally(() => {
-          phone.busy = false;
-          inFlight.delete(task);
-        });
-      inFlight.add(task);
-    }
-    await Promise.all(inFlight);
-    latencies.sort((a, b) => a - b);
+    const { latencies, skipped } = await atFixedRate(phones, session, rate, DURATION_S * 1000, failed);
     const stepP50 = (name: keyof typeof steps) => percentile(steps[name].sort((a, b) => a - b), 50);
     // The same steps as the service timed them (mean, from its own histogram): the rest of a
     // step's time is the client's (signing, HTTP) and the loopback's.
@@ -241,8 +204,8 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
         // PostgreSQL's own CPU per session (its backends for this database, when on this machine).
         // This process's own CPU per session (the relying party and the phones: signing, HTTP),
         // which shares the machine with the service and the database.
-        loadgen_cpu_ms_per_session: (load.user + load.system) / 1000 / saturated.length,
-        ...(dbCpuBefore && dbCpuAfter ? { db_cpu_ms_per_session: (backendCpuBetween(dbCpuBefore, dbCpuAfter) * 1000) / saturated.length } : {}),
+        loadgen_cpu_ms_per_session: (cost.loadgenCpuS * 1000) / saturated.length,
+        ...(cost.dbCpuS !== undefined ? { db_cpu_ms_per_session: (cost.dbCpuS * 1000) / saturated.length } : {}),
         db,
       }),
     );
@@ -310,12 +273,22 @@ async function unavoidableCosts(): Promise<void> {
 
 export default async function run(): Promise<void> {
   await unavoidableCosts();
-  if (ONLY !== 'postgres') await measure('sqlite');
+  if (ONLY !== 'postgres' && process.env.BENCH_FLOOR !== 'only') await measure('sqlite');
   if (ONLY === 'sqlite') return;
   if (await postgresAnswers()) {
     const scratch = await scratchPostgres('tasdiq_bench_auth');
     try {
-      await measure('postgres', scratch.url);
+      if (process.env.BENCH_FLOOR !== 'only') await measure('postgres', scratch.url);
+      // The peer in the same run: the least the stack must do for a sign-in (bench/lib/floor-server.ts).
+      if (process.env.BENCH_FLOOR !== 'none') {
+        const sink = await pushSink();
+        try {
+          const floor = await measureFloor({ databaseUrl: scratch.url, pushUrl: sink.url, concurrency: CONCURRENCY, durationS: DURATION_S, warmupS: WARMUP_S, ...(RATE ? { rate: RATE } : {}) });
+          console.log(formatLine('auth_floor', { ...floor, pushes: sink.received(), db: 'postgres' }));
+        } finally {
+          sink.server.close();
+        }
+      }
     } finally {
       await scratch.drop();
     }

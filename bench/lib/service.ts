@@ -159,3 +159,21 @@ function routeTimesIn(text: string): Map<string, { sum: number; count: number }>
   }
   return times;
 }
+
+/**
+ * Runs `work` and reads what it cost: its wall time, the CPU of the service process `pid`, of
+ * this process (the load generator) and, when `databaseUrl` is a PostgreSQL on this machine, of
+ * that database's backends.
+ */
+export async function cpuDuring(pid: number, databaseUrl: string | undefined, work: () => Promise<unknown>): Promise<{ elapsedS: number; serviceCpuS: number; loadgenCpuS: number; dbCpuS?: number }> {
+  const dbBefore = databaseUrl ? await postgresBackendCpu(databaseUrl) : undefined;
+  const serviceBefore = await processCpuSeconds(pid);
+  const loadBefore = process.cpuUsage();
+  const t0 = performance.now();
+  await work();
+  const elapsedS = (performance.now() - t0) / 1000;
+  const serviceCpuS = (await processCpuSeconds(pid)) - serviceBefore;
+  const load = process.cpuUsage(loadBefore);
+  const dbAfter = dbBefore && (await postgresBackendCpu(databaseUrl!));
+  return { elapsedS, serviceCpuS, loadgenCpuS: (load.user + load.system) / 1e6, ...(dbBefore && dbAfter ? { dbCpuS: backendCpuBetween(dbBefore, dbAfter) } : {}) };
+}

@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import type { Logger } from './logger.ts';
-import { maskUrl } from './logger.ts';
+import { lazyRequestLogger, maskUrl } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { ApiError, CommonErrors, PROBLEM_CONTENT_TYPE, toProblem, type FieldProblem } from './errors.ts';
 import { negotiateLocale, type Locale } from './i18n.ts';
@@ -195,6 +195,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     clientErrorHandler: answerClientError,
+    childLoggerFactory: lazyRequestLogger,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },

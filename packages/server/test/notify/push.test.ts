@@ -464,3 +464,32 @@ describe.each(testDialects())('push channels on %s', (dialect) => {
     expect(fcm.errors).toEqual([]);
   });
 });
+
+describe('Web Push provider', () => {
+  it('gives up on a push service that accepts the connection but never answers, within its timeout', async () => {
+    const { createServer } = await import('node:net');
+    const { WebPushProvider } = await import('../../src/notify/channels/web-push.ts');
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const provider = new WebPushProvider({ subject: 'mailto:ops@tasdiq.example', ...webpush.generateVAPIDKeys() }, { policy: LOOPBACK, timeoutMs: 300 });
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const address = JSON.stringify({ endpoint: `http://127.0.0.1:${port}/silent`, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') } });
+    const wake = { v: 1, type: 'wake', kind: 'auth.open_app', ref: 'as_test' } as const;
+    try {
+      const started = Date.now();
+      await expect(provider.send(address, wake)).rejects.toThrow(/no answer in 300 ms/);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      // The checked endpoint is kept, and the refusal of one outside the policy too.
+      await expect(provider.send(address, wake)).rejects.toThrow(/no answer/);
+      const elsewhere = address.replace('127.0.0.1', '10.0.0.1');
+      expect(await provider.send(elsewhere, wake)).toMatchObject({ ok: false, permanent: true, error: 'webpush: endpoint_not_https' });
+    } finally {
+      await provider.close();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+});

@@ -14,6 +14,17 @@ describe('locale negotiation', () => {
     ['ru;q=0, en', 'en'],
   ])('%s -> %s', (header, expected) => {
     expect(negotiateLocale(header)).toBe(expected);
+    // Negotiated headers are kept: asked again, the same answer.
+    expect(negotiateLocale(header)).toBe(expected);
+  });
+
+  it('keeps a remembered answer from overriding another fallback, and does not remember long headers', () => {
+    expect(negotiateLocale('fr, de')).toBe('uz-Latn');
+    expect(negotiateLocale('fr, de', 'en')).toBe('en');
+    const long = `${'x-private-language-tag;q=0.5, '.repeat(10)}ru`;
+    expect(long.length).toBeGreaterThan(200);
+    expect(negotiateLocale(long)).toBe('ru');
+    expect(negotiateLocale(long, 'en')).toBe('ru');
   });
 });
 

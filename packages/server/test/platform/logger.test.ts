@@ -161,3 +161,46 @@ describe.each(testDialects())('a database error through the 500 handler on %s', 
     expect(written).not.toContain(PHONE.slice(1));
   });
 });
+
+describe("a request's logger", () => {
+  it('is made on the first line it writes at an enabled level, carries the request id, and costs nothing otherwise', async () => {
+    const { createHttpServer } = await import('../../src/platform/http.ts');
+    const { createMetrics } = await import('../../src/platform/metrics.ts');
+    const { logger, lines, last } = memoryLogger('info');
+    // Counts the children made below the root (each request's logger is one).
+    const child = logger.child.bind(logger);
+    let made = 0;
+    logger.child = ((bindings, options) => {
+      made++;
+      return child(bindings, options);
+    }) as typeof logger.child;
+    const app = await createHttpServer({ logger, metrics: createMetrics(), rateLimitPerMinute: 1000 });
+    app.get('/quiet', async (request) => {
+      request.log.debug({ detail: 'not at info' }, 'below the level');
+      return { ok: true };
+    });
+    app.get('/loud', async (request) => {
+      request.log.info({ pinfl: PINFL }, 'hello');
+      request.log.warn('again');
+      return { ok: true };
+    });
+    await app.ready();
+    const atStart = made;
+    try {
+      for (let i = 0; i < 5; i++) expect((await app.inject('/quiet')).statusCode).toBe(200);
+      expect(made - atStart).toBe(0);
+      expect(lines).toEqual([]);
+      const response = await app.inject({ url: '/loud', headers: { 'x-request-id': 'req-lazy-logger-1' } });
+      expect(response.statusCode).toBe(200);
+      expect(made - atStart).toBe(1);
+      expect(lines).toHaveLength(2);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ reqId: 'req-lazy-logger-1', msg: 'hello', pinfl: '[redacted]' });
+      expect(last()).toMatchObject({ reqId: 'req-lazy-logger-1', msg: 'again', level: 40 });
+      // A refused request is still logged with its id.
+      expect((await app.inject({ url: '/nowhere', headers: { 'x-request-id': 'req-lazy-logger-2' } })).statusCode).toBe(404);
+      expect(last()).toMatchObject({ reqId: 'req-lazy-logger-2', status: 404, msg: 'request completed' });
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import webpush from 'web-push';
 import type { PushOutcome, PushProvider, WakePayload } from './push.ts';
 import { pushHttpOutcome } from './push.ts';
+import { BoundedCache } from '../../platform/bounded-cache.ts';
 import { STRICT_WEBPUSH_POLICY, webPushEndpointProblem, type WebPushPolicy } from '../push-targets.ts';
 
 export interface VapidConfig {
@@ -38,6 +39,7 @@ export class WebPushProvider implements PushProvider {
   readonly #policy: WebPushPolicy;
   readonly #timeoutMs: number;
   readonly #vapidHeaders = new Map<string, { value: string; until: number }>();
+  readonly #endpoints = new BoundedCache<string, URL | PushOutcome>(10_000);
   readonly #agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
 
   constructor(vapid: VapidConfig, options: { ttlSeconds?: number; policy?: WebPushPolicy; timeoutMs?: number } = {}) {
@@ -63,22 +65,33 @@ export class WebPushProvider implements PushProvider {
     return value;
   }
 
-  /** The wake payload stays with the native providers: a Web Push wake is empty (see above). */
-  async send(address: string, _payload: WakePayload): Promise<PushOutcome> {
-    let endpoint: URL;
-    let headers: Record<string, string>;
+  /**
+   * The endpoint a stored subscription names, checked against the policy, or why it is
+   * unusable. Registration checks it too, but a target stored before the policy (or under
+   * another one) must not slip through. A device's subscription is sent to on every sign-in
+   * and does not change, so the answer is kept per address.
+   */
+  #endpoint(address: string): URL | PushOutcome {
+    const known = this.#endpoints.get(address, 0);
+    if (known) return known;
+    let checked: URL | PushOutcome;
     try {
       const subscription = JSON.parse(address) as webpush.PushSubscription;
-      // Registration checks this too; a target stored before the policy (or under another
-      // one) must not slip through.
       const problem = webPushEndpointProblem(subscription?.endpoint, this.#policy);
-      if (problem) return { ok: false, gone: true, permanent: true, error: `webpush: ${problem.code}` };
-      endpoint = new URL(subscription.endpoint);
-      headers = { TTL: String(this.#ttlSeconds), Urgency: 'high', Topic: WAKE_TOPIC, Authorization: this.#authorization(endpoint.origin) };
+      checked = problem ? { ok: false, gone: true, permanent: true, error: `webpush: ${problem.code}` } : new URL(subscription.endpoint);
     } catch (error) {
       // A stored subscription that does not parse now never will: it is unusable.
-      return { ok: false, gone: true, permanent: true, error: `webpush: subscription unusable (${(error as Error).message.slice(0, 100)})` };
+      checked = { ok: false, gone: true, permanent: true, error: `webpush: subscription unusable (${(error as Error).message.slice(0, 100)})` };
     }
+    this.#endpoints.set(address, checked);
+    return checked;
+  }
+
+  /** The wake payload stays with the native providers: a Web Push wake is empty (see above). */
+  async send(address: string, _payload: WakePayload): Promise<PushOutcome> {
+    const endpoint = this.#endpoint(address);
+    if (!(endpoint instanceof URL)) return endpoint;
+    const headers = { TTL: String(this.#ttlSeconds), Urgency: 'high', Topic: WAKE_TOPIC, Authorization: this.#authorization(endpoint.origin) };
     const answer = await this.#post(endpoint, headers);
     // A push service answers, it does not redirect: an endpoint that does is not one.
     if (answer.status >= 300 && answer.status < 400) return { ok: false, gone: true, permanent: true, error: 'webpush: the endpoint redirected' };
@@ -90,12 +103,21 @@ export class WebPushProvider implements PushProvider {
   #post(url: URL, headers: Record<string, string>): Promise<{ status: number; location: string | undefined }> {
     const [send, agent] = url.protocol === 'https:' ? [httpsRequest, this.#agents['https:']] : [httpRequest, this.#agents['http:']];
     return new Promise((resolve, reject) => {
-      const request = send(url, { method: 'POST', agent, headers: { ...headers, 'Content-Length': '0' }, signal: AbortSignal.timeout(this.#timeoutMs) }, (response) => {
+      const request = send(url, { method: 'POST', agent, headers: { ...headers, 'Content-Length': '0' } }, (response) => {
         response.on('error', reject);
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, location: locationOf(response.headers) }));
+        response.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: response.statusCode ?? 0, location: locationOf(response.headers) });
+        });
         response.resume();
       });
-      request.on('error', reject);
+      // A plain timer, not AbortSignal.timeout: that one builds a signal and its listeners for
+      // every push, and is cleared nowhere when the answer comes first.
+      const timer = setTimeout(() => request.destroy(new Error(`webpush: no answer in ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      request.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
       request.end();
     });
   }

@@ -1,0 +1,118 @@
+/**
+ * Drives the floor server (floor-server.ts) the way `bench auth` drives Tasdiq: the same
+ * citizens, concurrency, phases and CPU accounting, on the same PostgreSQL database, in the
+ * same run. Its `per_core_per_s` is what the stack itself allows for one sign-in on this
+ * machine; Tasdiq's figure divided by it is the share the product's own work leaves.
+ */
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { SignJWT } from 'jose';
+import pg from 'pg';
+import { atFixedRate, backToBack, type Citizen } from './load.ts';
+import { cpuDuring, percentile } from './service.ts';
+
+interface FloorPhone extends Citizen {
+  readonly pinfl: string;
+  readonly deviceId: string;
+  readonly key: KeyObject;
+  counter: number;
+}
+
+const SERVER = resolve(import.meta.dirname, 'floor-server.ts');
+
+async function startFloorServer(env: Record<string, string>): Promise<{ baseUrl: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [SERVER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + 30_000;
+  let port: string | undefined;
+  while (!port) {
+    port = /listening (\d+)/.exec(output)?.[1];
+    if (port) break;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`floor server did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+const signed = (key: KeyObject, data: string) => sign('sha256', Buffer.from(data), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+
+async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${new URL(url).pathname}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+export async function measureFloor(options: { databaseUrl: string; pushUrl: string; concurrency: number; durationS: number; warmupS: number; rate?: number }): Promise<Record<string, number>> {
+  const rp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const server = await startFloorServer({ FLOOR_DATABASE_URL: options.databaseUrl, FLOOR_PUSH_URL: options.pushUrl, FLOOR_RP_JWK: JSON.stringify(rp.publicKey.export({ format: 'jwk' })) });
+  const db = new pg.Client({ connectionString: options.databaseUrl });
+  await db.connect();
+  try {
+    const phones: FloorPhone[] = [];
+    for (let i = 0; i < options.concurrency; i++) {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const phone = { pinfl: String(40000000000000 + i), deviceId: `dev_${randomBytes(12).toString('base64url')}`, key: privateKey, counter: 0, busy: false };
+      await db.query('insert into floor_devices (id, pinfl, public_key) values ($1, $2, $3)', [phone.deviceId, phone.pinfl, JSON.stringify(publicKey.export({ format: 'jwk' }))]);
+      phones.push(phone);
+    }
+    const base = server.baseUrl;
+    const deviceHeaders = (phone: FloorPhone, data: (counter: number) => string) => {
+      const counter = ++phone.counter;
+      return { 'x-device': phone.deviceId, 'x-counter': String(counter), 'x-signature': signed(phone.key, data(counter)) };
+    };
+    const session = async (phone: FloorPhone): Promise<number> => {
+      const t0 = performance.now();
+      const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setIssuer('floor-rp').setSubject('floor-rp').setAudience('floor/start').setIssuedAt().setExpirationTime('60s').setJti(randomUUID()).sign(rp.privateKey);
+      const started = await call<{ sessionId: string; token: string; verificationCode: string }>(`${base}/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pinfl: phone.pinfl, client_assertion: assertion }) });
+      const pending = await call<{ id: string; challenge: string }>(`${base}/pending`, { headers: deviceHeaders(phone, (n) => `GET /pending ${phone.deviceId} ${n}`) });
+      const body = JSON.stringify({ signature: signed(phone.key, pending.challenge), code: started.verificationCode });
+      const digest = createHash('sha256').update(body).digest('base64url');
+      await call(`${base}/confirm/${pending.id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...deviceHeaders(phone, (n) => `POST /confirm/${pending.id} ${phone.deviceId} ${n} ${digest}`) }, body });
+      const result = await call<{ result: string | null }>(`${base}/result/${started.sessionId}`, { headers: { authorization: `Bearer ${started.token}` } });
+      if (result.result !== 'OK') throw new Error(`result ${result.result}`);
+      return performance.now() - t0;
+    };
+    let failures = 0;
+    let recording = false;
+    const failed = (error: unknown) => {
+      if (!recording) return;
+      if (++failures <= 3) console.error(`# auth floor session failed: ${String(error)}`);
+    };
+    const saturated: number[] = [];
+    const drive = (until: number) => backToBack(phones, session, until, (ms) => recording && saturated.push(ms), failed);
+    await drive(performance.now() + options.warmupS * 1000);
+    recording = true;
+    const cost = await cpuDuring(server.pid, options.databaseUrl, () => drive(performance.now() + options.durationS * 1000));
+    const perS = saturated.length / cost.elapsedS;
+    const rate = options.rate ?? Math.max(1, Math.round(perS / 2));
+    const { latencies, skipped } = await atFixedRate(phones, session, rate, options.durationS * 1000, failed);
+    return {
+      per_s: Math.round(perS),
+      per_core_per_s: Math.round(perS / Math.max(cost.serviceCpuS / cost.elapsedS, 0.01)),
+      p50_ms: percentile(latencies, 50),
+      p99_ms: percentile(latencies, 99),
+      latency_at_per_s: rate,
+      sessions: saturated.length,
+      failures,
+      skipped,
+      service_cpu_cores: cost.serviceCpuS / cost.elapsedS,
+      loadgen_cpu_ms_per_session: (cost.loadgenCpuS * 1000) / saturated.length,
+      ...(cost.dbCpuS !== undefined ? { db_cpu_ms_per_session: (cost.dbCpuS * 1000) / saturated.length } : {}),
+    };
+  } finally {
+    await db.end();
+    await server.stop();
+  }
+}

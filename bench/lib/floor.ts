@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { atFixedRate, backToBack, type Citizen } from './load.ts';
-import { cpuDuring, percentile } from './service.ts';
+import { announced, cpuDuring, percentile, terminated } from './service.ts';
 
 interface FloorPhone extends Citizen {
   readonly pinfl: string;
@@ -23,25 +23,11 @@ const SERVER = resolve(import.meta.dirname, 'floor-server.ts');
 
 async function startFloorServer(env: Record<string, string>): Promise<{ baseUrl: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [SERVER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 30_000;
-  let port: string | undefined;
-  while (!port) {
-    port = /listening (\d+)/.exec(output)?.[1];
-    if (port) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`floor server did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const [, port] = await announced(child, /listening (\d+)/, 'floor server', 30_000);
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     pid: child.pid!,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => terminated(child),
   };
 }
 

@@ -65,27 +65,39 @@ export async function startBenchService(options: { databaseUrl?: string; env?: R
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 60_000;
-  let baseUrl: string | undefined;
-  while (!baseUrl) {
-    const m = /Liveness\s+(\S+)\/healthz/.exec(output);
-    if (m) baseUrl = m[1];
-    else if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${output}`);
-    else await new Promise((r) => setTimeout(r, 50));
-  }
+  const [, baseUrl] = await announced(child, /Liveness\s+(\S+)\/healthz/, 'service', 60_000);
   return {
-    baseUrl,
+    baseUrl: baseUrl!,
     child,
     async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await terminated(child);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits until a child process prints a line matching `pattern` (its address) and returns the
+ * match; fails with everything it printed if it exits first or takes longer than `timeoutMs`.
+ */
+export async function announced(child: ChildProcess, pattern: RegExp, what: string, timeoutMs: number): Promise<RegExpExecArray> {
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = pattern.exec(output);
+    if (match) return match;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${what} did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Sends SIGTERM and resolves once the child has exited. */
+export async function terminated(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 /** CPU seconds a process has used so far, from /proc (Linux). */

@@ -283,8 +283,8 @@ export default async function run(): Promise<void> {
       if (process.env.BENCH_FLOOR !== 'none') {
         const sink = await pushSink();
         try {
-          const floor = await measureFloor({ databaseUrl: scratch.url, pushUrl: sink.url, concurrency: CONCURRENCY, durationS: DURATION_S, warmupS: WARMUP_S, ...(RATE ? { rate: RATE } : {}) });
-          console.log(formatLine('auth_floor', { ...floor, pushes: sink.received(), db: 'postgres' }));
+          const floor = await measureFloor({ databaseUrl: scratch.url, pushUrl: sink.url, pushesReceived: sink.received, concurrency: CONCURRENCY, durationS: DURATION_S, warmupS: WARMUP_S, ...(RATE ? { rate: RATE } : {}) });
+          console.log(formatLine('auth_floor', { ...floor, db: 'postgres' }));
         } finally {
           sink.server.close();
         }

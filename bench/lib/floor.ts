@@ -40,7 +40,7 @@ async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
   return (text ? JSON.parse(text) : {}) as T;
 }
 
-export async function measureFloor(options: { databaseUrl: string; pushUrl: string; concurrency: number; durationS: number; warmupS: number; rate?: number }): Promise<Record<string, number>> {
+export async function measureFloor(options: { databaseUrl: string; pushUrl: string; pushesReceived: () => number; concurrency: number; durationS: number; warmupS: number; rate?: number }): Promise<Record<string, number>> {
   const rp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const server = await startFloorServer({ FLOOR_DATABASE_URL: options.databaseUrl, FLOOR_PUSH_URL: options.pushUrl, FLOOR_RP_JWK: JSON.stringify(rp.publicKey.export({ format: 'jwk' })) });
   const db = new pg.Client({ connectionString: options.databaseUrl });
@@ -80,7 +80,9 @@ export async function measureFloor(options: { databaseUrl: string; pushUrl: stri
     const drive = (until: number) => backToBack(phones, session, until, (ms) => recording && saturated.push(ms), failed);
     await drive(performance.now() + options.warmupS * 1000);
     recording = true;
+    const pushesBefore = options.pushesReceived();
     const cost = await cpuDuring(server.pid, options.databaseUrl, () => drive(performance.now() + options.durationS * 1000));
+    const pushes = options.pushesReceived() - pushesBefore;
     const perS = saturated.length / cost.elapsedS;
     const rate = options.rate ?? Math.max(1, Math.round(perS / 2));
     const { latencies, skipped } = await atFixedRate(phones, session, rate, options.durationS * 1000, failed);
@@ -91,6 +93,7 @@ export async function measureFloor(options: { databaseUrl: string; pushUrl: stri
       p99_ms: percentile(latencies, 99),
       latency_at_per_s: rate,
       sessions: saturated.length,
+      pushes,
       failures,
       skipped,
       service_cpu_cores: cost.serviceCpuS / cost.elapsedS,

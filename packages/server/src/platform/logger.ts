@@ -245,7 +245,8 @@ export class LazyChildLogger implements FastifyBaseLogger {
   }
 
   #write(level: Level, args: unknown[]): void {
-    if (!this.#child && !(this.#parent as Partial<Logger>).isLevelEnabled?.(level)) return;
+    // A parent that cannot say (not pino) is asked to write: losing a line is worse than a child.
+    if (!this.#child && (this.#parent as Partial<Logger>).isLevelEnabled?.(level) === false) return;
     const logger = this.#made();
     Reflect.apply(logger[level], logger, args);
   }

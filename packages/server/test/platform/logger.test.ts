@@ -163,6 +163,15 @@ describe.each(testDialects())('a database error through the 500 handler on %s', 
 });
 
 describe("a request's logger", () => {
+  it('writes through a parent that cannot say which levels it writes', async () => {
+    const { LazyChildLogger } = await import('../../src/platform/logger.ts');
+    const written: unknown[][] = [];
+    const plain = { level: 'info', info: (...args: unknown[]) => void written.push(args) } as unknown as import('fastify').FastifyBaseLogger;
+    const parent = { ...plain, child: () => plain } as unknown as import('fastify').FastifyBaseLogger;
+    new LazyChildLogger(parent, { reqId: 'r1' }).info({ a: 1 }, 'kept');
+    expect(written).toEqual([[{ a: 1 }, 'kept']]);
+  });
+
   it('is made on the first line it writes at an enabled level, carries the request id, and costs nothing otherwise', async () => {
     const { createHttpServer } = await import('../../src/platform/http.ts');
     const { createMetrics } = await import('../../src/platform/metrics.ts');

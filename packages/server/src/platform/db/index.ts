@@ -151,6 +151,6 @@ export function unreachableCode(error: unknown, depth = 0): string | undefined {
   if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
   const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
   if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return e.code;
-  if (Array.isArray(e.errors)) for (const inner of e.errors) { const code = unreachableCode(inner, depth + 1); if (code) return code; }
-  return unreachableCode(e.cause, depth + 1);
+  const inner = Array.isArray(e.errors) ? e.errors.map((one) => unreachableCode(one, depth + 1)).find(Boolean) : undefined;
+  return inner ?? unreachableCode(e.cause, depth + 1);
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from '../platform/random.ts';
 import type { Db, Tx } from '../platform/db/index.ts';
 import type { ActorType, AuditEventRow, AuditEventTable } from './schema.ts';
 
@@ -34,7 +34,7 @@ export interface AuditEvent {
 let sequence = 0;
 function newAuditId(now: number): string {
   sequence = (sequence + 1) % 0x10000;
-  return `aud_${now.toString(16).padStart(12, '0')}${sequence.toString(16).padStart(4, '0')}${randomBytes(6).toString('hex')}`;
+  return `aud_${now.toString(16).padStart(12, '0')}${sequence.toString(16).padStart(4, '0')}${randomBytesPooled(6).toString('hex')}`;
 }
 
 /** The row an audit event is stored as; for writers that put it into a statement of their own. */

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBytesPooled } from '../platform/random.ts';
 import type { Db } from '../platform/db/index.ts';
 import { isUniqueViolation } from '../platform/db/index.ts';
 import { following, preparedTogether, writeTogether, type FollowingRow } from '../platform/db/write-together.ts';
@@ -328,7 +329,7 @@ export class AuthService {
             svc: session.service_name,
             ...(session.document_hash ? { hash: session.document_hash, hashAlg: 'SHA-256' } : {}),
             ...shown,
-            nonce: b64url(randomBytes(16)),
+            nonce: b64url(randomBytesPooled(16)),
             iat: Math.floor(now / 1000),
           };
     return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
@@ -384,8 +385,8 @@ export class AuthService {
     if (interaction === 'confirmation_message' && !input.reason?.trim()) throw new ApiError(AuthErrors.auth_confirmation_message_required);
     const { pinfl, found } = await this.#resolveCitizen(input, now);
     const citizenId = found?.citizenId;
-    const sessionId = `as_${randomBytes(16).toString('base64url')}`;
-    const sessionToken = randomBytes(32).toString('base64url');
+    const sessionId = `as_${randomBytesPooled(16).toString('base64url')}`;
+    const sessionToken = randomBytesPooled(32).toString('base64url');
     const base = {
       id: sessionId,
       kind: input.kind,
@@ -434,7 +435,7 @@ export class AuthService {
       signingInput = await this.#signingInput({ ...base, id: sessionId }, device, now, pinfl);
       vc = verificationCode(sha256(signingInput));
     }
-    const qrSecret = input.mode === 'device_link' ? randomBytes(32).toString('base64url') : null;
+    const qrSecret = input.mode === 'device_link' ? randomBytesPooled(32).toString('base64url') : null;
     const otp = input.mode === 'sms_otp' ? newOtp() : null;
     const expiresAt = now + (input.mode === 'sms_otp' ? this.#policy.otpTtlMs : this.#policy.appTtlMs);
     let notification: ReturnType<typeof notificationRow> | undefined;

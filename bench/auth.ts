@@ -31,8 +31,8 @@ import type { Device } from '../packages/server/src/devices/schema.ts';
 import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import { verifyP256 } from '../packages/server/src/devices/protocol.ts';
 import { measureFloor } from './lib/floor.ts';
-import { atFixedRate, backToBack, type Citizen } from './lib/load.ts';
-import { cpuDuring, formatLine, percentile, POSTGRES_URL, postgresAnswers, scratchPostgres, serverSample, startBenchService } from './lib/service.ts';
+import { phaseFigures, saturationThenLatency, type Citizen } from './lib/load.ts';
+import { formatLine, percentile, POSTGRES_URL, postgresAnswers, scratchPostgres, serverSample, startBenchService } from './lib/service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
@@ -115,8 +115,6 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
       phones.push({ pinfl: citizen.pinfl, device, busy: false });
     }
     const rp = new MobileIdClient({ baseUrl, ...(RP_AUTH === 'none' ? {} : { clientAssertion: privateKeyJwt({ clientId: CLIENT_ID, privateKey, publicUrl: baseUrl, kid: 'bench-1' }) }) });
-    let failures = 0;
-    let recording = false;
     /** Per step of a session (start, fetch, confirm, result), in the latency phase. */
     const steps: Record<'start' | 'fetch' | 'confirm' | 'result', number[]> = { start: [], fetch: [], confirm: [], result: [] };
     const session = async (phone: Phone, timed = false): Promise<number> => {
@@ -139,29 +137,19 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
       }
       return t4 - t0;
     };
-    const failed = (error: unknown) => {
-      if (!recording) return;
-      failures++;
-      if (failures <= 3) console.error(`# auth bench session failed: ${String(error)}`);
-    };
-
-    // Saturation: every citizen signs in again as soon as the last sign-in is over.
-    const saturated: number[] = [];
-    const drive = (until: number) => backToBack(phones, session, until, (ms) => recording && saturated.push(ms), failed);
-    await drive(performance.now() + WARMUP_S * 1000);
-    recording = true;
-    const pushesBefore = sink.received();
-    const cost = await cpuDuring(service.child.pid!, databaseUrl, () => drive(performance.now() + DURATION_S * 1000));
-    const pushes = sink.received() - pushesBefore;
-    saturated.sort((a, b) => a - b);
-    const perS = saturated.length / cost.elapsedS;
-    const cores = cost.serviceCpuS / cost.elapsedS;
-
-    // Latency: sessions arrive at a fixed rate, each for a citizen who is not signing in already.
-    const rate = RATE ?? Math.max(1, Math.round(perS / 2));
-    // This scrape also restarts the loop-delay histogram the one after the phase reads.
-    const { routes: serverBefore } = await serverSample(baseUrl);
-    const { latencies, skipped } = await atFixedRate(phones, session, rate, DURATION_S * 1000, failed);
+    let serverBefore = new Map<string, { sum: number; count: number }>();
+    const phases = await saturationThenLatency(phones, session, {
+      label: 'auth bench',
+      warmupS: WARMUP_S,
+      durationS: DURATION_S,
+      rate: RATE,
+      servicePid: service.child.pid!,
+      databaseUrl,
+      pushesReceived: sink.received,
+      // This scrape also restarts the loop-delay histogram the one after the phase reads.
+      beforeLatency: async () => (serverBefore = (await serverSample(baseUrl)).routes),
+    });
+    const figures = phaseFigures(phases);
     const stepP50 = (name: keyof typeof steps) => percentile(steps[name].sort((a, b) => a - b), 50);
     // The same steps as the service timed them (mean, from its own histogram): the rest of a
     // step's time is the client's (signing, HTTP) and the loopback's.
@@ -174,11 +162,7 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
 
     console.log(
       formatLine('auth', {
-        per_s: Math.round(perS),
-        per_core_per_s: Math.round(perS / Math.max(cores, 0.01)),
-        p50_ms: percentile(latencies, 50),
-        p99_ms: percentile(latencies, 99),
-        latency_at_per_s: rate,
+        ...figures.headline,
         // Where a session's time goes at that rate, as its caller sees it (client work included).
         start_p50_ms: stepP50('start'),
         fetch_p50_ms: stepP50('fetch'),
@@ -190,22 +174,13 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
         // How late the service's event loop ran its work at that rate (its own queueing, GC).
         loop_delay_p99_ms: loopDelayP99Ms,
         loop_delay_max_ms: loopDelayMaxMs,
-        saturated_p50_ms: percentile(saturated, 50),
-        saturated_p99_ms: percentile(saturated, 99),
-        sessions: saturated.length,
-        latency_sessions: latencies.length,
-        pushes,
-        failures,
-        skipped,
+        saturated_p50_ms: percentile(phases.saturated, 50),
+        saturated_p99_ms: percentile(phases.saturated, 99),
+        ...figures.counts,
         concurrency: CONCURRENCY,
         push: PUSH ? 'webpush' : 'none',
         rp_auth: RP_AUTH,
-        service_cpu_cores: cores,
-        // PostgreSQL's own CPU per session (its backends for this database, when on this machine).
-        // This process's own CPU per session (the relying party and the phones: signing, HTTP),
-        // which shares the machine with the service and the database.
-        loadgen_cpu_ms_per_session: (cost.loadgenCpuS * 1000) / saturated.length,
-        ...(cost.dbCpuS !== undefined ? { db_cpu_ms_per_session: (cost.dbCpuS * 1000) / saturated.length } : {}),
+        ...figures.cpu,
         db,
       }),
     );

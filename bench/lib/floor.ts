@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { SignJWT } from 'jose';
 import pg from 'pg';
-import { atFixedRate, backToBack, type Citizen } from './load.ts';
-import { announced, cpuDuring, percentile, terminated } from './service.ts';
+import { phaseFigures, saturationThenLatency, type Citizen } from './load.ts';
+import { announced, terminated } from './service.ts';
 
 interface FloorPhone extends Citizen {
   readonly pinfl: string;
@@ -70,36 +70,17 @@ export async function measureFloor(options: { databaseUrl: string; pushUrl: stri
       if (result.result !== 'OK') throw new Error(`result ${result.result}`);
       return performance.now() - t0;
     };
-    let failures = 0;
-    let recording = false;
-    const failed = (error: unknown) => {
-      if (!recording) return;
-      if (++failures <= 3) console.error(`# auth floor session failed: ${String(error)}`);
-    };
-    const saturated: number[] = [];
-    const drive = (until: number) => backToBack(phones, session, until, (ms) => recording && saturated.push(ms), failed);
-    await drive(performance.now() + options.warmupS * 1000);
-    recording = true;
-    const pushesBefore = options.pushesReceived();
-    const cost = await cpuDuring(server.pid, options.databaseUrl, () => drive(performance.now() + options.durationS * 1000));
-    const pushes = options.pushesReceived() - pushesBefore;
-    const perS = saturated.length / cost.elapsedS;
-    const rate = options.rate ?? Math.max(1, Math.round(perS / 2));
-    const { latencies, skipped } = await atFixedRate(phones, session, rate, options.durationS * 1000, failed);
-    return {
-      per_s: Math.round(perS),
-      per_core_per_s: Math.round(perS / Math.max(cost.serviceCpuS / cost.elapsedS, 0.01)),
-      p50_ms: percentile(latencies, 50),
-      p99_ms: percentile(latencies, 99),
-      latency_at_per_s: rate,
-      sessions: saturated.length,
-      pushes,
-      failures,
-      skipped,
-      service_cpu_cores: cost.serviceCpuS / cost.elapsedS,
-      loadgen_cpu_ms_per_session: (cost.loadgenCpuS * 1000) / saturated.length,
-      ...(cost.dbCpuS !== undefined ? { db_cpu_ms_per_session: (cost.dbCpuS * 1000) / saturated.length } : {}),
-    };
+    const phases = await saturationThenLatency(phones, session, {
+      label: 'auth floor',
+      warmupS: options.warmupS,
+      durationS: options.durationS,
+      rate: options.rate,
+      servicePid: server.pid,
+      databaseUrl: options.databaseUrl,
+      pushesReceived: options.pushesReceived,
+    });
+    const figures = phaseFigures(phases);
+    return { ...figures.headline, ...figures.counts, ...figures.cpu };
   } finally {
     await db.end();
     await server.stop();

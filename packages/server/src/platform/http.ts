@@ -8,7 +8,7 @@ import type { Logger } from './logger.ts';
 import { lazyRequestLogger, maskUrl } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { ApiError, CommonErrors, PROBLEM_CONTENT_TYPE, toProblem, type FieldProblem } from './errors.ts';
-import { negotiateLocale, type Locale } from './i18n.ts';
+import { DEFAULT_LOCALE, negotiateLocale, type Locale } from './i18n.ts';
 import { isDatabaseUnavailable, isStorableText, unreachableCode } from './db/index.ts';
 import { isRedisUnavailable } from './redis.ts';
 
@@ -158,7 +158,7 @@ function answerClientError(this: FastifyInstance, error: Error & { code?: string
   );
   this.log.debug({ code: error.code, status: apiError.status }, 'connection refused before a request');
   if (socket.writable) {
-    const body = JSON.stringify(toProblem(apiError, negotiateLocale(undefined)));
+    const body = JSON.stringify(toProblem(apiError, DEFAULT_LOCALE));
     socket.write(
       `HTTP/1.1 ${apiError.status} ${STATUS_CODES[apiError.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
         `X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,

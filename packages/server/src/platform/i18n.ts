@@ -1,3 +1,5 @@
+import { BoundedCache } from './bounded-cache.ts';
+
 /** The languages every citizen-facing text is written in. */
 export const LOCALES = ['uz-Latn', 'uz-Cyrl', 'ru', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -24,18 +26,16 @@ function matchTag(tag: string): Locale | undefined {
  * Headers already negotiated (with the default fallback). Every request is negotiated, and the
  * values are few in practice (each browser's and SDK's own); long or many ones are not kept.
  */
-const negotiated = new Map<string, Locale>();
-const NEGOTIATED_MAX_ENTRIES = 500;
+const negotiated = new BoundedCache<string, Locale>(500);
 const NEGOTIATED_MAX_LENGTH = 200;
 
 /** Picks the best supported locale from an Accept-Language header (RFC 9110 q-values). */
 export function negotiateLocale(acceptLanguage: string | undefined, fallback: Locale = DEFAULT_LOCALE): Locale {
   if (!acceptLanguage) return fallback;
   if (fallback !== DEFAULT_LOCALE || acceptLanguage.length > NEGOTIATED_MAX_LENGTH) return rankLocales(acceptLanguage, fallback);
-  let locale = negotiated.get(acceptLanguage);
+  let locale = negotiated.get(acceptLanguage, 0);
   if (locale === undefined) {
     locale = rankLocales(acceptLanguage, fallback);
-    if (negotiated.size >= NEGOTIATED_MAX_ENTRIES) negotiated.clear();
     negotiated.set(acceptLanguage, locale);
   }
   return locale;

@@ -38,7 +38,7 @@ export class WebPushProvider implements PushProvider {
   readonly #ttlSeconds: number;
   readonly #policy: WebPushPolicy;
   readonly #timeoutMs: number;
-  readonly #vapidHeaders = new Map<string, { value: string; until: number }>();
+  readonly #vapidHeaders = new BoundedCache<string, string>(1_000);
   readonly #endpoints = new BoundedCache<string, URL | PushOutcome>(10_000);
   readonly #agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
 
@@ -55,13 +55,12 @@ export class WebPushProvider implements PushProvider {
    */
   #authorization(audience: string): string {
     const now = Date.now();
-    const cached = this.#vapidHeaders.get(audience);
-    if (cached && cached.until > now) return cached.value;
+    const cached = this.#vapidHeaders.get(audience, now);
+    if (cached) return cached;
     const expiration = Math.floor(now / 1000) + VAPID_JWT_SECONDS;
     // 'aes128gcm' selects RFC 8292's `vapid t=…, k=…` header form (the other is a draft's).
     const value = webpush.getVapidHeaders(audience, this.#vapid.subject, this.#vapid.publicKey, this.#vapid.privateKey, 'aes128gcm', expiration).Authorization;
-    if (this.#vapidHeaders.size > 1_000) this.#vapidHeaders.clear();
-    this.#vapidHeaders.set(audience, { value, until: now + VAPID_REUSE_MS });
+    this.#vapidHeaders.set(audience, value, now + VAPID_REUSE_MS);
     return value;
   }
 

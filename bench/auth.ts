@@ -49,6 +49,8 @@ const PUSH = process.env.BENCH_AUTH_PUSH !== 'none';
 const RP_AUTH = process.env.BENCH_RP_AUTH === 'none' ? 'none' : 'private_key_jwt';
 /** BENCH_DB=sqlite or postgres runs one database only. */
 const ONLY = process.env.BENCH_DB;
+/** The floor's HTTP front ends to measure, in order (bench/lib/floor-server.ts): Fastify, and none at all. */
+const FLOOR_HTTP = (process.env.FLOOR_HTTP ?? 'fastify,bare').split(',');
 const CLIENT_ID = 'bench-portal';
 const SERVICE = { serviceId: CLIENT_ID, serviceName: 'Bench portal' };
 /** An unregistered service id, which only an anonymous (development) caller may name. */
@@ -258,8 +260,10 @@ export default async function run(): Promise<void> {
       if (process.env.BENCH_FLOOR !== 'none') {
         const sink = await pushSink();
         try {
-          const floor = await measureFloor({ databaseUrl: scratch.url, pushUrl: sink.url, pushesReceived: sink.received, concurrency: CONCURRENCY, durationS: DURATION_S, warmupS: WARMUP_S, ...(RATE ? { rate: RATE } : {}) });
-          console.log(formatLine('auth_floor', { ...floor, db: 'postgres' }));
+          for (const http of FLOOR_HTTP) {
+            const floor = await measureFloor({ http, databaseUrl: scratch.url, pushUrl: sink.url, pushesReceived: sink.received, concurrency: CONCURRENCY, durationS: DURATION_S, warmupS: WARMUP_S, ...(RATE ? { rate: RATE } : {}) });
+            console.log(formatLine('auth_floor', { ...floor, http, db: 'postgres' }));
+          }
         } finally {
           sink.server.close();
         }

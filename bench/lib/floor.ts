@@ -40,9 +40,9 @@ async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
   return (text ? JSON.parse(text) : {}) as T;
 }
 
-export async function measureFloor(options: { databaseUrl: string; pushUrl: string; pushesReceived: () => number; concurrency: number; durationS: number; warmupS: number; rate?: number }): Promise<Record<string, number>> {
+export async function measureFloor(options: { http: string; databaseUrl: string; pushUrl: string; pushesReceived: () => number; concurrency: number; durationS: number; warmupS: number; rate?: number }): Promise<Record<string, number>> {
   const rp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const server = await startFloorServer({ FLOOR_DATABASE_URL: options.databaseUrl, FLOOR_PUSH_URL: options.pushUrl, FLOOR_RP_JWK: JSON.stringify(rp.publicKey.export({ format: 'jwk' })) });
+  const server = await startFloorServer({ FLOOR_HTTP: options.http, FLOOR_DATABASE_URL: options.databaseUrl, FLOOR_PUSH_URL: options.pushUrl, FLOOR_RP_JWK: JSON.stringify(rp.publicKey.export({ format: 'jwk' })) });
   const db = new pg.Client({ connectionString: options.databaseUrl });
   await db.connect();
   try {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isPostgres, type Database, type Db, type Tx } from '../platform/db/index.ts';
 import type { Locale } from '../platform/i18n.ts';
-import { sql, type Expression, type ExpressionBuilder, type QueryCreator, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type QueryCreator, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { prepared } from '../platform/db/prepared.ts';
 import type { NotificationChannel, NotificationStatus, OutboxMessage } from './schema.ts';
 import { TemplateError, validateTemplateParams } from './templates.ts';
@@ -155,18 +155,30 @@ export function markDeliveredStatement(db: QueryCreator<Database>, correlated: (
       lease_until: eb.case().when(settles(eb)).then(null).else(eb.ref('lease_until')).end(),
       updated_at: now,
     }))
-    // Rows are locked in id order, as the worker's record of a batch locks them: a burst
-    // marked here while the worker records the same pushes cannot deadlock with it.
-    .where('id', 'in', (eb) => {
-      const due = eb
-        .selectFrom('notify_outbox')
-        .select('id')
-        .where(correlated)
-        .where('channel', '=', channel)
-        .where((w) => w.or([w('status', 'in', ['queued', 'sent']), w.and([w('status', '=', 'sending'), w('delivered_at', 'is', null)])]))
-        .orderBy('id');
-      return lockRows ? due.forUpdate() : due;
-    });
+    .where('id', 'in', (eb) =>
+      inIdOrder(
+        eb
+          .selectFrom('notify_outbox')
+          .select('id')
+          .where(correlated)
+          .where('channel', '=', channel)
+          .where((w) => w.or([w('status', 'in', ['queued', 'sent']), w.and([w('status', '=', 'sending'), w('delivered_at', 'is', null)])])),
+        lockRows,
+      ),
+    );
+}
+
+/**
+ * The outbox rows `rows` selects, ordered by id and, with `lockRows` (PostgreSQL), locked in
+ * that order. Every statement that locks several outbox rows takes them through this (a
+ * device's fetch marking its push delivered, a worker recording its sends, renewing or
+ * expiring leases, firing due fallbacks), so no two of them can deadlock: left to its plan,
+ * PostgreSQL locks rows in the order it visits them, and a bitmap or sequential scan visits
+ * them in their physical order, which updates keep changing.
+ */
+export function inIdOrder<Row extends { id: string }>(rows: SelectQueryBuilder<Database, 'notify_outbox', Row>, lockRows: boolean): SelectQueryBuilder<Database, 'notify_outbox', Row> {
+  const ordered = rows.orderBy('id');
+  return lockRows ? ordered.forUpdate() : ordered;
 }
 
 /**

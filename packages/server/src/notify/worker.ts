@@ -7,7 +7,7 @@ import { isLocale } from '../platform/i18n.ts';
 import type { Logger } from '../platform/logger.ts';
 import { DeliveryError, type Channel, type DeliveryResult, type OutgoingMessage } from './channels/channel.ts';
 import type { WorkerSettings } from './config.ts';
-import { enqueueNotification, outboxSignal, type NotificationFallback } from './outbox.ts';
+import { enqueueNotification, inIdOrder, outboxSignal, type NotificationFallback } from './outbox.ts';
 import { offerLocalClaimant, withdrawLocalClaimant, type LocalClaimant } from './local-delivery.ts';
 import type { AttemptOutcome, NotificationChannel, NotificationStatus, OutboxMessage } from './schema.ts';
 import { TemplateError } from './templates.ts';
@@ -348,15 +348,7 @@ export class OutboxWorker implements LocalClaimant {
       const now = this.#now();
       if (this.#dialect === 'sqlite' && this.#leaseHeldUntil > 0) await this.holdsLease();
       const ids = [...this.#holding];
-      for (let i = 0; i < ids.length; i += 500) {
-        await this.#db
-          .updateTable('notify_outbox')
-          .set({ lease_until: now + this.#settings.leaseMs })
-          .where('id', 'in', ids.slice(i, i + 500))
-          .where('claimed_by', '=', this.id)
-          .where('status', '=', 'sending')
-          .execute();
-      }
+      for (let i = 0; i < ids.length; i += 500) await renewLeasesStatement(this.#db, ids.slice(i, i + 500), this.id, now + this.#settings.leaseMs).execute();
     };
     this.#renewing = run()
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'renewing leases failed; trying again shortly'))
@@ -396,6 +388,7 @@ export class OutboxWorker implements LocalClaimant {
           next_attempt_at: now,
           updated_at: now,
         }))
+        .where('id', 'in', (eb) => inIdOrder(eb.selectFrom('notify_outbox').select('id').where('status', '=', 'sending').where('lease_until', '<', now), isPostgres(tx)))
         .where('status', '=', 'sending')
         .where('lease_until', '<', now)
         .returning(['id', 'status', 'attempts', 'kind', 'locale', 'params', 'fallback', 'correlation_id'])
@@ -467,7 +460,7 @@ export class OutboxWorker implements LocalClaimant {
       const rows = await tx
         .updateTable('notify_outbox')
         .set({ fallback_due_at: null, updated_at: now })
-        .where('id', 'in', due.map((r) => r.id).sort())
+        .where('id', 'in', (eb) => inIdOrder(eb.selectFrom('notify_outbox').select('id').where('id', 'in', due.map((r) => r.id)), isPostgres(tx)))
         .where('status', '=', 'sent')
         .where('fallback_due_at', '<=', now)
         .where('fallback', 'is not', null)
@@ -913,6 +906,20 @@ export class OutboxWorker implements LocalClaimant {
     }
     return result;
   }
+}
+
+/**
+ * A worker's lease renewal for the messages it holds, the rows locked in id order like every
+ * other multi-row lock on the outbox (inIdOrder): unordered, it deadlocked under load with the
+ * worker's own record of a batch of sends and a device's fetch marking its push delivered.
+ */
+export function renewLeasesStatement(db: Db | Tx, ids: readonly string[], workerId: string, leaseUntil: number) {
+  return db
+    .updateTable('notify_outbox')
+    .set({ lease_until: leaseUntil })
+    .where('id', 'in', (eb) => inIdOrder(eb.selectFrom('notify_outbox').select('id').where('id', 'in', ids).where('claimed_by', '=', workerId).where('status', '=', 'sending'), isPostgres(db)))
+    .where('claimed_by', '=', workerId)
+    .where('status', '=', 'sending');
 }
 
 /**

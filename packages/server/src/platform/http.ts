@@ -9,7 +9,7 @@ import { lazyRequestLogger, maskUrl } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { ApiError, CommonErrors, PROBLEM_CONTENT_TYPE, toProblem, type FieldProblem } from './errors.ts';
 import { DEFAULT_LOCALE, negotiateLocale, type Locale } from './i18n.ts';
-import { isDatabaseUnavailable, isStorableText, unreachableCode } from './db/index.ts';
+import { isDatabaseUnavailable, isStorableText, transactionConflictCode, unreachableCode } from './db/index.ts';
 import { isRedisUnavailable } from './redis.ts';
 
 declare module 'fastify' {
@@ -139,6 +139,8 @@ function toApiError(error: FastifyError | ApiError | Error): ApiError {
   if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) {
     return new ApiError(CommonErrors.service_unavailable, { headers: { 'retry-after': String(UNAVAILABLE_RETRY_SECONDS) } });
   }
+  // Rolled back whole to settle a conflict with another transaction: asking again will do.
+  if (transactionConflictCode(error)) return new ApiError(CommonErrors.service_unavailable, { headers: { 'retry-after': '1' } });
   if (fe.statusCode === 429) return new ApiError(CommonErrors.rate_limited, { params: { seconds: 60 } });
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new ApiError(fe.statusCode === 404 ? CommonErrors.not_found : CommonErrors.malformed_body);
@@ -172,6 +174,8 @@ function outageOf(error: unknown): string {
   // A 503 the service chose (readiness, a registry away) says in its own words what is missing.
   if (error instanceof ApiError) return `request failed: ${error.message}`;
   if (isRedisUnavailable(error)) return 'request failed: Redis is unavailable';
+  const conflict = transactionConflictCode(error);
+  if (conflict) return `request failed: the database rolled its transaction back over a conflict with another (${conflict === '40P01' ? 'deadlock' : 'serialization failure'}, ${conflict}); nothing it wrote was kept`;
   const code = unreachableCode(error);
   // A refused or timed-out connection reads the same from any client: named by its code only.
   if (code) return `request failed: a service it depends on is unreachable (${code})`;

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, testDialects, type TestDatabase } from '../support/databases.ts';
+import { createTestDatabase, testDialects, waitForLockWait, type TestDatabase } from '../support/databases.ts';
 import { createTestApp } from '../support/app.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { enqueueNotification, getNotificationStatus, getNotificationsByCorrelation, notificationRow } from '../../src/notify/outbox.ts';
 import { claimOnWrite, offerLocalClaimant, withdrawLocalClaimant } from '../../src/notify/local-delivery.ts';
 import { createNotifyRuntime, type NotifyRuntime } from '../../src/notify/runtime.ts';
+import { renewLeasesStatement } from '../../src/notify/worker.ts';
 import type { NotifyConfig } from '../../src/notify/config.ts';
 import { registerPushTarget } from '../../src/notify/push-targets.ts';
 import { TestSmsGateway } from './gateway.ts';
@@ -325,6 +326,38 @@ describe.each(testDialects())('notification outbox on %s', (dialect) => {
       return l.length === 2 ? l : undefined;
     }, 5_000, 'fallback enqueued');
     expect(list.map((m) => m.channel)).toEqual(['sms', 'dev']);
+  });
+
+  // Row locks and plans are PostgreSQL's (SQLite has one writer at a time).
+  if (dialect === 'postgres') it('renews leases locking the rows in id order, whatever order the plan visits them in (no deadlock with a record of sends)', async () => {
+    const now = Date.now();
+    // Stored larger id first: a sequential scan (forced below) visits the rows against id order.
+    const [larger, smaller] = ['msg_b_lease', 'msg_a_lease'];
+    for (const id of [larger, smaller]) {
+      await database.db.insertInto('notify_outbox').values({ ...activated(), id, status: 'sending', claimed_by: 'worker-a', lease_until: now + 1_000, attempts: 1 }).execute();
+    }
+    const until = now + 60_000;
+    let renewal: Promise<void> | undefined;
+    // A record of sends holds the smaller id (it locks in id order: recordSendsOnPostgres)...
+    await database.db.transaction().execute(async (recording) => {
+      await sql`select id from notify_outbox where id = ${smaller} for update`.execute(recording);
+      // ...while the worker renews both, planned as a sequential scan.
+      renewal = database.db.transaction().execute(async (tx) => {
+        await sql`set local enable_indexscan = off`.execute(tx);
+        await sql`set local enable_bitmapscan = off`.execute(tx);
+        await renewLeasesStatement(tx, [smaller, larger], 'worker-a', until).execute();
+      });
+      await waitForLockWait(database, 'update "notify_outbox" set "lease_until"%');
+      // The renewal waits holding nothing: the larger id is free for the record to take next.
+      // Locked in scan order it would hold the larger id, and the two would deadlock here.
+      await database.db.transaction().execute(async (next) => {
+        await sql`select id from notify_outbox where id = ${larger} for update nowait`.execute(next);
+      });
+    });
+    // Once the record commits, the renewal goes through.
+    await renewal;
+    const leases = await database.db.selectFrom('notify_outbox').select(['id', 'lease_until']).where('id', 'in', [smaller, larger]).orderBy('id').execute();
+    expect(leases).toEqual([{ id: smaller, lease_until: until }, { id: larger, lease_until: until }]);
   });
 
   it('renews only the leases of messages in flight: a message it claimed but no longer holds lapses and is sent again', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/platform/config.ts';
@@ -8,7 +9,7 @@ import { isDatabaseUnavailable, openDatabase } from '../../src/platform/db/index
 import { healthModule } from '../../src/health/routes.ts';
 import { officesModule } from '../../src/offices/index.ts';
 import type { TasdiqModule } from '../../src/platform/module.ts';
-import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { createTestDatabase, testDialects, waitForLockWait, type TestDatabase } from '../support/databases.ts';
 
 /** A module with a validated JSON body, to drive the body-parsing error paths. */
 const echo: TasdiqModule = {
@@ -248,6 +249,52 @@ describe('a database outage answers 503 with Retry-After, not 500', () => {
       expect((await app.http.inject({ method: 'POST', url: '/write' })).statusCode).toBe(200);
     } finally {
       other.close();
+      await app.close();
+      await database.dispose();
+    }
+  }, 20_000);
+
+  if (testDialects().includes('postgres')) it('answers a deadlock victim with 503 and Retry-After, and logs the conflict for what it is', async () => {
+    const lines: Array<{ msg: string; level: number }> = [];
+    const database = await createTestDatabase('postgres');
+    await sql`create table crossing (id text primary key)`.execute(database.db);
+    await sql`insert into crossing values ('a'), ('b')`.execute(database.db);
+    let holdingA!: () => void;
+    const heldA = new Promise<void>((resolve) => (holdingA = resolve));
+    const crosser: TasdiqModule = {
+      name: 'crosser',
+      routes: async (app, context) => {
+        // Locks a, then b: the test holds b and then asks for a, closing the cycle.
+        app.post('/cross', async () => {
+          await context.db.transaction().execute(async (tx) => {
+            await sql`select id from crossing where id = 'a' for update`.execute(tx);
+            holdingA();
+            await sql`select id from crossing where id = 'b' for update`.execute(tx);
+          });
+          return { crossed: true };
+        });
+      },
+    };
+    const sink = { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string; level: number }) };
+    const app = await buildApp({ config: loadConfig({}, { logLevel: 'warn' }), database, logger: createLogger('warn', sink), modules: [crosser], migrate: false, background: false });
+    try {
+      await database.db.transaction().execute(async (other) => {
+        await sql`select id from crossing where id = 'b' for update`.execute(other);
+        const answer = app.http.inject({ method: 'POST', url: '/cross' });
+        await heldA;
+        await waitForLockWait(database, "%crossing where id = 'b'%");
+        // The route has waited for b the longest, so its deadlock check runs first and it is the
+        // victim; this transaction then gets a.
+        await sql`select id from crossing where id = 'a' for update`.execute(other);
+        const res = await answer;
+        expect(res.statusCode).toBe(503);
+        expect(res.json().code).toBe('service_unavailable');
+        expect(res.headers['retry-after']).toBe('1');
+      });
+      expect(lines.filter((l) => l.msg.startsWith('request failed')).map((l) => [l.level, l.msg])).toEqual([
+        [40, 'request failed: the database rolled its transaction back over a conflict with another (deadlock, 40P01); nothing it wrote was kept'],
+      ]);
+    } finally {
       await app.close();
       await database.dispose();
     }

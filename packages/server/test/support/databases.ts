@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { openDatabase, type DatabaseHandle, type Dialect } from '../../src/platform/db/index.ts';
@@ -65,4 +66,13 @@ export async function createTestDatabase(dialect: Dialect, options: { migrate?: 
       await cleanup();
     },
   };
+}
+
+/** Resolves once a PostgreSQL backend of this database waits for a lock in a statement like `pattern`. */
+export async function waitForLockWait(database: DatabaseHandle, pattern: string): Promise<void> {
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like ${pattern}`.execute(database.db);
+    if (rows[0]!.n > 0) return;
+  }
+  throw new Error(`no statement like ${pattern} waited for a lock`);
 }

@@ -144,6 +144,18 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 }
 
 /**
+ * The SQLSTATE when PostgreSQL rolled a transaction back to resolve a conflict with another
+ * (40P01: chosen as a deadlock's victim; 40001: a serialization failure): nothing it wrote
+ * stays, and the same request may succeed when made again.
+ */
+export function transactionConflictCode(error: unknown, depth = 0): '40P01' | '40001' | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  const e = error as { code?: unknown; cause?: unknown };
+  if (e.code === '40P01' || e.code === '40001') return e.code;
+  return transactionConflictCode(e.cause, depth + 1);
+}
+
+/**
  * The system code (ECONNREFUSED, ETIMEDOUT, ...) when an error is a connection that failed at
  * the network level: any client meets these, so they say "unreachable", not which service.
  */

@@ -29,7 +29,7 @@ import { SoftAuthenticator } from '../packages/server/test/support/soft-authenti
 import { checkUserVerification, userVerificationChallenge } from '../packages/server/src/devices/user-verification.ts';
 import type { Device } from '../packages/server/src/devices/schema.ts';
 import { verifyRegistrationResponse } from '@simplewebauthn/server';
-import { verifyP256 } from '../packages/server/src/devices/protocol.ts';
+import { verifyP256 } from '../packages/server/src/platform/p256.ts';
 import { measureFloor } from './lib/floor.ts';
 import { phaseFigures, saturationThenLatency, type Citizen } from './lib/load.ts';
 import { formatLine, percentile, POSTGRES_URL, postgresAnswers, scratchPostgres, serverSample, startBenchService } from './lib/service.ts';

@@ -22,7 +22,7 @@ import { Agent, createServer, request, type IncomingMessage, type ServerResponse
 import Fastify, { type FastifyReply } from 'fastify';
 import { importJWK, jwtVerify } from 'jose';
 import pg from 'pg';
-import { p1363ToDer } from '../../packages/server/src/devices/protocol.ts';
+import { p1363ToDer } from '../../packages/server/src/platform/p256.ts';
 
 const pool = new pg.Pool({ connectionString: process.env.FLOOR_DATABASE_URL, max: 10 });
 const pushUrl = new URL(process.env.FLOOR_PUSH_URL!);

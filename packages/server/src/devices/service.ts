@@ -11,7 +11,8 @@ import { activationMessage, keyAttestationChallenge } from './canonical.ts';
 import type { WebAuthnParty } from '../platform/webauthn.ts';
 import type { KeyAttestation, KeyAttestationVerifier } from './attestation.ts';
 import { DeviceErrors } from './errors.ts';
-import { importP256, verifyP256 } from './protocol.ts';
+import { importP256 } from './protocol.ts';
+import { verifyP256 } from '../platform/p256.ts';
 import type { DeviceDependencies } from './ports.ts';
 import type { Device, KeyStorage } from './schema.ts';
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { ModuleMigration } from '../platform/db/migrations.ts';
@@ -8,6 +8,7 @@ import { OwedRows } from '../platform/owed-rows.ts';
 import { ApiError, defineErrors } from '../platform/errors.ts';
 import { ClientRegistry, type RelyingParty } from '../clients/index.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
+import { es256Header, importEs256Key, selectEs256Key, verifyEs256Assertion } from './es256-assertion.ts';
 
 /**
  * Relying-party authentication for the Mobile-ID REST API: an RFC 7523 client assertion
@@ -104,6 +105,8 @@ const MAX_ASSERTION_AGE_S = 60;
 const CLIENT_CACHE_MS = 5_000;
 const USED_ASSERTION_SWEEP_MS = 10_000;
 const ALGORITHMS = ['ES256', 'PS256', 'EdDSA'];
+const REQUIRED_CLAIMS = ['exp', 'iat', 'jti'] as const;
+const CLOCK_TOLERANCE_S = 5;
 
 export interface UsedAssertionTable {
   /** SHA-256 (hex) of `client_id` and `jti`: a used assertion, kept until it expires. */
@@ -171,6 +174,20 @@ export function clientAssertionCheck(options: {
     if (!keys) remoteKeys.set(client.jwksUri, (keys = createRemoteJWKSet(new URL(client.jwksUri), { timeoutDuration: 3000 })));
     return keys;
   };
+  // An ES256 assertion whose header selects exactly one inline key is checked synchronously
+  // (es256-assertion.ts); the key is imported once per registration version and key id.
+  const es256Keys = new BoundedCache<string, KeyObject | null>(10_000);
+  const es256KeyOf = (client: RelyingParty, assertion: string): KeyObject | undefined => {
+    const header = client.jwks ? es256Header(assertion) : undefined;
+    if (!header) return undefined;
+    const version = `${client.clientId}@${client.version}#${header.kid ?? ''}`;
+    let key = es256Keys.get(version, 0);
+    if (key === undefined) {
+      const jwk = selectEs256Key((client.jwks as { keys: readonly Record<string, unknown>[] }).keys, header.kid);
+      es256Keys.set(version, (key = (jwk && importEs256Key(jwk)) ?? null));
+    }
+    return key ?? undefined;
+  };
   // Used assertions are forgotten once expired; the sweep runs at most every few seconds,
   // not on every request.
   let lastSweep = 0;
@@ -205,18 +222,24 @@ export function clientAssertionCheck(options: {
     if (!client || !keys) throw invalid('unknown or disabled client, or no registered keys');
     const now = options.now();
     const audience = `${options.publicUrl}${request.routeOptions.url}`;
-    const { payload } = await jwtVerify(assertion, keys, {
-      issuer: client.clientId,
-      subject: client.clientId,
-      audience,
-      algorithms: ALGORITHMS,
-      requiredClaims: ['exp', 'iat', 'jti'],
-      maxTokenAge: MAX_ASSERTION_AGE_S,
-      currentDate: new Date(now),
-      clockTolerance: 5,
-    }).catch(() => {
-      throw invalid(`signature, iss/sub, aud (${audience}), exp or age (at most ${MAX_ASSERTION_AGE_S} s) do not check`);
-    });
+    const rules = { issuer: client.clientId, subject: client.clientId, audience, requiredClaims: REQUIRED_CLAIMS, maxTokenAgeS: MAX_ASSERTION_AGE_S, clockToleranceS: CLOCK_TOLERANCE_S, now };
+    const es256Key = es256KeyOf(client, assertion);
+    const payload = es256Key
+      ? verifyEs256Assertion(assertion, es256Key, rules)
+      : await jwtVerify(assertion, keys, {
+          issuer: rules.issuer,
+          subject: rules.subject,
+          audience,
+          algorithms: ALGORITHMS,
+          requiredClaims: [...REQUIRED_CLAIMS],
+          maxTokenAge: MAX_ASSERTION_AGE_S,
+          currentDate: new Date(now),
+          clockTolerance: CLOCK_TOLERANCE_S,
+        }).then(
+          (verified) => verified.payload,
+          () => undefined,
+        );
+    if (!payload) throw invalid(`signature, iss/sub, aud (${audience}), exp or age (at most ${MAX_ASSERTION_AGE_S} s) do not check`);
     if (typeof payload.jti !== 'string' || payload.jti.length < 16 || payload.jti.length > 200) throw invalid('jti must be 16 to 200 characters');
     const serviceId = (request.body as { serviceId?: unknown } | undefined)?.serviceId;
     if (serviceId !== client.clientId) throw new ApiError(ClientAuthErrors.client_service_mismatch);

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { p1363ToDer, verifyP256 } from '../../src/devices/protocol.ts';
+import { p1363ToDer, verifyP256 } from '../../src/platform/p256.ts';
 
 /** r || s from a DER Ecdsa-Sig-Value, read here independently of the code under test. */
 function derToP1363(der: Buffer): Buffer {

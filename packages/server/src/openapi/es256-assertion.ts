@@ -66,6 +66,8 @@ export function selectEs256Key(keys: readonly Record<string, unknown>[], kid: st
 
 /** A registered public JWK as a key `node:crypto` verifies with; undefined if it is not one. */
 export function importEs256Key(jwk: Record<string, unknown>): KeyObject | undefined {
+  // Registration refuses private keys; one that got in anyway is jose's to refuse, as it does.
+  if ('d' in jwk) return undefined;
   try {
     const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as JsonWebKey, format: 'jwk' });
     return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? key : undefined;

@@ -85,6 +85,7 @@ describe('client assertions checked synchronously (ES256, inline keys)', () => {
     ['no kid, two keys (jose refuses the ambiguity)', jws({ alg: 'ES256' }, claims()), false, [jwkOf(stranger.publicKey), jwkOf(signer.publicKey)]],
     ['a registered key for ES384 only', jws({ alg: 'ES256' }, claims()), false, [jwkOf(signer.publicKey, { alg: 'ES384' })]],
     ['a registered key for encryption', jws({ alg: 'ES256' }, claims()), false, [jwkOf(signer.publicKey, { use: 'enc' })]],
+    ['a private key registered by mistake', jws({ alg: 'ES256' }, claims()), false, [signer.privateKey.export({ format: 'jwk' }) as Record<string, unknown>]],
   ];
 
   it.each(cases)('%s: the answer jose gives', async (_name, token, accepted, keys = registered) => {
@@ -104,6 +105,7 @@ describe('client assertions checked synchronously (ES256, inline keys)', () => {
       'no kid, two keys (jose refuses the ambiguity)',
       'a registered key for ES384 only',
       'a registered key for encryption',
+      'a private key registered by mistake',
     ]);
   });
 

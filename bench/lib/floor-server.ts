@@ -17,12 +17,13 @@
  * `node bench/lib/floor-server.ts` with FLOOR_DATABASE_URL, FLOOR_PUSH_URL and FLOOR_RP_JWK
  * set; prints `listening PORT` when it answers.
  */
-import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyReply } from 'fastify';
 import { importJWK, jwtVerify } from 'jose';
 import pg from 'pg';
-import { p1363ToDer } from '../../packages/server/src/platform/p256.ts';
+// P-256 checked as Tasdiq checks it: the bare key and a DER signature, the cheapest form Node verifies.
+import { verifyP256 } from '../../packages/server/src/platform/p256.ts';
 
 const pool = new pg.Pool({ connectionString: process.env.FLOOR_DATABASE_URL, max: 10 });
 const pushUrl = new URL(process.env.FLOOR_PUSH_URL!);
@@ -54,12 +55,6 @@ async function deviceKey(id: string): Promise<KeyObject | undefined> {
     keys.set(id, key);
   }
   return key;
-}
-
-function signedBy(key: KeyObject, data: string, signature: string): boolean {
-  const raw = Buffer.from(signature, 'base64url');
-  // The bare key and a DER signature: the cheapest form Node verifies (Tasdiq's verifyP256).
-  return raw.length === 64 && verify('sha256', Buffer.from(data), key, p1363ToDer(raw));
 }
 
 function wake(deviceId: string): void {
@@ -106,7 +101,7 @@ async function startSession(pinfl: string, clientAssertion: string): Promise<Ans
 
 async function pendingRequest({ deviceId, counter, signature }: DeviceProof): Promise<Answer> {
   const key = await deviceKey(deviceId);
-  if (!key || !signedBy(key, `GET /pending ${deviceId} ${counter}`, signature)) return refused(401, 'bad_signature');
+  if (!key || !verifyP256(key, `GET /pending ${deviceId} ${counter}`, signature)) return refused(401, 'bad_signature');
   const row = (
     await named<{ id: string; challenge: string }>(
       'fetch',
@@ -123,8 +118,8 @@ async function confirmSession(id: string, { deviceId, counter, signature }: Devi
   const shown = sessions.get(id);
   const key = await deviceKey(deviceId);
   const body = JSON.stringify(confirmation);
-  if (!key || !shown || !signedBy(key, `POST /confirm/${id} ${deviceId} ${counter} ${sha256(body).toString('base64url')}`, signature)) return refused(401, 'bad_signature');
-  if (!signedBy(key, shown.challenge, confirmation.signature)) return refused(400, 'bad_challenge_signature');
+  if (!key || !shown || !verifyP256(key, `POST /confirm/${id} ${deviceId} ${counter} ${sha256(body).toString('base64url')}`, signature)) return refused(401, 'bad_signature');
+  if (!verifyP256(key, shown.challenge, confirmation.signature)) return refused(400, 'bad_challenge_signature');
   const now = Date.now();
   const done = await named(
     'complete',

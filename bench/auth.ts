@@ -32,6 +32,7 @@ import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import { verifyP256 } from '../packages/server/src/platform/p256.ts';
 import { verifyEs256Assertion } from '../packages/server/src/openapi/es256-assertion.ts';
 import { measureFloor } from './lib/floor.ts';
+import { lightFetch } from './lib/light-fetch.ts';
 import { phaseFigures, saturationThenLatency, type Citizen } from './lib/load.ts';
 import { formatLine, percentile, POSTGRES_URL, postgresAnswers, scratchPostgres, serverSample, startBenchService } from './lib/service.ts';
 
@@ -50,8 +51,15 @@ const PUSH = process.env.BENCH_AUTH_PUSH !== 'none';
 const RP_AUTH = process.env.BENCH_RP_AUTH === 'none' ? 'none' : 'private_key_jwt';
 /** BENCH_DB=sqlite or postgres runs one database only. */
 const ONLY = process.env.BENCH_DB;
+/**
+ * What the relying party and the phones send their requests with (bench/lib/light-fetch.ts):
+ * `light`, plain `node:http` (the default), or `undici`, Node's own `fetch`, whose CPU and
+ * garbage on the load generator's side show up in the service's figures (see that file).
+ */
+const TRANSPORT: typeof fetch = process.env.BENCH_FETCH === 'undici' ? fetch : lightFetch;
 /** The floor's HTTP front ends to measure, in order (bench/lib/floor-server.ts): Fastify, and none at all. */
 const FLOOR_HTTP = (process.env.FLOOR_HTTP ?? 'fastify,bare').split(',');
+const SLOW_MS = process.env.BENCH_SLOW_MS ? Number(process.env.BENCH_SLOW_MS) : undefined;
 const CLIENT_ID = 'bench-portal';
 const SERVICE = { serviceId: CLIENT_ID, serviceName: 'Bench portal' };
 /** An unregistered service id, which only an anonymous (development) caller may name. */
@@ -113,11 +121,11 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
     const phones: Phone[] = [];
     for (let i = 0; i < CONCURRENCY; i++) {
       const citizen = await enrollCitizen(database.db, baseUrl);
-      const device = await DeviceClient.activate(baseUrl, await citizen.activationCode());
+      const device = await DeviceClient.activate(baseUrl, await citizen.activationCode(), { fetch: TRANSPORT });
       if (PUSH) await device.request('PUT', '/api/v1/device/push-target', { kind: 'webpush', subscription: webPushSubscription(`${sink.url}/${device.deviceId}`) });
       phones.push({ pinfl: citizen.pinfl, device, busy: false });
     }
-    const rp = new MobileIdClient({ baseUrl, ...(RP_AUTH === 'none' ? {} : { clientAssertion: privateKeyJwt({ clientId: CLIENT_ID, privateKey, publicUrl: baseUrl, kid: 'bench-1' }) }) });
+    const rp = new MobileIdClient({ baseUrl, fetch: TRANSPORT, ...(RP_AUTH === 'none' ? {} : { clientAssertion: privateKeyJwt({ clientId: CLIENT_ID, privateKey, publicUrl: baseUrl, kid: 'bench-1' }) }) });
     /** Per step of a session (start, fetch, confirm, result), in the latency phase. */
     const steps: Record<'start' | 'fetch' | 'confirm' | 'result', number[]> = { start: [], fetch: [], confirm: [], result: [] };
     const session = async (phone: Phone, timed = false): Promise<number> => {
@@ -133,6 +141,9 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
       if (result.result !== 'OK') throw new Error(`result ${result.result}`);
       const t4 = performance.now();
       if (timed) {
+        // BENCH_SLOW_MS=N prints each timed session slower than N ms, when it began and its steps:
+        // sessions slow together point at a pause of one process, not at one step.
+        if (SLOW_MS !== undefined && t4 - t0 > SLOW_MS) console.error(`# slow session at ${new Date(performance.timeOrigin + t0).toISOString()}: ${(t4 - t0).toFixed(1)} ms (start ${(t1 - t0).toFixed(1)}, fetch ${(t2 - t1).toFixed(1)}, confirm ${(t3 - t2).toFixed(1)}, result ${(t4 - t3).toFixed(1)})`);
         steps.start.push(t1 - t0);
         steps.fetch.push(t2 - t1);
         steps.confirm.push(t3 - t2);
@@ -154,6 +165,7 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
     });
     const figures = phaseFigures(phases);
     const stepP50 = (name: keyof typeof steps) => percentile(steps[name].sort((a, b) => a - b), 50);
+    const stepP99 = (name: keyof typeof steps) => percentile(steps[name].sort((a, b) => a - b), 99);
     // The same steps as the service timed them (mean, from its own histogram): the rest of a
     // step's time is the client's (signing, HTTP) and the loopback's.
     const { routes: serverAfter, loopDelayP99Ms, loopDelayMaxMs } = await serverSample(baseUrl);
@@ -171,6 +183,10 @@ async function measure(db: 'sqlite' | 'postgres', databaseUrl?: string): Promise
         fetch_p50_ms: stepP50('fetch'),
         confirm_p50_ms: stepP50('confirm'),
         result_p50_ms: stepP50('result'),
+        start_p99_ms: stepP99('start'),
+        fetch_p99_ms: stepP99('fetch'),
+        confirm_p99_ms: stepP99('confirm'),
+        result_p99_ms: stepP99('result'),
         server_start_ms: serverMs('POST /api/v1/auth/sessions'),
         server_fetch_ms: serverMs('GET /api/v1/device/requests/pending'),
         server_confirm_ms: serverMs('POST /api/v1/device/requests/:id/confirm'),
@@ -267,7 +283,7 @@ export default async function run(): Promise<void> {
         const sink = await pushSink();
         try {
           for (const http of FLOOR_HTTP) {
-            const floor = await measureFloor({ http, databaseUrl: scratch.url, pushUrl: sink.url, pushesReceived: sink.received, concurrency: CONCURRENCY, durationS: DURATION_S, warmupS: WARMUP_S, ...(RATE ? { rate: RATE } : {}) });
+            const floor = await measureFloor({ fetch: TRANSPORT, http, databaseUrl: scratch.url, pushUrl: sink.url, pushesReceived: sink.received, concurrency: CONCURRENCY, durationS: DURATION_S, warmupS: WARMUP_S, ...(RATE ? { rate: RATE } : {}) });
             console.log(formatLine('auth_floor', { ...floor, http, db: 'postgres' }));
           }
         } finally {

@@ -33,14 +33,14 @@ async function startFloorServer(env: Record<string, string>): Promise<{ baseUrl:
 
 const signed = (key: KeyObject, data: string) => sign('sha256', Buffer.from(data), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
 
-async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(url, init);
+async function call<T>(transport: typeof fetch, url: string, init: RequestInit = {}): Promise<T> {
+  const response = await transport(url, init);
   const text = await response.text();
   if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${new URL(url).pathname}: ${response.status} ${text}`);
   return (text ? JSON.parse(text) : {}) as T;
 }
 
-export async function measureFloor(options: { http: string; databaseUrl: string; pushUrl: string; pushesReceived: () => number; concurrency: number; durationS: number; warmupS: number; rate?: number }): Promise<Record<string, number>> {
+export async function measureFloor(options: { fetch: typeof fetch; http: string; databaseUrl: string; pushUrl: string; pushesReceived: () => number; concurrency: number; durationS: number; warmupS: number; rate?: number }): Promise<Record<string, number>> {
   const rp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const server = await startFloorServer({ FLOOR_HTTP: options.http, FLOOR_DATABASE_URL: options.databaseUrl, FLOOR_PUSH_URL: options.pushUrl, FLOOR_RP_JWK: JSON.stringify(rp.publicKey.export({ format: 'jwk' })) });
   const db = new pg.Client({ connectionString: options.databaseUrl });
@@ -61,12 +61,12 @@ export async function measureFloor(options: { http: string; databaseUrl: string;
     const session = async (phone: FloorPhone): Promise<number> => {
       const t0 = performance.now();
       const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setIssuer('floor-rp').setSubject('floor-rp').setAudience('floor/start').setIssuedAt().setExpirationTime('60s').setJti(randomUUID()).sign(rp.privateKey);
-      const started = await call<{ sessionId: string; token: string; verificationCode: string }>(`${base}/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pinfl: phone.pinfl, client_assertion: assertion }) });
-      const pending = await call<{ id: string; challenge: string }>(`${base}/pending`, { headers: deviceHeaders(phone, (n) => `GET /pending ${phone.deviceId} ${n}`) });
+      const started = await call<{ sessionId: string; token: string; verificationCode: string }>(options.fetch, `${base}/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pinfl: phone.pinfl, client_assertion: assertion }) });
+      const pending = await call<{ id: string; challenge: string }>(options.fetch, `${base}/pending`, { headers: deviceHeaders(phone, (n) => `GET /pending ${phone.deviceId} ${n}`) });
       const body = JSON.stringify({ signature: signed(phone.key, pending.challenge), code: started.verificationCode });
       const digest = createHash('sha256').update(body).digest('base64url');
-      await call(`${base}/confirm/${pending.id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...deviceHeaders(phone, (n) => `POST /confirm/${pending.id} ${phone.deviceId} ${n} ${digest}`) }, body });
-      const result = await call<{ result: string | null }>(`${base}/result/${started.sessionId}`, { headers: { authorization: `Bearer ${started.token}` } });
+      await call(options.fetch, `${base}/confirm/${pending.id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...deviceHeaders(phone, (n) => `POST /confirm/${pending.id} ${phone.deviceId} ${n} ${digest}`) }, body });
+      const result = await call<{ result: string | null }>(options.fetch, `${base}/result/${started.sessionId}`, { headers: { authorization: `Bearer ${started.token}` } });
       if (result.result !== 'OK') throw new Error(`result ${result.result}`);
       return performance.now() - t0;
     };

@@ -5,6 +5,9 @@
  */
 import { cpuDuring, percentile } from './service.ts';
 
+/** Seconds of traffic at the latency phase's rate before its latencies are recorded. */
+const LATENCY_WARMUP_S = Number(process.env.BENCH_LATENCY_WARMUP ?? 2);
+
 export interface Citizen {
   busy: boolean;
 }
@@ -54,7 +57,7 @@ function backToBack<C extends Citizen>(citizens: readonly C[], session: Session<
  * Sessions arriving at `rate` per second for `durationMs`, each for a citizen not signing in
  * already (`skipped` counts arrivals that found none free), as real traffic arrives.
  */
-async function atFixedRate<C extends Citizen>(citizens: readonly C[], session: Session<C>, rate: number, durationMs: number, failed: (error: unknown) => void): Promise<{ latencies: number[]; skipped: number }> {
+async function atFixedRate<C extends Citizen>(citizens: readonly C[], session: Session<C>, rate: number, durationMs: number, failed: (error: unknown) => void, timed = true): Promise<{ latencies: number[]; skipped: number }> {
   const latencies: number[] = [];
   let skipped = 0;
   const inFlight = new Set<Promise<void>>();
@@ -68,7 +71,7 @@ async function atFixedRate<C extends Citizen>(citizens: readonly C[], session: S
       continue;
     }
     citizen.busy = true;
-    const task: Promise<void> = session(citizen, true)
+    const task: Promise<void> = session(citizen, timed)
       .then((ms) => void latencies.push(ms), failed)
       .finally(() => {
         citizen.busy = false;
@@ -101,6 +104,10 @@ export async function saturationThenLatency<C extends Citizen>(citizens: readonl
   saturated.sort((a, b) => a - b);
   const perS = saturated.length / cost.elapsedS;
   const rate = options.rate ?? Math.max(1, Math.round(perS / 2));
+  // The latency phase is steady traffic at its rate: it starts with a warm-up at that rate, so
+  // that what the saturation left behind (its in-flight sessions, the outbox backlog, a heap to
+  // collect) drains before a latency is recorded.
+  await atFixedRate(citizens, session, rate, LATENCY_WARMUP_S * 1000, failed, false);
   await options.beforeLatency?.();
   const { latencies, skipped } = await atFixedRate(citizens, session, rate, options.durationS * 1000, failed);
   return { saturated, cost, pushes, perS, cores: cost.serviceCpuS / cost.elapsedS, rate, latencies, skipped, failures };

@@ -191,11 +191,14 @@ export class DeviceClient {
   locale: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #now: () => number;
+  /** The caller's HTTP transport; the global `fetch` (looked up at each call) when none. */
+  readonly #fetch: typeof fetch | undefined;
 
-  constructor(state: DeviceState, options: { now?: () => number; locale?: string | undefined } = {}) {
+  constructor(state: DeviceState, options: { now?: () => number; locale?: string | undefined; fetch?: typeof fetch } = {}) {
     this.state = state;
     this.#now = options.now ?? Date.now;
     this.locale = options.locale;
+    this.#fetch = options.fetch;
   }
 
   get deviceId(): string {
@@ -210,7 +213,16 @@ export class DeviceClient {
   static async activate(
     server: string,
     activationCode: string,
-    options: { label?: string; extractable?: boolean; now?: () => number; locale?: string | undefined; keyAttestation?: KeyAttestor; userVerification?: UserVerifier } = {},
+    options: {
+      label?: string;
+      extractable?: boolean;
+      now?: () => number;
+      locale?: string | undefined;
+      keyAttestation?: KeyAttestor;
+      userVerification?: UserVerifier;
+      /** The HTTP transport (default: the global `fetch`), kept for every later request. */
+      fetch?: typeof fetch;
+    } = {},
   ): Promise<DeviceClient> {
     const authKey = await generateDeviceKey(options.extractable ?? false);
     const signKey = await generateDeviceKey(options.extractable ?? false);
@@ -229,16 +241,16 @@ export class DeviceClient {
       ...(userVerification ? { userVerification } : {}),
     };
     const result = await answer<{ deviceId: string; counter: number; authCertificate: string; signCertificate: string; caCertificate: string }>(
-      await fetch(`${server}/api/v1/device/activate`, { method: 'POST', headers: { 'content-type': 'application/json', ...languageHeader(options.locale) }, body: JSON.stringify(body) }),
+      await (options.fetch ?? fetch)(`${server}/api/v1/device/activate`, { method: 'POST', headers: { 'content-type': 'application/json', ...languageHeader(options.locale) }, body: JSON.stringify(body) }),
     );
     return new DeviceClient(
       { server, deviceId: result.deviceId, counter: result.counter, authKey, signKey, authCertificate: result.authCertificate, signCertificate: result.signCertificate, caCertificate: result.caCertificate },
-      { ...(options.now ? { now: options.now } : {}), locale: options.locale },
+      { ...(options.now ? { now: options.now } : {}), locale: options.locale, ...(options.fetch ? { fetch: options.fetch } : {}) },
     );
   }
 
-  static async restore(saved: SavedDeviceState): Promise<DeviceClient> {
-    return new DeviceClient({ ...saved, authKey: await importDeviceKey(saved.authKey), signKey: await importDeviceKey(saved.signKey) });
+  static async restore(saved: SavedDeviceState, options: { fetch?: typeof fetch } = {}): Promise<DeviceClient> {
+    return new DeviceClient({ ...saved, authKey: await importDeviceKey(saved.authKey), signKey: await importDeviceKey(saved.signKey) }, options);
   }
 
   async save(): Promise<SavedDeviceState> {
@@ -266,7 +278,7 @@ export class DeviceClient {
       await this.persistState?.(this.state);
       if (body) headers['content-type'] = 'application/json';
       Object.assign(headers, languageHeader(this.locale));
-      return answer<T>(await fetch(`${this.state.server}${path}`, { method, headers, ...(body ? { body } : {}) }));
+      return answer<T>(await (this.#fetch ?? fetch)(`${this.state.server}${path}`, { method, headers, ...(body ? { body } : {}) }));
     };
     const run = async () => {
       try {
@@ -334,7 +346,7 @@ export class DeviceClient {
 
   /** How the service can wake the app: public, unsigned, the same for every device. */
   async pushConfig(): Promise<PushConfig> {
-    return answer<PushConfig>(await fetch(`${this.state.server}/api/v1/device/push-config`, { headers: { accept: 'application/json', ...languageHeader(this.locale) } }));
+    return answer<PushConfig>(await (this.#fetch ?? fetch)(`${this.state.server}/api/v1/device/push-config`, { headers: { accept: 'application/json', ...languageHeader(this.locale) } }));
   }
 
   /**

@@ -52,6 +52,21 @@ describe.each(testDialects())('devices on %s', (dialect) => {
     expect(notice.map((m) => m.kind)).toEqual(['device.activated']);
   });
 
+  it('sends every request through the transport it was given, also once restored', async () => {
+    const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
+    const paths: string[] = [];
+    const transport: typeof fetch = (input, init) => {
+      paths.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+      return fetch(input, init);
+    };
+    const device = await DeviceClient.activate(app.url, await citizen.activationCode(), { fetch: transport, extractable: true });
+    await device.me();
+    await device.pushConfig();
+    const restored = await DeviceClient.restore(await device.save(), { fetch: transport });
+    await restored.me();
+    expect(paths).toEqual(['POST /api/v1/device/activate', 'GET /api/v1/device/me', 'GET /api/v1/device/push-config', 'GET /api/v1/device/me']);
+  });
+
   it('rejects a proof made by another key without spending the code, and bad keys with 400', async () => {
     const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
     const code = await citizen.activationCode();

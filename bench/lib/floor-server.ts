@@ -1,11 +1,11 @@
 /**
  * The floor that `bench auth` compares Tasdiq with: the least a Node.js service on the same
  * stack (Fastify with JSON-schema validation, node-postgres with named statements, the P-256
- * and ES256 checks Tasdiq makes) must do for one complete Mobile-ID sign-in, and nothing else. Per session: a client assertion verified
- * and its `jti` written once; the citizen's device looked up; the session, the used `jti` and an
- * audit row written in one statement; an empty push POSTed to a push service; the device's
- * signed fetch (one P-256 check, its counter moved and the pending session read in one
- * statement); its signed confirmation (two P-256 checks, counter, completion and audit row in
+ * and ES256 checks Tasdiq makes) must do for one complete Mobile-ID sign-in, and nothing else.
+ * Per session: a client assertion verified and its `jti` written once; the citizen's device
+ * looked up; the session, the used `jti` and an audit row written in one statement; an empty
+ * push POSTed to a push service; the device's signed fetch (one P-256 check, its counter moved
+ * and the pending session read in one statement); its signed confirmation (two P-256 checks, counter, completion and audit row in
  * one statement); the result read from memory by a long poll. No i18n, no problem documents, no
  * metrics, no rate limits, no certificates, no cool-downs, no outbox: those are what the
  * difference with Tasdiq's figure pays for.
@@ -24,7 +24,7 @@ import pg from 'pg';
 // P-256 checked as Tasdiq checks it: the bare key and a DER signature, the cheapest form Node
 // verifies; the client assertion too, synchronously, as Tasdiq checks an inline ES256 key's.
 import { verifyP256 } from '../../packages/server/src/platform/p256.ts';
-import { importEs256Key, verifyEs256Assertion } from '../../packages/server/src/openapi/es256-assertion.ts';
+import { es256Header, importEs256Key, verifyEs256Assertion } from '../../packages/server/src/openapi/es256-assertion.ts';
 
 const pool = new pg.Pool({ connectionString: process.env.FLOOR_DATABASE_URL, max: 10 });
 const pushUrl = new URL(process.env.FLOOR_PUSH_URL!);
@@ -77,7 +77,7 @@ interface DeviceProof {
 }
 
 async function startSession(pinfl: string, clientAssertion: string): Promise<Answer> {
-  const payload = verifyEs256Assertion(clientAssertion, rpKey, { issuer: 'floor-rp', subject: 'floor-rp', audience: 'floor/start', requiredClaims: ['jti', 'exp'], maxTokenAgeS: 60, clockToleranceS: 5, now: Date.now() });
+  const payload = es256Header(clientAssertion) && verifyEs256Assertion(clientAssertion, rpKey, { issuer: 'floor-rp', subject: 'floor-rp', audience: 'floor/start', requiredClaims: ['jti', 'exp'], maxTokenAgeS: 60, clockToleranceS: 5, now: Date.now() });
   if (!payload) return refused(401, 'invalid_client');
   const device = (await named<{ id: string }>('device', 'select id from floor_devices where pinfl = $1', [pinfl])).rows[0];
   if (!device) return refused(404, 'not_activated');

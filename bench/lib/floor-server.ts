@@ -5,10 +5,10 @@
  * Per session: a client assertion verified and its `jti` written once; the citizen's device
  * looked up; the session, the used `jti` and an audit row written in one statement; an empty
  * push POSTed to a push service; the device's signed fetch (one P-256 check, its counter moved
- * and the pending session read in one statement); its signed confirmation (two P-256 checks, counter, completion and audit row in
- * one statement); the result read from memory by a long poll. No i18n, no problem documents, no
- * metrics, no rate limits, no certificates, no cool-downs, no outbox: those are what the
- * difference with Tasdiq's figure pays for.
+ * and the pending session read in one statement); its signed confirmation (two P-256 checks,
+ * counter, completion and audit row in one statement); the result read from memory by a long
+ * poll. No i18n, no problem documents, no metrics, no rate limits, no certificates, no
+ * cool-downs, no outbox: those are what the difference with Tasdiq's figure pays for.
  *
  * FLOOR_HTTP picks what serves those steps: `fastify` (the default: the stack Tasdiq runs on),
  * `bare` (`node:http` with hand-written routing and checks: what no HTTP framework costs) or

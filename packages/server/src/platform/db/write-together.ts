@@ -168,29 +168,13 @@ function placeholdersOf<V extends Record<string, unknown>>(values: V, rows: read
   return { leadValues, rowValues };
 }
 
-/** A slot's name (`v.key` or `i.column`) taken apart: which row (-1: `values`) and which key. */
-const slotSources = new Map<string, { readonly row: number; readonly key: string }>();
-
-function slotSource(name: string): { readonly row: number; readonly key: string } {
-  let source = slotSources.get(name);
-  if (!source) {
-    // The names come from the plans' placeholders, so this map is as bounded as the code.
-    const dot = name.indexOf('.');
-    const scope = name.slice(0, dot);
-    source = { row: scope === 'v' ? -1 : Number(scope), key: name.slice(dot + 1) };
-    slotSources.set(name, source);
-  }
-  return source;
-}
-
-/**
- * Answers a plan's named slots from this call's `values` (`v.key`) and rows (`i.column`). A
- * sign-in's statements have sixty-odd slots: each name is taken apart once, not on every call.
- */
+/** Answers a plan's named slots from this call's `values` (`v.key`) and rows (`i.column`). */
 function valuesOf(values: Record<string, unknown>, rows: readonly FollowingRow[]): (name: string) => unknown {
   return (name) => {
-    const { row, key } = slotSource(name);
-    return row < 0 ? values[key] : (rows[row]!.row as Record<string, unknown>)[key];
+    const dot = name.indexOf('.');
+    const scope = name.slice(0, dot);
+    const key = name.slice(dot + 1);
+    return scope === 'v' ? values[key] : (rows[Number(scope)]!.row as Record<string, unknown>)[key];
   };
 }
 

@@ -14,7 +14,8 @@ export function lightFetch(input: string | URL | Request, init: RequestInit = {}
   if (typeof input !== 'string' || !input.startsWith('http://')) throw new Error('lightFetch: http:// string URLs only');
   if (init.body !== undefined && init.body !== null && typeof init.body !== 'string') throw new Error('lightFetch: string bodies only');
   const body = init.body ?? undefined;
-  const headers: Record<string, string> = init.headers instanceof Headers ? Object.fromEntries(init.headers) : Array.isArray(init.headers) ? Object.fromEntries(init.headers) : { ...(init.headers as Record<string, string> | undefined) };
+  const headers: Record<string, string> =
+    init.headers instanceof Headers || Array.isArray(init.headers) ? Object.fromEntries(init.headers) : { ...(init.headers as Record<string, string> | undefined) };
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
   return new Promise((resolve, reject) => {
     const outgoing = request(input, { method: init.method ?? 'GET', headers, agent }, (incoming) => {

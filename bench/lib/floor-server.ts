@@ -25,8 +25,10 @@ import pg from 'pg';
 // verifies; the client assertion too, synchronously, as Tasdiq checks an inline ES256 key's.
 import { verifyP256 } from '../../packages/server/src/platform/p256.ts';
 import { es256Header, importEs256Key, verifyEs256Assertion } from '../../packages/server/src/openapi/es256-assertion.ts';
+import { keepPrepared, NamedStatementClient } from '../../packages/server/src/platform/db/named-statements.ts';
 
-const pool = new pg.Pool({ connectionString: process.env.FLOOR_DATABASE_URL, max: 10 });
+// Tasdiq's node-postgres client: registered texts run as named statements, described once.
+const pool = new pg.Pool({ connectionString: process.env.FLOOR_DATABASE_URL, max: 10, Client: NamedStatementClient });
 const pushUrl = new URL(process.env.FLOOR_PUSH_URL!);
 const pushAgent = new Agent({ keepAlive: true, maxSockets: 16 });
 const rpKey = importEs256Key(JSON.parse(process.env.FLOOR_RP_JWK!) as Record<string, unknown>)!;
@@ -41,7 +43,16 @@ await pool.query(`
   create table floor_audit (id bigserial primary key, action text not null, subject text not null, at bigint not null, details jsonb not null);
 `);
 
-const named = <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => pool.query<R>({ name, text, values });
+/** A statement as Tasdiq runs its hot ones: registered, on a connection taken for it alone. */
+async function named<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+  keepPrepared(text);
+  const client = await pool.connect();
+  try {
+    return await client.query<R>(text, values);
+  } finally {
+    client.release();
+  }
+}
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 const keys = new Map<string, KeyObject>();
 /** Live sessions by id (the challenge shown, the caller's token, the result and its waiter): the in-process state Tasdiq keeps too. */
@@ -50,7 +61,7 @@ const sessions = new Map<string, { challenge: string; tokenHash: string; result?
 async function deviceKey(id: string): Promise<KeyObject | undefined> {
   let key = keys.get(id);
   if (!key) {
-    const row = (await named<{ public_key: string }>('key', 'select public_key from floor_devices where id = $1', [id])).rows[0];
+    const row = (await named<{ public_key: string }>('select public_key from floor_devices where id = $1', [id])).rows[0];
     if (!row) return undefined;
     key = createPublicKey({ key: JSON.parse(row.public_key), format: 'jwk' });
     keys.set(id, key);
@@ -79,7 +90,7 @@ interface DeviceProof {
 async function startSession(pinfl: string, clientAssertion: string): Promise<Answer> {
   const payload = es256Header(clientAssertion) && verifyEs256Assertion(clientAssertion, rpKey, { issuer: 'floor-rp', subject: 'floor-rp', audience: 'floor/start', requiredClaims: ['jti', 'exp'], maxTokenAgeS: 60, clockToleranceS: 5, now: Date.now() });
   if (!payload) return refused(401, 'invalid_client');
-  const device = (await named<{ id: string }>('device', 'select id from floor_devices where pinfl = $1', [pinfl])).rows[0];
+  const device = (await named<{ id: string }>('select id from floor_devices where pinfl = $1', [pinfl])).rows[0];
   if (!device) return refused(404, 'not_activated');
   const id = randomBytes(16).toString('base64url');
   const token = randomBytes(32).toString('base64url');
@@ -87,7 +98,6 @@ async function startSession(pinfl: string, clientAssertion: string): Promise<Ans
   const tokenHash = sha256(token).toString('base64url');
   const now = Date.now();
   await named(
-    'start',
     `with s as (insert into floor_sessions (id, device_id, token_hash, challenge, state, created_at) values ($1, $2, $3, $4, 'pending', $5) returning id),
           j as (insert into floor_used_jti (jti, expires_at) values ($6, $7)),
           a as (insert into floor_audit (action, subject, at, details) values ('session_started', $8, $5, $9))
@@ -105,7 +115,6 @@ async function pendingRequest({ deviceId, counter, signature }: DeviceProof): Pr
   if (!key || !verifyP256(key, `GET /pending ${deviceId} ${counter}`, signature)) return refused(401, 'bad_signature');
   const row = (
     await named<{ id: string; challenge: string }>(
-      'fetch',
       `with c as (update floor_devices set counter = $2 where id = $1 and counter < $2 returning id)
        select s.id, s.challenge from c left join floor_sessions s on s.device_id = c.id and s.state = 'pending'`,
       [deviceId, counter],
@@ -123,7 +132,6 @@ async function confirmSession(id: string, { deviceId, counter, signature }: Devi
   if (!verifyP256(key, shown.challenge, confirmation.signature)) return refused(400, 'bad_challenge_signature');
   const now = Date.now();
   const done = await named(
-    'complete',
     `with c as (update floor_devices set counter = $3 where id = $2 and counter < $3 returning id),
           s as (update floor_sessions set state = 'complete', completed_at = $4 where id = $1 and device_id = $2 and state = 'pending' and exists (select 1 from c) returning id),
           a as (insert into floor_audit (action, subject, at, details) select 'session_completed', $2, $4, $5 from s)

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,7 +52,10 @@ export async function startBenchService(options: { databaseUrl?: string; env?: R
   const dataDir = mkdtempSync(join(tmpdir(), 'tasdiq-bench-'));
   // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, BIN, 'serve', '--demo', '--port', '0'], {
+  // BENCH_SERVICE_FLAGS="--trace-gc ...": more V8 flags for the service; BENCH_SERVICE_LOG=<file>
+  // keeps what it prints there (to line its collections up with slow sessions, say).
+  const flags = process.env.BENCH_SERVICE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...profile, ...flags, BIN, 'serve', '--demo', '--port', '0'], {
     env: {
       ...process.env,
       TASDIQ_DATA_DIR: dataDir,
@@ -65,6 +68,11 @@ export async function startBenchService(options: { databaseUrl?: string; env?: R
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (process.env.BENCH_SERVICE_LOG) {
+    const log = createWriteStream(process.env.BENCH_SERVICE_LOG);
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+  }
   const [, baseUrl] = await announced(child, /Liveness\s+(\S+)\/healthz/, 'service', 60_000);
   return {
     baseUrl: baseUrl!,

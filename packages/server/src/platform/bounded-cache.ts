@@ -1,7 +1,9 @@
 /**
  * An in-process cache of values that do not change while they are kept (immutable rows, parsed
  * keys), bounded in entries and, per entry, in time. When full it drops the oldest tenth at
- * once (insertion order), rather than paying an eviction on every insert.
+ * once (insertion order), rather than paying an eviction on every insert. Each read also drops
+ * up to two expired entries from the oldest end, so a cache whose entries live seconds holds
+ * about what those seconds brought, not `maxEntries` of them long dead.
  */
 export class BoundedCache<K, V> {
   readonly #entries = new Map<K, { value: V; until: number }>();
@@ -12,6 +14,7 @@ export class BoundedCache<K, V> {
   }
 
   get(key: K, now: number): V | undefined {
+    this.#dropExpiredOldest(now);
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (entry.until <= now) {
@@ -31,6 +34,14 @@ export class BoundedCache<K, V> {
       }
     }
     this.#entries.set(key, { value, until });
+  }
+
+  #dropExpiredOldest(now: number): void {
+    let budget = 2;
+    for (const [key, entry] of this.#entries) {
+      if (entry.until > now || budget-- === 0) return;
+      this.#entries.delete(key);
+    }
   }
 
   delete(key: K): void {

@@ -120,6 +120,18 @@ describe.each(testDialects())('write paths on %s', (dialect) => {
     });
   });
 
+  it('a prepared query reads every column type the same on later runs as on its first, nulls included', async () => {
+    await sql`create table prepared_shapes (id text primary key, n integer, big bigint, flag boolean, note text)`.execute(db);
+    await sql`insert into prepared_shapes values ('s-1', 7, 5000000000, true, 'seven'), ('s-2', null, null, null, null)`.execute(db);
+    const byId = prepared((qdb: Db, args: { id: string }) => qdb.selectFrom('prepared_shapes' as 'offices').selectAll().where('id', '=', args.id));
+    // Alternating rows with values and rows of nulls, more runs than the pool has connections,
+    // so every connection reads the statement after its first description.
+    const runs = await Promise.all(Array.from({ length: 24 }, (_, i) => byId(db, { id: i % 2 ? 's-2' : 's-1' })));
+    const full = { id: 's-1', n: 7, big: 5_000_000_000, flag: dialect === 'postgres' ? true : 1, note: 'seven' };
+    for (const [i, run] of runs.entries()) expect(run.rows).toEqual([i % 2 ? { id: 's-2', n: null, big: null, flag: null, note: null } : full]);
+    expect((await byId(db, { id: 'none' })).rows).toEqual([]);
+  });
+
   it('a prepared query still answers after a migration adds a column under it, inside a transaction or not', async () => {
     await sql`create table prepared_probe (id text primary key, note text)`.execute(db);
     await sql`insert into prepared_probe (id, note) values ('p-1', 'first')`.execute(db);

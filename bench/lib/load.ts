@@ -7,6 +7,14 @@ import { cpuDuring, percentile } from './service.ts';
 
 /** Seconds of traffic at the latency phase's rate before its latencies are recorded. */
 const LATENCY_WARMUP_S = Number(process.env.BENCH_LATENCY_WARMUP ?? 2);
+/**
+ * The latency phase records three times as long as the saturation window unless
+ * BENCH_LATENCY_S says: the service's old generation is collected about every 20 s at half
+ * its saturation rate, and each collection slows the sessions of about 100 ms. A 10 s window
+ * held one such collection or none, so its p99 was that luck; 30 s hold one or two, as often
+ * as they come.
+ */
+const latencySeconds = (durationS: number) => Number(process.env.BENCH_LATENCY_S ?? 3 * durationS);
 
 export interface Citizen {
   busy: boolean;
@@ -109,7 +117,7 @@ export async function saturationThenLatency<C extends Citizen>(citizens: readonl
   // collect) drains before a latency is recorded.
   await atFixedRate(citizens, session, rate, LATENCY_WARMUP_S * 1000, failed, false);
   await options.beforeLatency?.();
-  const { latencies, skipped } = await atFixedRate(citizens, session, rate, options.durationS * 1000, failed);
+  const { latencies, skipped } = await atFixedRate(citizens, session, rate, latencySeconds(options.durationS) * 1000, failed);
   return { saturated, cost, pushes, perS, cores: cost.serviceCpuS / cost.elapsedS, rate, latencies, skipped, failures };
 }
 

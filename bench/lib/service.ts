@@ -70,8 +70,10 @@ export async function startBenchService(options: { databaseUrl?: string; env?: R
   });
   if (process.env.BENCH_SERVICE_LOG) {
     const log = createWriteStream(process.env.BENCH_SERVICE_LOG);
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
+    // Both streams into one file: neither may end it while the other still writes.
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    child.once('close', () => log.end());
   }
   const [, baseUrl] = await announced(child, /Liveness\s+(\S+)\/healthz/, 'service', 60_000);
   return {

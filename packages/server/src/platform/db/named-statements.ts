@@ -7,7 +7,8 @@ interface PgQueryInternals {
   name: string;
   readonly portal: string;
   readonly values: unknown[];
-  _result: { fields: unknown[]; _parsers: unknown[]; _prebuiltEmptyResultObject: Record<string, null> };
+  readonly binary: boolean | undefined;
+  _result: { fields: unknown[]; _parsers: unknown[]; _prebuiltEmptyResultObject: Record<string, null>; _types: object | undefined };
   _accumulateRows: boolean;
   prepare(connection: PgConnectionInternals): void;
   hasBeenParsed(connection: PgConnectionInternals): boolean;
@@ -55,8 +56,21 @@ interface RowShape {
   readonly emptyRow: Record<string, null>;
 }
 
-/** The row shape of each registered text, once PostgreSQL has described it. */
-const shapes = new Map<string, RowShape>();
+/**
+ * The row shape of each registered text, once PostgreSQL has described it, kept per set of
+ * type parsers: a shape's parsers are those of the client that read the description.
+ * node-postgres gives each client a set of its own, so a shape is per connection, which costs
+ * nothing: a text's first run on a connection parses and describes it anyway.
+ */
+const shapesByTypes = new WeakMap<object, Map<string, RowShape>>();
+const shapesWithDefaultTypes = new Map<string, RowShape>();
+
+function shapesFor(types: object | undefined): Map<string, RowShape> {
+  if (!types) return shapesWithDefaultTypes;
+  let shapes = shapesByTypes.get(types);
+  if (!shapes) shapesByTypes.set(types, (shapes = new Map()));
+  return shapes;
+}
 
 /**
  * node-postgres's query with one step fewer once its statement's row shape is known. It asks
@@ -76,10 +90,10 @@ class KnownShapeQuery extends (pg.Query as unknown as new (text: string, values:
   }
 
   override prepare(connection: PgConnectionInternals): void {
-    const shape = shapes.get(this.text);
+    const shape = shapesFor(this._result._types).get(this.text);
     if (!shape || !this.hasBeenParsed(connection)) return super.prepare(connection);
     try {
-      connection.bind({ portal: this.portal, statement: this.name, values: this.values, binary: false, valueMapper: pgUtils.prepareValue });
+      connection.bind({ portal: this.portal, statement: this.name, values: this.values, binary: this.binary ?? false, valueMapper: pgUtils.prepareValue });
     } catch (error) {
       // As node-postgres's own prepare answers a value it cannot bind.
       connection.close({ type: 'S', name: this.name });
@@ -96,7 +110,7 @@ class KnownShapeQuery extends (pg.Query as unknown as new (text: string, values:
 
   override handleRowDescription(message: { fields: unknown[] }): void {
     super.handleRowDescription(message);
-    if (message.fields.length > 0) shapes.set(this.text, { fields: this._result.fields, parsers: this._result._parsers, emptyRow: this._result._prebuiltEmptyResultObject });
+    if (message.fields.length > 0) shapesFor(this._result._types).set(this.text, { fields: this._result.fields, parsers: this._result._parsers, emptyRow: this._result._prebuiltEmptyResultObject });
   }
 }
 

@@ -22,7 +22,10 @@ interface FloorPhone extends Citizen {
 const SERVER = resolve(import.meta.dirname, 'floor-server.ts');
 
 async function startFloorServer(env: Record<string, string>): Promise<{ baseUrl: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [SERVER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_PROFILE and BENCH_SERVICE_FLAGS apply to the floor as to the service: their profiles compare.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const flags = process.env.BENCH_SERVICE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...profile, ...flags, SERVER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const [, port] = await announced(child, /listening (\d+)/, 'floor server', 30_000);
   return {
     baseUrl: `http://127.0.0.1:${port}`,

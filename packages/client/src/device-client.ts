@@ -18,6 +18,16 @@ export interface PendingRequest {
   readonly expiresAt: number;
 }
 
+/** What the phone is told of the request it answered (the result JWS goes to the relying party). */
+export interface DeviceOutcome {
+  readonly sessionId: string;
+  readonly kind: 'auth' | 'sign';
+  readonly state: 'pending' | 'complete';
+  readonly result: string | null;
+  readonly assurance: 'low' | 'substantial' | 'high' | null;
+  readonly completedAt: number | null;
+}
+
 /** A service the citizen allowed to receive these scopes (claims), named in the language asked for. */
 export interface ServiceConsent {
   readonly clientId: string;
@@ -307,7 +317,7 @@ export class DeviceClient {
    * `userVerificationChallenge(request.signingInput)`, which a device that registered a passkey
    * at activation must send.
    */
-  async confirm(request: PendingRequest, chosenCode?: string, options: { userVerification?: object | undefined } = {}): Promise<{ result: string | null; state: string }> {
+  async confirm(request: PendingRequest, chosenCode?: string, options: { userVerification?: object | undefined } = {}): Promise<DeviceOutcome> {
     const key = request.kind === 'sign' ? this.state.signKey : this.state.authKey;
     const signature = await signES256(key, request.signingInput);
     return this.request('POST', `/api/v1/device/requests/${request.sessionId}/confirm`, {
@@ -317,7 +327,7 @@ export class DeviceClient {
     });
   }
 
-  async refuse(request: PendingRequest): Promise<{ result: string | null }> {
+  async refuse(request: PendingRequest): Promise<DeviceOutcome> {
     return this.request('POST', `/api/v1/device/requests/${request.sessionId}/refuse`);
   }
 

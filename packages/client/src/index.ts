@@ -2,6 +2,7 @@ export {
   DeviceClient,
   TasdiqApiError,
   type PendingRequest,
+  type DeviceOutcome,
   type ServiceConsent,
   type DeviceState,
   type SavedDeviceState,

@@ -125,6 +125,29 @@ export interface SessionView {
   readonly completedAt: number | null;
 }
 
+/**
+ * What the phone is told of the request it answered. Not the result JWS nor the citizen's
+ * PINFL: the phone holds the signing input and made the signature, and the JWS (the relying
+ * party's proof, a few kilobytes with its certificate chain) goes to the relying party only.
+ */
+export interface DeviceOutcome {
+  readonly sessionId: string;
+  readonly kind: SessionKind;
+  readonly state: 'pending' | 'complete';
+  readonly result: SessionResult | null;
+  readonly assurance: Assurance | null;
+  readonly completedAt: number | null;
+}
+
+/** A device as far as its signing input needs it: whose it is and which certificates it has. */
+type CertifiedDevice = Pick<Device, 'citizen_id' | 'auth_cert_serial' | 'sign_cert_serial'>;
+
+interface DeviceCertificates {
+  readonly auth: Uint8Array;
+  readonly sign: Uint8Array;
+  readonly ca: Uint8Array;
+}
+
 const COMPLETED_CACHE_SIZE = 20_000;
 /**
  * The result read follows the completion within milliseconds (a long poll is woken by it) or
@@ -140,7 +163,8 @@ export const hashToken = (token: string) => createHash('sha256').update(token).d
 /** The PINFL a result JWS names (`sub`: PNOUZ-<pinfl>), read without another query. */
 function subjectOf(jws: string | null): string | undefined {
   if (!jws) return undefined;
-  const payload = JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8')) as { sub?: string };
+  const from = jws.indexOf('.') + 1;
+  const payload = JSON.parse(Buffer.from(jws.slice(from, jws.indexOf('.', from)), 'base64url').toString('utf8')) as { sub?: string };
   return payload.sub?.startsWith('PNOUZ-') ? payload.sub.slice(6) : undefined;
 }
 
@@ -206,7 +230,8 @@ export class AuthService {
    * `state = 'pending'` condition decides, so a stale copy can never confirm anything.
    */
   readonly #presented = new BoundedCache<string, AuthSession>(PENDING_CACHE_SIZE);
-  readonly #certificates: (device: Device) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+  readonly #certificates: (device: CertifiedDevice) => Promise<DeviceCertificates>;
+  readonly #headers = new WeakMap<DeviceCertificates, Partial<Record<SessionKind, string>>>();
   readonly #party: () => WebAuthnParty;
   readonly #logger: Logger | undefined;
   /** Pushes whose device fetched its request, marked delivered together: one statement per burst. */
@@ -221,7 +246,8 @@ export class AuthService {
     now: () => number;
     policy?: Partial<AuthPolicy>;
     otpPepper: Buffer;
-    certificates: (device: Device) => Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>;
+    /** A device's certificate chain; the same object while it is unchanged (headers are kept with it). */
+    certificates: (device: CertifiedDevice) => Promise<DeviceCertificates>;
     /** The WebAuthn relying party the browser app's passkeys belong to (user verification). */
     party: () => WebAuthnParty;
     logger?: Logger;
@@ -315,13 +341,12 @@ export class AuthService {
   /** The JWS signing input the device signs: its header names the certificate chain. */
   async #signingInput(
     session: { id: string; kind: SessionKind; interaction: Interaction; client_id: string; service_name: string; reason: string | null; document_hash: string | null; document_name: string | null },
-    device: Device,
+    device: CertifiedDevice,
     now: number,
     knownPinfl?: string,
   ): Promise<string> {
-    const certs = await this.#certificates(device);
+    const header = this.#encodedHeader(session.kind, await this.#certificates(device));
     const pinfl = knownPinfl ?? (await this.#deps.directory.pinflOf(this.#db, device.citizen_id)) ?? '';
-    const header = { alg: 'ES256', typ: session.kind === 'sign' ? 'tasdiq-signature+jws' : 'tasdiq-auth+jws', x5c: [Buffer.from(session.kind === 'sign' ? certs.sign : certs.auth).toString('base64'), Buffer.from(certs.ca).toString('base64')] };
     // The message the citizen compared is signed with the rest: a result proves what was shown.
     const shown = session.interaction === 'confirmation_message' ? { msg: session.reason } : {};
     const payload =
@@ -337,7 +362,20 @@ export class AuthService {
             nonce: b64url(randomBytesPooled(16)),
             iat: Math.floor(now / 1000),
           };
-    return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+    return `${header}.${b64url(JSON.stringify(payload))}`;
+  }
+
+  /**
+   * The signing input's header, encoded: it names only the certificate chain, which is the
+   * same on every request of a device (two kilobytes of base64, encoded twice), so it is kept
+   * with the certificates it was made of, and goes when they go.
+   */
+  #encodedHeader(kind: SessionKind, certs: DeviceCertificates): string {
+    let headers = this.#headers.get(certs);
+    if (!headers) this.#headers.set(certs, (headers = {}));
+    return (headers[kind] ??= b64url(
+      JSON.stringify({ alg: 'ES256', typ: kind === 'sign' ? 'tasdiq-signature+jws' : 'tasdiq-auth+jws', x5c: [Buffer.from(kind === 'sign' ? certs.sign : certs.auth).toString('base64'), Buffer.from(certs.ca).toString('base64')] }),
+    ));
   }
 
   #auditRow(session: Pick<AuthSession, 'id' | 'citizen_id' | 'client_id' | 'kind' | 'mode'>, action: string, extra: Record<string, unknown>, now: number, requestId?: string) {
@@ -650,7 +688,7 @@ export class AuthService {
     device: DeviceProfile,
     input: { verificationCode?: string | undefined; signature: string; userVerification?: AuthenticationResponseJSON | undefined },
     counter: CounterAdvance,
-  ): Promise<SessionView> {
+  ): Promise<DeviceOutcome> {
     const counted = { reached: false };
     try {
       return await this.#confirm(sessionId, device, input, counter, counted);
@@ -668,7 +706,7 @@ export class AuthService {
     input: { verificationCode?: string | undefined; signature: string; userVerification?: AuthenticationResponseJSON | undefined },
     counter: CounterAdvance,
     counted: { reached: boolean },
-  ): Promise<SessionView> {
+  ): Promise<DeviceOutcome> {
     const session = await this.#forDevice(sessionId, device);
     const actor = { type: 'device' as const, id: device.id };
     // First the citizen: without their PIN or biometrics nothing of the request counts, not even a code pick.
@@ -689,13 +727,13 @@ export class AuthService {
     if (!(await this.finish(session, 'OK', actor, { jws, assurance, whileBound: { citizenId: device.citizen_id, bindingId: device.binding_id }, counter }))) {
       await this.#whyNotCompleted(session.id, device);
     }
-    return this.view(this.#completed.get(session.id, this.#now()) ?? (await this.#session(session.id)));
+    return deviceOutcome(this.#completed.get(session.id, this.#now()) ?? (await this.#session(session.id)));
   }
 
-  async refuse(sessionId: string, device: Device): Promise<SessionView> {
+  async refuse(sessionId: string, device: Device): Promise<DeviceOutcome> {
     const session = await this.#forDevice(sessionId, device);
     if (!(await this.finish(session, 'USER_REFUSED', { type: 'device', id: device.id }))) await this.#whyNotCompleted(session.id);
-    return this.view(this.#completed.get(session.id, this.#now()) ?? (await this.#session(sessionId)));
+    return deviceOutcome(this.#completed.get(session.id, this.#now()) ?? (await this.#session(sessionId)));
   }
 
   /**
@@ -832,4 +870,15 @@ export class AuthService {
       completedAt: session.completed_at,
     };
   }
+}
+
+function deviceOutcome(session: AuthSession): DeviceOutcome {
+  return {
+    sessionId: session.id,
+    kind: session.kind,
+    state: session.state,
+    result: session.result,
+    assurance: session.result === 'OK' ? session.assurance : null,
+    completedAt: session.completed_at,
+  };
 }

@@ -3,8 +3,7 @@ import { consumeActivationCode, getActiveBinding } from '../enrollment/activatio
 import type { ExpressionBuilder } from 'kysely';
 import type { Database } from '../platform/db/index.ts';
 import { prepared } from '../platform/db/prepared.ts';
-import type { CitizenDirectory, SignInSubject, SubjectProbe } from './ports.ts';
-import type { Device } from './schema.ts';
+import { SIGN_IN_DEVICE_COLUMNS, type CitizenDirectory, type SignInDevice, type SignInSubject, type SubjectProbe } from './ports.ts';
 import '../identity/schema.ts';
 import '../enrollment/schema.ts';
 
@@ -41,7 +40,7 @@ export const enrollmentDirectory: CitizenDirectory = {
     return {
       citizenId: subject_citizen_id,
       binding: bound ? { bindingId: subject_binding_id, phone: subject_phone } : undefined,
-      device: device.id === null ? undefined : (device as Device),
+      device: device.id === null ? undefined : (device as SignInDevice),
       extra: subject_extra === null ? null : Number(subject_extra),
     };
   },
@@ -71,7 +70,7 @@ function buildSignInSubjectQuery(byPinfl: boolean, probe: SubjectProbe | undefin
     return base
       .leftJoin('enrollments', 'enrollments.id', 'phone_bindings.enrollment_id')
       .leftJoin('devices', (join) => join.onRef('devices.citizen_id', '=', 'citizens.id').on('devices.status', '=', 'active'))
-      .selectAll('devices')
+      .select(SIGN_IN_DEVICE_COLUMNS.map((column) => `devices.${column}` as const))
       .select(['citizens.id as subject_citizen_id', 'phone_bindings.id as subject_binding_id', 'phone_bindings.phone as subject_phone', 'enrollments.status as subject_enrollment_status'])
       .select((eb) => (probe ? probe(eb as unknown as ExpressionBuilder<Database, 'citizens'>, args.probe as number) : eb.val<number | null>(null)).as('subject_extra'))
       .orderBy('devices.created_at', 'desc')

@@ -40,10 +40,14 @@ export interface CitizenDirectory {
  */
 export type SubjectProbe = (eb: ExpressionBuilder<Database, 'citizens'>, value: number) => AliasableExpression<number | null>;
 
+/** What a sign-in start needs of the citizen's device: whose it is, under which binding, and its certificates. */
+export type SignInDevice = Pick<Device, 'id' | 'citizen_id' | 'binding_id' | 'cert_not_after' | 'auth_cert_serial' | 'sign_cert_serial'>;
+export const SIGN_IN_DEVICE_COLUMNS = ['id', 'citizen_id', 'binding_id', 'cert_not_after', 'auth_cert_serial', 'sign_cert_serial'] as const satisfies ReadonlyArray<keyof SignInDevice>;
+
 export interface SignInSubject {
   readonly citizenId: string;
   readonly binding: { readonly bindingId: string; readonly phone: string } | undefined;
-  readonly device: Device | undefined;
+  readonly device: SignInDevice | undefined;
   /** What the caller's probe answered (null without one). */
   readonly extra: number | null;
 }

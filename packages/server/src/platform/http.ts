@@ -271,10 +271,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
 
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    options.metrics.httpDuration.observe(
-      { method: request.method, route, status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    options.metrics.httpDuration.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     // Every refused or failed request is logged (masked); successes only at debug, so a busy
     // service's info log stays readable.
     if (reply.statusCode >= 400 || options.logger.isLevelEnabled('debug')) {

@@ -63,7 +63,8 @@ describe.each(testDialects())('auth sessions on %s', (dialect) => {
     expect(await clientVerificationCode(request.signingInput)).toBe(byHand);
 
     const confirmed = await device.confirm(request, started.verificationCode!);
-    expect(confirmed).toMatchObject({ state: 'complete', result: 'OK' });
+    // The phone learns the outcome; the JWS and the PINFL are the relying party's.
+    expect(confirmed).toEqual({ sessionId: started.sessionId, kind: 'auth', state: 'complete', result: 'OK', assurance: 'high', completedAt: expect.any(Number) });
     const result = await waiting;
     expect(result).toMatchObject({ state: 'complete', result: 'OK', assurance: 'high', subject: { pinfl: citizen.pinfl } });
     const { payload, leafCert } = await verifyJws(result.jws!);

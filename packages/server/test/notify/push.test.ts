@@ -73,6 +73,8 @@ describe.each(testDialects())('push channels on %s', (dialect) => {
     // The receiver refuses a wake with a body; this one reached it at its subscription's path.
     expect(push!.path).toBe('/push/sub-1');
     expect(push!.headers['content-length']).toBe('0');
+    expect(push!.headers.host).toBe(new URL(receiver.subscription.endpoint).host);
+    expect(push!.vapidClaims.aud).toBe(new URL(receiver.subscription.endpoint).origin);
     expect(push!.headers.topic).toBe('tasdiq-wake');
     expect(push!.vapidClaims.sub).toBe('mailto:ops@tasdiq.example');
     expect(push!.headers.urgency).toBe('high');

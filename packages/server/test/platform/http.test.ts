@@ -27,6 +27,16 @@ describe.each(testDialects())('HTTP platform on %s', (dialect) => {
     const res = await app.http.inject('/metrics');
     expect(res.headers['content-type']).toMatch(/text\/plain/);
     expect(res.body).toMatch(/tasdiq_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/api\/v1\/offices",status_code="200"\}/);
+    // Cumulative buckets up to +Inf, which equals the count; every request so far was one of these.
+    const series = (suffix: string) =>
+      [...res.body.matchAll(new RegExp(`^tasdiq_http_request_duration_seconds_${suffix}\\{(?:le="([^"]+)",)?method="GET",route="/api/v1/offices",status_code="200"\\} (\\S+)$`, 'gm'))].map((m) => [m[1], Number(m[2])] as const);
+    const buckets = series('bucket');
+    expect(buckets.map(([le]) => le)).toEqual(['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']);
+    expect(buckets.every(([, n], i) => i === 0 || n >= buckets[i - 1]![1])).toBe(true);
+    expect(buckets.at(-1)![1]).toBe(1);
+    expect(series('count')).toEqual([[undefined, 1]]);
+    expect(series('sum')[0]![1]).toBeGreaterThan(0);
+    expect(res.body).toMatch(/# TYPE tasdiq_http_request_duration_seconds histogram/);
     expect(res.body).toMatch(/tasdiq_process_cpu_seconds_total/);
   });
 

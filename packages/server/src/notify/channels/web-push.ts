@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import webpush from 'web-push';
 import type { PushOutcome, PushProvider, WakePayload } from './push.ts';
 import { pushHttpOutcome } from './push.ts';
@@ -24,6 +25,23 @@ const VAPID_JWT_SECONDS = 12 * 3600;
 const VAPID_REUSE_MS = 3_600_000;
 
 /**
+ * A checked endpoint, kept with what every request to it repeats: parsing the URL and copying
+ * it into request options cost more than the request's own bytes (measured), and a device's
+ * subscription is sent to on every sign-in.
+ */
+interface PushTarget {
+  readonly origin: string;
+  readonly https: boolean;
+  readonly hostname: string;
+  readonly port: number;
+  readonly path: string;
+  /** The Host header as `node:http` would write it: the port only when it is not the default. */
+  readonly hostHeader: string;
+  /** TLS SNI: `node:https` reads it from a Host header given as an object, so it is given here; none for an IP address. */
+  readonly servername: string;
+}
+
+/**
  * Web Push (RFC 8030) with VAPID (RFC 8292, the `web-push` package's JWT, one per push service
  * and hour). A wake carries no payload (RFC 8030 §5, as Signal's pushes do): the app learns what
  * waits over the device protocol, so there is nothing to encrypt, and the RFC 8291 encryption a
@@ -38,8 +56,9 @@ export class WebPushProvider implements PushProvider {
   readonly #ttlSeconds: number;
   readonly #policy: WebPushPolicy;
   readonly #timeoutMs: number;
-  readonly #vapidHeaders = new BoundedCache<string, string>(1_000);
-  readonly #endpoints = new BoundedCache<string, URL | PushOutcome>(10_000);
+  /** Per push service and hour: the request's headers, VAPID Authorization included. */
+  readonly #headers = new BoundedCache<string, readonly string[]>(1_000);
+  readonly #endpoints = new BoundedCache<string, PushTarget | PushOutcome>(10_000);
   readonly #agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
 
   constructor(vapid: VapidConfig, options: { ttlSeconds?: number; policy?: WebPushPolicy; timeoutMs?: number } = {}) {
@@ -50,18 +69,21 @@ export class WebPushProvider implements PushProvider {
   }
 
   /**
-   * The VAPID Authorization header for a push service (RFC 8292 §2): a signed JWT naming its
+   * The headers of a wake to one push service, in `message.rawHeaders` form: a request given an
+   * array writes it as it is instead of checking each header again (they are ours and checked
+   * here once). The VAPID Authorization (RFC 8292 §2) is a signed JWT naming the push service's
    * origin, valid for hours, so one is made per push service and hour, not per message.
    */
-  #authorization(audience: string): string {
+  #headersFor(target: PushTarget): readonly string[] {
     const now = Date.now();
-    const cached = this.#vapidHeaders.get(audience, now);
+    const cached = this.#headers.get(target.origin, now);
     if (cached) return cached;
     const expiration = Math.floor(now / 1000) + VAPID_JWT_SECONDS;
     // 'aes128gcm' selects RFC 8292's `vapid t=…, k=…` header form (the other is a draft's).
-    const value = webpush.getVapidHeaders(audience, this.#vapid.subject, this.#vapid.publicKey, this.#vapid.privateKey, 'aes128gcm', expiration).Authorization;
-    this.#vapidHeaders.set(audience, value, now + VAPID_REUSE_MS);
-    return value;
+    const authorization = webpush.getVapidHeaders(target.origin, this.#vapid.subject, this.#vapid.publicKey, this.#vapid.privateKey, 'aes128gcm', expiration).Authorization;
+    const headers = ['Host', target.hostHeader, 'TTL', String(this.#ttlSeconds), 'Urgency', 'high', 'Topic', WAKE_TOPIC, 'Authorization', authorization, 'Content-Length', '0'];
+    this.#headers.set(target.origin, headers, now + VAPID_REUSE_MS);
+    return headers;
   }
 
   /**
@@ -70,14 +92,14 @@ export class WebPushProvider implements PushProvider {
    * another one) must not slip through. A device's subscription is sent to on every sign-in
    * and does not change, so the answer is kept per address.
    */
-  #endpoint(address: string): URL | PushOutcome {
+  #endpoint(address: string): PushTarget | PushOutcome {
     const known = this.#endpoints.get(address, 0);
     if (known) return known;
-    let checked: URL | PushOutcome;
+    let checked: PushTarget | PushOutcome;
     try {
       const subscription = JSON.parse(address) as webpush.PushSubscription;
       const problem = webPushEndpointProblem(subscription?.endpoint, this.#policy);
-      checked = problem ? { ok: false, gone: true, permanent: true, error: `webpush: ${problem.code}` } : new URL(subscription.endpoint);
+      checked = problem ? { ok: false, gone: true, permanent: true, error: `webpush: ${problem.code}` } : pushTarget(new URL(subscription.endpoint));
     } catch (error) {
       // A stored subscription that does not parse now never will: it is unusable.
       checked = { ok: false, gone: true, permanent: true, error: `webpush: subscription unusable (${(error as Error).message.slice(0, 100)})` };
@@ -88,10 +110,9 @@ export class WebPushProvider implements PushProvider {
 
   /** The wake payload stays with the native providers: a Web Push wake is empty (see above). */
   async send(address: string, _payload: WakePayload): Promise<PushOutcome> {
-    const endpoint = this.#endpoint(address);
-    if (!(endpoint instanceof URL)) return endpoint;
-    const headers = { TTL: String(this.#ttlSeconds), Urgency: 'high', Topic: WAKE_TOPIC, Authorization: this.#authorization(endpoint.origin) };
-    const answer = await this.#post(endpoint, headers);
+    const target = this.#endpoint(address);
+    if ('ok' in target) return target;
+    const answer = await this.#post(target, this.#headersFor(target));
     // A push service answers, it does not redirect: an endpoint that does is not one.
     if (answer.status >= 300 && answer.status < 400) return { ok: false, gone: true, permanent: true, error: 'webpush: the endpoint redirected' };
     if (answer.status >= 200 && answer.status < 300) return { ok: true, id: answer.location?.split('/').pop() || undefined };
@@ -99,10 +120,11 @@ export class WebPushProvider implements PushProvider {
   }
 
   /** One POST; the answer's body says nothing Tasdiq needs and is drained. */
-  #post(url: URL, headers: Record<string, string>): Promise<{ status: number; location: string | undefined }> {
-    const [send, agent] = url.protocol === 'https:' ? [httpsRequest, this.#agents['https:']] : [httpRequest, this.#agents['http:']];
+  #post(target: PushTarget, headers: readonly string[]): Promise<{ status: number; location: string | undefined }> {
+    const [send, agent] = target.https ? [httpsRequest, this.#agents['https:']] : [httpRequest, this.#agents['http:']];
+    const options = { method: 'POST', agent, hostname: target.hostname, port: target.port, path: target.path, servername: target.servername, headers: headers as string[] };
     return new Promise((resolve, reject) => {
-      const request = send(url, { method: 'POST', agent, headers: { ...headers, 'Content-Length': '0' } }, (response) => {
+      const request = send(options, (response) => {
         response.on('error', reject);
         response.on('end', () => {
           clearTimeout(timer);
@@ -125,6 +147,14 @@ export class WebPushProvider implements PushProvider {
     this.#agents['http:'].destroy();
     this.#agents['https:'].destroy();
   }
+}
+
+function pushTarget(url: URL): PushTarget {
+  const https = url.protocol === 'https:';
+  // A URL keeps IPv6 hosts bracketed; a socket wants the bare address.
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const port = Number(url.port) || (https ? 443 : 80);
+  return { origin: url.origin, https, hostname, port, path: `${url.pathname}${url.search}`, hostHeader: url.host, servername: isIP(hostname) ? '' : hostname };
 }
 
 function locationOf(headers: IncomingHttpHeaders): string | undefined {

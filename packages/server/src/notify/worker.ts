@@ -58,6 +58,9 @@ export interface OutboxWorkerOptions {
   readonly metrics?: NotifyMetrics;
 }
 
+/** How long a group of send records waits for more before it is written (measured: see docs/benchmarks.md). */
+const SENT_LINGER_MS = 10;
+
 /**
  * Delivers the outbox. A worker claims a batch in one short statement (FOR UPDATE SKIP
  * LOCKED on PostgreSQL, so several processes never take the same message; SQLite serializes
@@ -96,7 +99,12 @@ export class OutboxWorker implements LocalClaimant {
   #signalPending = false;
   /** Set by a kick that arrived while the loop was busy, so its next sleep is skipped. */
   #kicked = false;
-  readonly #sentLog = new GroupCommit<SentRecord, SentOutcome>((items) => this.#flushSent(items));
+  /**
+   * Sends are recorded in groups that wait a moment for company: every sign-in sends a push,
+   * and the record only moves the message on (its fallback's due time, its attempt). Nothing
+   * a citizen waits for waits on it, and a receipt that comes first is kept (flushSent).
+   */
+  readonly #sentLog = new GroupCommit<SentRecord, SentOutcome>((items) => this.#flushSent(items), { lingerMs: SENT_LINGER_MS });
   readonly #receiptLog = new GroupCommit<{ ref: string; stat: string }, void>((items) => this.#flushReceipts(items));
 
   constructor(options: OutboxWorkerOptions) {

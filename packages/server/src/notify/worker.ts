@@ -58,7 +58,7 @@ export interface OutboxWorkerOptions {
   readonly metrics?: NotifyMetrics;
 }
 
-/** How long a group of send records waits for more before it is written (measured: see docs/benchmarks.md). */
+/** How long a group of send records waits for more on PostgreSQL before it is written (measured: see docs/benchmarks.md). */
 const SENT_LINGER_MS = 10;
 
 /**
@@ -100,17 +100,20 @@ export class OutboxWorker implements LocalClaimant {
   /** Set by a kick that arrived while the loop was busy, so its next sleep is skipped. */
   #kicked = false;
   /**
-   * Sends are recorded in groups that wait a moment for company: every sign-in sends a push,
-   * and the record only moves the message on (its fallback's due time, its attempt). Nothing
-   * a citizen waits for waits on it, and a receipt that comes first is kept (flushSent).
+   * Sends are recorded in groups. On PostgreSQL a group waits a moment for company: every
+   * sign-in sends a push, each statement is a round trip and CPU on a shared database, and
+   * the record only moves the message on (its fallback's due time, its attempt); nothing a
+   * citizen waits for waits on it, and a receipt that comes first is kept (flushSent). On
+   * SQLite a statement is a call in this process, and waiting only holds the worker's slots.
    */
-  readonly #sentLog = new GroupCommit<SentRecord, SentOutcome>((items) => this.#flushSent(items), { lingerMs: SENT_LINGER_MS });
+  readonly #sentLog: GroupCommit<SentRecord, SentOutcome>;
   readonly #receiptLog = new GroupCommit<{ ref: string; stat: string }, void>((items) => this.#flushReceipts(items));
 
   constructor(options: OutboxWorkerOptions) {
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.#db = options.db;
     this.#dialect = options.dialect;
+    this.#sentLog = new GroupCommit((items) => this.#flushSent(items), { lingerMs: options.dialect === 'postgres' ? SENT_LINGER_MS : 0 });
     this.#logger = options.logger.child({ worker: this.id });
     this.#settings = options.settings;
     this.#channels = options.channels;

@@ -16,7 +16,7 @@ import { TemplateError } from '../notify/templates.ts';
 import { auditEventRow } from '../audit/audit.ts';
 import { normalizePhone } from '../identity/phone.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
-import type { DeviceDependencies, SignInSubject, SubjectProbe } from '../devices/ports.ts';
+import type { DeviceCertificates, DeviceDependencies, SignInSubject, SubjectProbe } from '../devices/ports.ts';
 import type { Device } from '../devices/schema.ts';
 import { verifyP256 } from '../platform/p256.ts';
 import { advanceCounterQuery, refusalOf, storedP256, type CounterAdvance, type CounterRider, type DeviceProfile } from '../devices/protocol.ts';
@@ -141,12 +141,6 @@ export interface DeviceOutcome {
 
 /** A device as far as its signing input needs it: whose it is and which certificates it has. */
 type CertifiedDevice = Pick<Device, 'citizen_id' | 'auth_cert_serial' | 'sign_cert_serial'>;
-
-interface DeviceCertificates {
-  readonly auth: Uint8Array;
-  readonly sign: Uint8Array;
-  readonly ca: Uint8Array;
-}
 
 const COMPLETED_CACHE_SIZE = 20_000;
 /**

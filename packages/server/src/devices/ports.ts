@@ -40,9 +40,19 @@ export interface CitizenDirectory {
  */
 export type SubjectProbe = (eb: ExpressionBuilder<Database, 'citizens'>, value: number) => AliasableExpression<number | null>;
 
-/** What a sign-in start needs of the citizen's device: whose it is, under which binding, and its certificates. */
-export type SignInDevice = Pick<Device, 'id' | 'citizen_id' | 'binding_id' | 'cert_not_after' | 'auth_cert_serial' | 'sign_cert_serial'>;
-export const SIGN_IN_DEVICE_COLUMNS = ['id', 'citizen_id', 'binding_id', 'cert_not_after', 'auth_cert_serial', 'sign_cert_serial'] as const satisfies ReadonlyArray<keyof SignInDevice>;
+/** What a sign-in start reads of the citizen's device: whose it is, under which binding, and its certificates. */
+export const SIGN_IN_DEVICE_COLUMNS = ['id', 'citizen_id', 'binding_id', 'cert_not_after', 'auth_cert_serial', 'sign_cert_serial'] as const satisfies ReadonlyArray<keyof Device>;
+export type SignInDevice = Pick<Device, (typeof SIGN_IN_DEVICE_COLUMNS)[number]>;
+
+/**
+ * A device's current certificates and their issuer's, as DER: the chain (x5c) its signatures
+ * name. The devices module hands out the same object while they are unchanged.
+ */
+export interface DeviceCertificates {
+  readonly auth: Uint8Array;
+  readonly sign: Uint8Array;
+  readonly ca: Uint8Array;
+}
 
 export interface SignInSubject {
   readonly citizenId: string;

@@ -13,7 +13,7 @@ import type { KeyAttestation, KeyAttestationVerifier } from './attestation.ts';
 import { DeviceErrors } from './errors.ts';
 import { importP256 } from './protocol.ts';
 import { verifyP256 } from '../platform/p256.ts';
-import type { DeviceDependencies } from './ports.ts';
+import type { DeviceCertificates, DeviceDependencies } from './ports.ts';
 import type { Device, KeyStorage } from './schema.ts';
 
 export interface ActivationRequest {
@@ -59,7 +59,7 @@ export class DeviceService {
   readonly #attestation: KeyAttestationVerifier;
   readonly #party: () => WebAuthnParty;
   readonly #now: () => number;
-  readonly #certificateCache = new BoundedCache<string, { auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }>(50_000);
+  readonly #certificateCache = new BoundedCache<string, DeviceCertificates>(50_000);
 
   constructor(options: { db: Db; ca: DeviceCa; deps: DeviceDependencies; attestation: KeyAttestationVerifier; party: () => WebAuthnParty; now: () => number }) {
     this.#db = options.db;
@@ -179,7 +179,7 @@ export class DeviceService {
    * A certificate never changes (a renewal makes new ones, with new serials), so they are
    * cached by serial.
    */
-  async certificates(device: Pick<Device, 'auth_cert_serial' | 'sign_cert_serial'>): Promise<{ auth: Uint8Array; sign: Uint8Array; ca: Uint8Array }> {
+  async certificates(device: Pick<Device, 'auth_cert_serial' | 'sign_cert_serial'>): Promise<DeviceCertificates> {
     const key = `${device.auth_cert_serial}:${device.sign_cert_serial}`;
     const cached = this.#certificateCache.get(key, 0);
     if (cached) return cached;

@@ -37,7 +37,14 @@ import { phaseFigures, saturationThenLatency, type Citizen } from './lib/load.ts
 import { formatLine, percentile, POSTGRES_URL, postgresAnswers, scratchPostgres, serverSample, startBenchService } from './lib/service.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
-const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
+/**
+ * Seconds of saturation before the window is measured. The service is measured as it runs for
+ * days, warm: for its first seconds V8 is still compiling its hot functions, on threads whose
+ * CPU counts as the service's (perf, 2026-12-03: optimizing compiles were 6% of its CPU 5 to
+ * 13 s after start, under 1% after 30 s), and a 2 s warm-up read 582 per core where 12 s read
+ * 653 and 24 s 673; the floor, with less code to compile, 1,016, 1,129 and 1,108.
+ */
+const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 15);
 /** Citizens signing in at the same time in the saturation phase, each with their own phone. */
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 /** Sessions per second offered in the latency phase (default: half the saturation rate). */

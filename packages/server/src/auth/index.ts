@@ -36,7 +36,7 @@ export function createAuthModule(deps: DeviceDependencies, policy: Partial<AuthP
         // The operator's settings (TASDIQ_AUTH_*), then the caller's (tests).
         policy: { ...loadAuthPolicy(), ...policy },
         otpPepper: otpPepper(loadMasterKey({ dataDir: context.config.dataDir })),
-        certificates: (device) => devices.devices.certificates(device),
+        certificateChain: (serial) => devices.devices.certificateChain(serial),
         party: () => webauthnParty(context.config.publicUrl),
         logger: context.logger,
       });

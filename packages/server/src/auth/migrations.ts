@@ -1,4 +1,40 @@
-import type { ModuleMigration } from '../platform/db/migrations.ts';
+import type { Kysely } from 'kysely';
+import { MigrationError, type ModuleMigration } from '../platform/db/migrations.ts';
+
+/** What the signature-parts migration reads and writes of auth_sessions and device_certificates. */
+interface SignaturePartsTables {
+  auth_sessions: { id: string; signing_input: string | null; jws: string | null; signing_payload: string | null; certificate_serial: string | null; signature: string | null };
+  device_certificates: { serial: string; der: Uint8Array };
+}
+
+/**
+ * Splits the signing inputs and result JWSs that sessions stored whole into what they keep
+ * now: the payload, the serial of the certificate the header names (found by its DER) and
+ * the signature. In batches, so a table of a day's sign-ins is not read at once.
+ */
+async function splitStoredSignatures(db: Kysely<SignaturePartsTables>): Promise<void> {
+  const serials = new Map<string, string>();
+  const serialOf = async (header: string): Promise<string> => {
+    let serial = serials.get(header);
+    if (serial) return serial;
+    const { x5c } = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { x5c?: string[] };
+    const leaf = x5c?.[0];
+    const row = leaf ? await db.selectFrom('device_certificates').select('serial').where('der', '=', Buffer.from(leaf, 'base64')).executeTakeFirst() : undefined;
+    if (!row) throw new MigrationError('an auth session names a certificate that device_certificates does not hold');
+    serials.set(header, (serial = row.serial));
+    return serial;
+  };
+  for (;;) {
+    const rows = await db.selectFrom('auth_sessions').select(['id', 'signing_input', 'jws']).where('signing_input', 'is not', null).where('signing_payload', 'is', null).limit(500).execute();
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      const [header, payload] = row.signing_input!.split('.') as [string, string];
+      const signature = row.jws ? row.jws.slice(row.jws.lastIndexOf('.') + 1) : null;
+      await db.updateTable('auth_sessions').set({ signing_payload: payload, certificate_serial: await serialOf(header), signature }).where('id', '=', row.id).execute();
+    }
+  }
+}
+
 
 export const authMigrations: ModuleMigration[] = [
   {
@@ -54,6 +90,20 @@ export const authMigrations: ModuleMigration[] = [
     name: '202612010900_auth_refusals_index',
     async up(db) {
       await db.schema.createIndex('auth_sessions_refusals_idx').on('auth_sessions').columns(['citizen_id', 'result', 'completed_at']).execute();
+    },
+  },
+  {
+    // A session kept its whole signing input and, once signed, its whole JWS: each time the
+    // device's two-kilobyte certificate chain, written twice per sign-in. It keeps the chain's
+    // serial instead (see AuthSessionTable.signing_payload).
+    name: '202612031000_auth_signature_parts',
+    async up(db, { types }) {
+      await db.schema.alterTable('auth_sessions').addColumn('signing_payload', types.text).execute();
+      await db.schema.alterTable('auth_sessions').addColumn('certificate_serial', types.text).execute();
+      await db.schema.alterTable('auth_sessions').addColumn('signature', types.text).execute();
+      await splitStoredSignatures(db as Kysely<SignaturePartsTables>);
+      await db.schema.alterTable('auth_sessions').dropColumn('signing_input').execute();
+      await db.schema.alterTable('auth_sessions').dropColumn('jws').execute();
     },
   },
 ];

@@ -37,8 +37,14 @@ export interface AuthSessionTable {
   reason: string | null;
   /** SHA-256 (hex) of the bearer token the starter reads the result with. */
   token_hash: string;
-  /** The JWS signing input the device signs; its SHA-256 is the challenge hash. */
-  signing_input: string | null;
+  /**
+   * The signing input the device signs is `<header>.<signing_payload>` (JWS, ES256), and its
+   * SHA-256 the challenge hash. The header names only the certificate chain (x5c) of
+   * `certificate_serial`, two kilobytes that are the device's, so a session keeps the serial
+   * and not the chain, and the header is made again from it when needed.
+   */
+  signing_payload: string | null;
+  certificate_serial: string | null;
   verification_code: string | null;
   vc_attempts: number;
   qr_secret: string | null;
@@ -49,8 +55,8 @@ export interface AuthSessionTable {
   assurance: Assurance | null;
   document_hash: string | null;
   document_name: string | null;
-  /** The compact JWS the device's signature completes (ES256, x5c). */
-  jws: string | null;
+  /** The device's signature over the signing input (base64url): the compact JWS is `<signing input>.<signature>`. */
+  signature: string | null;
   created_at: number;
   expires_at: number;
   completed_at: number | null;

@@ -16,7 +16,7 @@ import { TemplateError } from '../notify/templates.ts';
 import { auditEventRow } from '../audit/audit.ts';
 import { normalizePhone } from '../identity/phone.ts';
 import { validatePinfl } from '../identity/pinfl.ts';
-import type { DeviceCertificates, DeviceDependencies, SignInSubject, SubjectProbe } from '../devices/ports.ts';
+import type { CertificateChain, DeviceDependencies, SignInSubject, SubjectProbe } from '../devices/ports.ts';
 import type { Device } from '../devices/schema.ts';
 import { verifyP256 } from '../platform/p256.ts';
 import { advanceCounterQuery, refusalOf, storedP256, type CounterAdvance, type CounterRider, type DeviceProfile } from '../devices/protocol.ts';
@@ -142,6 +142,13 @@ export interface DeviceOutcome {
 /** A device as far as its signing input needs it: whose it is and which certificates it has. */
 type CertifiedDevice = Pick<Device, 'citizen_id' | 'auth_cert_serial' | 'sign_cert_serial'>;
 
+/** What a signing input is made of: the certificate its header names, and the payload. */
+interface SigningParts {
+  readonly kind: SessionKind;
+  readonly certificate_serial: string | null;
+  readonly signing_payload: string | null;
+}
+
 const COMPLETED_CACHE_SIZE = 20_000;
 /**
  * The result read follows the completion within milliseconds (a long poll is woken by it) or
@@ -154,11 +161,10 @@ const REFUSALS: SessionResult[] = ['USER_REFUSED', 'WRONG_VC'];
 const b64url = (data: Uint8Array | string) => Buffer.from(data).toString('base64url');
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
-/** The PINFL a result JWS names (`sub`: PNOUZ-<pinfl>), read without another query. */
-function subjectOf(jws: string | null): string | undefined {
-  if (!jws) return undefined;
-  const from = jws.indexOf('.') + 1;
-  const payload = JSON.parse(Buffer.from(jws.slice(from, jws.indexOf('.', from)), 'base64url').toString('utf8')) as { sub?: string };
+/** The PINFL a signing payload names (`sub`: PNOUZ-<pinfl>), read without another query. */
+function subjectOf(signingPayload: string | null): string | undefined {
+  if (!signingPayload) return undefined;
+  const payload = JSON.parse(Buffer.from(signingPayload, 'base64url').toString('utf8')) as { sub?: string };
   return payload.sub?.startsWith('PNOUZ-') ? payload.sub.slice(6) : undefined;
 }
 
@@ -224,8 +230,8 @@ export class AuthService {
    * `state = 'pending'` condition decides, so a stale copy can never confirm anything.
    */
   readonly #presented = new BoundedCache<string, AuthSession>(PENDING_CACHE_SIZE);
-  readonly #certificates: (device: CertifiedDevice) => Promise<DeviceCertificates>;
-  readonly #headers = new WeakMap<DeviceCertificates, Partial<Record<SessionKind, string>>>();
+  readonly #certificateChain: (serial: string) => Promise<CertificateChain | undefined>;
+  readonly #headers = new WeakMap<CertificateChain, Partial<Record<SessionKind, string>>>();
   readonly #party: () => WebAuthnParty;
   readonly #logger: Logger | undefined;
   /** Pushes whose device fetched its request, marked delivered together: one statement per burst. */
@@ -240,8 +246,8 @@ export class AuthService {
     now: () => number;
     policy?: Partial<AuthPolicy>;
     otpPepper: Buffer;
-    /** A device's certificate chain; the same object while it is unchanged (headers are kept with it). */
-    certificates: (device: CertifiedDevice) => Promise<DeviceCertificates>;
+    /** A device certificate's chain by serial; the same object each time (headers are kept with it). */
+    certificateChain: (serial: string) => Promise<CertificateChain | undefined>;
     /** The WebAuthn relying party the browser app's passkeys belong to (user verification). */
     party: () => WebAuthnParty;
     logger?: Logger;
@@ -253,7 +259,7 @@ export class AuthService {
     this.#now = options.now;
     this.#policy = { ...DEFAULT_POLICY, ...options.policy };
     this.#otpPepper = options.otpPepper;
-    this.#certificates = options.certificates;
+    this.#certificateChain = options.certificateChain;
   }
 
   /**
@@ -332,14 +338,16 @@ export class AuthService {
     }
   }
 
-  /** The JWS signing input the device signs: its header names the certificate chain. */
-  async #signingInput(
+  /**
+   * What the device will sign, for a session about to be shown to `device`: the certificate
+   * its signature is made under (the auth or the signing one) and the JWS payload.
+   */
+  async #signingParts(
     session: { id: string; kind: SessionKind; interaction: Interaction; client_id: string; service_name: string; reason: string | null; document_hash: string | null; document_name: string | null },
     device: CertifiedDevice,
     now: number,
     knownPinfl?: string,
-  ): Promise<string> {
-    const header = this.#encodedHeader(session.kind, await this.#certificates(device));
+  ): Promise<SigningParts> {
     const pinfl = knownPinfl ?? (await this.#deps.directory.pinflOf(this.#db, device.citizen_id)) ?? '';
     // The message the citizen compared is signed with the rest: a result proves what was shown.
     const shown = session.interaction === 'confirmation_message' ? { msg: session.reason } : {};
@@ -356,19 +364,31 @@ export class AuthService {
             nonce: b64url(randomBytesPooled(16)),
             iat: Math.floor(now / 1000),
           };
-    return `${header}.${b64url(JSON.stringify(payload))}`;
+    return { kind: session.kind, certificate_serial: session.kind === 'sign' ? device.sign_cert_serial : device.auth_cert_serial, signing_payload: b64url(JSON.stringify(payload)) };
+  }
+
+  /** The JWS signing input the device signs, `<header>.<payload>`: its header names the certificate chain. */
+  async #signingInput(parts: SigningParts): Promise<string> {
+    const chain = parts.certificate_serial === null ? undefined : await this.#certificateChain(parts.certificate_serial);
+    if (!chain || parts.signing_payload === null) throw new Error(`no certificate ${parts.certificate_serial ?? '(none)'} for a signing input`);
+    return `${this.#encodedHeader(parts.kind, chain)}.${parts.signing_payload}`;
+  }
+
+  /** The compact JWS a confirmed session holds: its signing input and the device's signature. */
+  async #jws(session: AuthSession): Promise<string | null> {
+    return session.signature === null ? null : `${await this.#signingInput(session)}.${session.signature}`;
   }
 
   /**
-   * The signing input's header, encoded: it names only the certificate chain, which is the
-   * same on every request of a device (two kilobytes of base64, encoded twice), so it is kept
-   * with the certificates it was made of, and goes when they go.
+   * The signing input's header, encoded: it names only the certificate chain, the same for
+   * every session signed under that certificate (two kilobytes of base64, encoded twice), so
+   * it is kept with the chain it was made of, and goes when the chain goes.
    */
-  #encodedHeader(kind: SessionKind, certs: DeviceCertificates): string {
-    let headers = this.#headers.get(certs);
-    if (!headers) this.#headers.set(certs, (headers = {}));
+  #encodedHeader(kind: SessionKind, chain: CertificateChain): string {
+    let headers = this.#headers.get(chain);
+    if (!headers) this.#headers.set(chain, (headers = {}));
     return (headers[kind] ??= b64url(
-      JSON.stringify({ alg: 'ES256', typ: kind === 'sign' ? 'tasdiq-signature+jws' : 'tasdiq-auth+jws', x5c: [Buffer.from(kind === 'sign' ? certs.sign : certs.auth).toString('base64'), Buffer.from(certs.ca).toString('base64')] }),
+      JSON.stringify({ alg: 'ES256', typ: kind === 'sign' ? 'tasdiq-signature+jws' : 'tasdiq-auth+jws', x5c: [Buffer.from(chain.leaf).toString('base64'), Buffer.from(chain.issuer).toString('base64')] }),
     ));
   }
 
@@ -401,11 +421,8 @@ export class AuthService {
           completed_at: now,
           pending_citizen_id: null,
           qr_secret: null,
-          // Nothing reads these of a completed session, and the challenge is the largest
-          // column (its certificate chain): the copy keeps the result, not the request.
-          signing_input: null,
           otp_hash: null,
-          jws: completion.jws ?? session.jws,
+          signature: completion.signature ?? session.signature,
           assurance: completion.assurance ?? session.assurance,
           vc_attempts: session.vc_attempts + (completion.countWrongCode ? 1 : 0),
         },
@@ -443,7 +460,7 @@ export class AuthService {
       vc_attempts: 0,
       otp_attempts: 0,
       fallback_notification_id: null,
-      jws: null,
+      signature: null,
       assurance: null,
     };
     const hasSubject = input.pinfl !== undefined || input.phone !== undefined;
@@ -464,17 +481,17 @@ export class AuthService {
     // A citizen who was named but has no active app or binding (or does not exist) ends
     // here; the relying party learns no more than "not activated".
     if (hasSubject && (!citizenId || !citizenPhone || (input.mode !== 'sms_otp' && !device))) {
-      const row = { ...base, state: 'complete' as const, result: 'NOT_ACTIVATED' as const, citizen_id: citizenId ?? null, pending_citizen_id: null, device_id: null, signing_input: null, verification_code: null, qr_secret: null, otp_hash: null, notification_id: null, expires_at: now, completed_at: now };
+      const row = { ...base, state: 'complete' as const, result: 'NOT_ACTIVATED' as const, citizen_id: citizenId ?? null, pending_citizen_id: null, device_id: null, signing_payload: null, certificate_serial: null, verification_code: null, qr_secret: null, otp_hash: null, notification_id: null, expires_at: now, completed_at: now };
       await writeTogether(this.#db, (qc) => qc.insertInto('auth_sessions').values(row).returning('id'), [following('audit_events', this.#auditRow(row, 'auth.session_completed', { result: 'NOT_ACTIVATED' }, now, input.requestId)), ...(input.alongside ?? [])]);
       return { sessionId, sessionToken, mode: input.mode, interaction, state: 'complete', result: 'NOT_ACTIVATED', verificationCode: null, qrStartSecret: null, expiresAt: now };
     }
     if (input.mode === 'sms_otp') await this.#checkOtpLimits(citizenId!, input.clientId, now);
 
-    let signingInput: string | null = null;
+    let signing: SigningParts | undefined;
     let vc: string | null = null;
     if (device && input.mode === 'app') {
-      signingInput = await this.#signingInput({ ...base, id: sessionId }, device, now, pinfl);
-      vc = verificationCode(sha256(signingInput));
+      signing = await this.#signingParts({ ...base, id: sessionId }, device, now, pinfl);
+      vc = verificationCode(sha256(await this.#signingInput(signing)));
     }
     const qrSecret = input.mode === 'device_link' ? randomBytesPooled(32).toString('base64url') : null;
     const otp = input.mode === 'sms_otp' ? newOtp() : null;
@@ -502,7 +519,8 @@ export class AuthService {
       citizen_id: citizenId ?? null,
       pending_citizen_id: citizenId ?? null,
       device_id: input.mode === 'device_link' ? null : (device?.id ?? null),
-      signing_input: signingInput,
+      signing_payload: signing?.signing_payload ?? null,
+      certificate_serial: signing?.certificate_serial ?? null,
       verification_code: vc,
       qr_secret: qrSecret,
       otp_hash: otp ? hashOtp(this.#otpPepper, sessionId, otp) : null,
@@ -609,9 +627,10 @@ export class AuthService {
     return session;
   }
 
-  #present(session: AuthSession): PendingRequest {
+  async #present(session: AuthSession): Promise<PendingRequest> {
+    const signingInput = await this.#signingInput(session);
     this.#presented.set(session.id, session, session.expires_at);
-    const challengeHash = sha256(session.signing_input!);
+    const challengeHash = sha256(signingInput);
     return {
       sessionId: session.id,
       kind: session.kind,
@@ -620,7 +639,7 @@ export class AuthService {
       service: session.service_name,
       reason: session.reason,
       confirmationMessage: session.interaction === 'confirmation_message' ? session.reason : null,
-      signingInput: session.signing_input!,
+      signingInput,
       verificationCodeChoices: session.mode === 'app' && session.interaction === 'verification_code_choice' ? verificationChoices(challengeHash, session.verification_code!) : null,
       documentName: session.document_name,
       documentHash: session.document_hash,
@@ -643,7 +662,7 @@ export class AuthService {
    */
   async pendingFor(device: Device, read?: PendingRead | null): Promise<PendingRequest | null> {
     const { session, pushMarked } = read ?? (await this.pendingRider.after(this.#db, device))!;
-    if (!session || session.signing_input === null) return null;
+    if (!session || session.signing_payload === null) return null;
     if (session.expires_at <= this.#now()) {
       await this.finish(session, 'TIMEOUT', { type: 'system', id: 'expiry' });
       return null;
@@ -704,7 +723,8 @@ export class AuthService {
     const session = await this.#forDevice(sessionId, device);
     const actor = { type: 'device' as const, id: device.id };
     // First the citizen: without their PIN or biometrics nothing of the request counts, not even a code pick.
-    await checkUserVerification(device, input.userVerification, session.signing_input!, this.#party);
+    const signingInput = await this.#signingInput(session);
+    await checkUserVerification(device, input.userVerification, signingInput, this.#party);
     if (session.mode === 'app' && session.interaction === 'verification_code_choice' && !(input.verificationCode !== undefined && safeEqualHex(input.verificationCode, session.verification_code!))) {
       // Counted and ended in one statement: a wrong pick ends the session, and repeated ones cool the citizen down.
       counted.reached = true;
@@ -712,13 +732,12 @@ export class AuthService {
       throw new ApiError(AuthErrors.auth_wrong_verification_code);
     }
     const key = storedP256(session.kind === 'sign' ? device.sign_public_key : device.auth_public_key)!;
-    if (!verifyP256(key, session.signing_input!, input.signature)) throw new ApiError(AuthErrors.auth_signature_invalid);
-    const jws = `${session.signing_input}.${input.signature}`;
+    if (!verifyP256(key, signingInput, input.signature)) throw new ApiError(AuthErrors.auth_signature_invalid);
     const assurance: Assurance = device.assurance === 'in_person' && device.key_storage === 'hardware' ? 'high' : 'substantial';
     // A suspension keeps the device (a resume brings it back) but no request may be confirmed
     // meanwhile, including one already on the phone when the operator suspended: `whileBound`.
     counted.reached = true;
-    if (!(await this.finish(session, 'OK', actor, { jws, assurance, whileBound: { citizenId: device.citizen_id, bindingId: device.binding_id }, counter }))) {
+    if (!(await this.finish(session, 'OK', actor, { signature: input.signature, assurance, whileBound: { citizenId: device.citizen_id, bindingId: device.binding_id }, counter }))) {
       await this.#whyNotCompleted(session.id, device);
     }
     return deviceOutcome(this.#completed.get(session.id, this.#now()) ?? (await this.#session(session.id)));
@@ -783,11 +802,12 @@ export class AuthService {
     if (session.device_id && session.device_id !== device.id) throw new ApiError(AuthErrors.auth_session_not_pending);
     if ((await this.#deps.directory.activeBinding(this.#db, device.citizen_id))?.bindingId !== device.binding_id) throw new ApiError(DeviceErrors.device_revoked);
     await this.#checkCooldown(device.citizen_id, this.#now());
-    const signingInput = await this.#signingInput(session, device, this.#now());
+    const signing = await this.#signingParts(session, device, this.#now());
+    const { certificate_serial, signing_payload } = signing;
     try {
       const claimed = await this.#db
         .updateTable('auth_sessions')
-        .set({ citizen_id: device.citizen_id, pending_citizen_id: device.citizen_id, device_id: device.id, signing_input: signingInput })
+        .set({ citizen_id: device.citizen_id, pending_citizen_id: device.citizen_id, device_id: device.id, certificate_serial, signing_payload })
         .where('id', '=', session.id)
         .where('state', '=', 'pending')
         .where('device_id', 'is', null)
@@ -797,7 +817,7 @@ export class AuthService {
       if (isUniqueViolation(error)) throw new ApiError(AuthErrors.auth_session_already_pending);
       throw error;
     }
-    return this.#present({ ...session, citizen_id: device.citizen_id, pending_citizen_id: device.citizen_id, device_id: device.id, signing_input: signingInput });
+    return this.#present({ ...session, citizen_id: device.citizen_id, pending_citizen_id: device.citizen_id, device_id: device.id, certificate_serial, signing_payload });
   }
 
   /**
@@ -850,7 +870,7 @@ export class AuthService {
   }
 
   async view(session: AuthSession): Promise<SessionView> {
-    const pinfl = session.result === 'OK' && session.citizen_id ? (subjectOf(session.jws) ?? (await this.#deps.directory.pinflOf(this.#db, session.citizen_id))) : undefined;
+    const pinfl = session.result === 'OK' && session.citizen_id ? (subjectOf(session.signing_payload) ?? (await this.#deps.directory.pinflOf(this.#db, session.citizen_id))) : undefined;
     return {
       sessionId: session.id,
       kind: session.kind,
@@ -859,7 +879,7 @@ export class AuthService {
       result: session.result,
       assurance: session.result === 'OK' ? session.assurance : null,
       subject: pinfl ? { pinfl } : null,
-      jws: session.result === 'OK' ? session.jws : null,
+      jws: session.result === 'OK' ? await this.#jws(session) : null,
       expiresAt: session.expires_at,
       completedAt: session.completed_at,
     };

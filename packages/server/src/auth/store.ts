@@ -15,7 +15,8 @@ export const sessionEvents = new EventEmitter();
 sessionEvents.setMaxListeners(0);
 
 export interface Completion {
-  readonly jws?: string;
+  /** The device's signature over the signing input (a sign-in or signature confirmed). */
+  readonly signature?: string;
   readonly assurance?: Assurance;
   /** Confirmations count only while this binding is active and its enrollment not suspended. */
   readonly whileBound?: { readonly citizenId: string; readonly bindingId: string };
@@ -40,7 +41,7 @@ interface CompletionValues extends Record<string, unknown> {
   id: string;
   result: SessionResult;
   now: number;
-  jws?: string;
+  signature?: string;
   assurance?: Assurance;
   countWrongCode?: true;
   bindingId?: string;
@@ -62,7 +63,7 @@ function completingUpdate(qc: Db | Tx, v: CompletionValues, gated: boolean) {
       completed_at: v.now,
       pending_citizen_id: null,
       qr_secret: null,
-      ...('jws' in v ? { jws: v.jws! } : {}),
+      ...('signature' in v ? { signature: v.signature! } : {}),
       ...('assurance' in v ? { assurance: v.assurance! } : {}),
       ...('countWrongCode' in v ? { vc_attempts: eb('vc_attempts', '+', 1) } : {}),
     }))
@@ -114,7 +115,7 @@ export async function completeSession(db: Db | Tx, session: SessionRef, result: 
     id: session.id,
     result,
     now,
-    ...(completion.jws ? { jws: completion.jws } : {}),
+    ...(completion.signature ? { signature: completion.signature } : {}),
     ...(completion.assurance ? { assurance: completion.assurance } : {}),
     ...(completion.countWrongCode ? { countWrongCode: true } : {}),
     ...(completion.whileBound ? { bindingId: completion.whileBound.bindingId, citizenId: completion.whileBound.citizenId } : {}),

@@ -45,13 +45,13 @@ export const SIGN_IN_DEVICE_COLUMNS = ['id', 'citizen_id', 'binding_id', 'cert_n
 export type SignInDevice = Pick<Device, (typeof SIGN_IN_DEVICE_COLUMNS)[number]>;
 
 /**
- * A device's current certificates and their issuer's, as DER: the chain (x5c) its signatures
- * name. The devices module hands out the same object while they are unchanged.
+ * A device certificate and its issuer's, as DER: the chain (x5c) a signature made under it
+ * names. A certificate never changes, so the devices module hands out the same object for a
+ * serial each time, and a caller may keep what it derives from it (an encoded header) with it.
  */
-export interface DeviceCertificates {
-  readonly auth: Uint8Array;
-  readonly sign: Uint8Array;
-  readonly ca: Uint8Array;
+export interface CertificateChain {
+  readonly leaf: Uint8Array;
+  readonly issuer: Uint8Array;
 }
 
 export interface SignInSubject {

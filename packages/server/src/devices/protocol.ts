@@ -69,7 +69,8 @@ export type CounterAdvance = {
  * What a device is and keeps for life: its citizen and binding, its keys, how it was enrolled
  * and keeps its keys. Its status, counter and certificates change, so they are not here.
  */
-export type DeviceProfile = Pick<Device, 'id' | 'citizen_id' | 'binding_id' | 'auth_public_key' | 'sign_public_key' | 'assurance' | 'key_storage' | 'uv_credential_id' | 'uv_public_key'>;
+const PROFILE_FIELDS = ['id', 'citizen_id', 'binding_id', 'auth_public_key', 'sign_public_key', 'assurance', 'key_storage', 'uv_credential_id', 'uv_public_key'] as const satisfies ReadonlyArray<keyof Device>;
+export type DeviceProfile = Pick<Device, (typeof PROFILE_FIELDS)[number]>;
 
 function profileOf(d: Device): DeviceProfile {
   return { id: d.id, citizen_id: d.citizen_id, binding_id: d.binding_id, auth_public_key: d.auth_public_key, sign_public_key: d.sign_public_key, assurance: d.assurance, key_storage: d.key_storage, uv_credential_id: d.uv_credential_id, uv_public_key: d.uv_public_key };
@@ -128,8 +129,14 @@ export class DeviceAuthenticator {
     return row && this.#remember(row);
   }
 
-  /** Keeps the profile of a device row just read, which is at least as fresh as the one kept. */
+  /**
+   * Keeps the profile of a device row just read, which is at least as fresh as the one kept.
+   * The one kept stays while the row says the same: a new copy on every request would leave
+   * each sign-in an object that lived long enough to reach the old generation, to collect there.
+   */
   #remember(device: Device): DeviceProfile {
+    const kept = this.#profiles.get(device.id, 0);
+    if (kept && PROFILE_FIELDS.every((field) => kept[field] === device[field])) return kept;
     const profile = profileOf(device);
     this.#profiles.set(device.id, profile);
     return profile;

@@ -13,7 +13,7 @@ import type { KeyAttestation, KeyAttestationVerifier } from './attestation.ts';
 import { DeviceErrors } from './errors.ts';
 import { importP256 } from './protocol.ts';
 import { verifyP256 } from '../platform/p256.ts';
-import type { DeviceCertificates, DeviceDependencies } from './ports.ts';
+import type { CertificateChain, DeviceDependencies } from './ports.ts';
 import type { Device, KeyStorage } from './schema.ts';
 
 export interface ActivationRequest {
@@ -59,7 +59,7 @@ export class DeviceService {
   readonly #attestation: KeyAttestationVerifier;
   readonly #party: () => WebAuthnParty;
   readonly #now: () => number;
-  readonly #certificateCache = new BoundedCache<string, DeviceCertificates>(50_000);
+  readonly #chains = new BoundedCache<string, CertificateChain>(100_000);
 
   constructor(options: { db: Db; ca: DeviceCa; deps: DeviceDependencies; attestation: KeyAttestationVerifier; party: () => WebAuthnParty; now: () => number }) {
     this.#db = options.db;
@@ -175,19 +175,19 @@ export class DeviceService {
   }
 
   /**
-   * A device's current certificates and their issuer, for the chain (x5c) a signature names.
-   * A certificate never changes (a renewal makes new ones, with new serials), so they are
-   * cached by serial.
+   * The certificate `serial` with its issuer's, for the chain (x5c) a signature names; undefined
+   * for a serial this service never issued. A certificate never changes (a renewal makes new
+   * ones, with new serials), so chains are cached by serial, and a session that names one
+   * reads it back the same after the device renewed.
    */
-  async certificates(device: Pick<Device, 'auth_cert_serial' | 'sign_cert_serial'>): Promise<DeviceCertificates> {
-    const key = `${device.auth_cert_serial}:${device.sign_cert_serial}`;
-    const cached = this.#certificateCache.get(key, 0);
+  async certificateChain(serial: string): Promise<CertificateChain | undefined> {
+    const cached = this.#chains.get(serial, 0);
     if (cached) return cached;
-    const rows = await this.#db.selectFrom('device_certificates').select(['serial', 'der', 'issuer_kid']).where('serial', 'in', [device.auth_cert_serial, device.sign_cert_serial]).execute();
-    const auth = rows.find((r) => r.serial === device.auth_cert_serial)!;
-    const certificates = { auth: auth.der, sign: rows.find((r) => r.serial === device.sign_cert_serial)!.der, ca: await this.#ca.issuerCertificate(auth.issuer_kid) };
-    this.#certificateCache.set(key, certificates);
-    return certificates;
+    const row = await this.#db.selectFrom('device_certificates').select(['der', 'issuer_kid']).where('serial', '=', serial).executeTakeFirst();
+    if (!row) return undefined;
+    const chain = { leaf: new Uint8Array(row.der), issuer: await this.#ca.issuerCertificate(row.issuer_kid) };
+    this.#chains.set(serial, chain);
+    return chain;
   }
 
   /**

@@ -41,6 +41,7 @@ const SECRET_KEYS = new Set(
     'private_key',
     'master_key',
     'signing_input',
+    'signing_payload',
   ].map(normaliseKey),
 );
 

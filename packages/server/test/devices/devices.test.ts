@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as jose from 'jose';
 import * as x509 from '@peculiar/x509';
 import { DeviceClient, canonicalRequest as clientCanonical, activationMessage as clientActivation, signES256, generateDeviceKey } from '../../../client/src/index.ts';
 import { canonicalRequest, activationMessage } from '../../src/devices/canonical.ts';
@@ -162,6 +163,10 @@ describe.each(testDialects())('devices on %s', (dialect) => {
     expect(early.code).toBe('device_renewal_not_due');
     const before = await app.context.db.selectFrom('devices').selectAll().where('id', '=', device.deviceId).executeTakeFirstOrThrow();
     app.advance(310 * 86_400_000);
+    const { SessionClient } = await import('../../../client/src/index.ts');
+    const rp = new SessionClient(app.url);
+    // A sign-in started before the renewal and confirmed after it.
+    const startedBefore = await rp.start({ serviceId: 'my.gov.uz', serviceName: 'Portal', pinfl: citizen.pinfl });
     const renewed = await device.request<{ authCertificate: string; signCertificate: string; certificatesNotAfter: number }>('POST', '/api/v1/device/certificates/renew');
     expect(renewed.certificatesNotAfter).toBeGreaterThan(before.cert_not_after + 300 * 86_400_000);
     const fresh = new x509.X509Certificate(renewed.authCertificate);
@@ -175,9 +180,19 @@ describe.each(testDialects())('devices on %s', (dialect) => {
     expect(oldRow.revoked_at).toBeNull();
     // a second renewal right away is not due any more
     expect((await rejection(device.request('POST', '/api/v1/device/certificates/renew'))).code).toBe('device_renewal_not_due');
+    // The sign-in started before is signed under the certificate it was started with: its
+    // JWS names the old one (the same key), and verifies.
+    const x5cSerial = (jws: string) => new x509.X509Certificate((JSON.parse(Buffer.from(jws.split('.')[0]!, 'base64url').toString()) as { x5c: string[] }).x5c[0]!).serialNumber;
+    const earlier = (await device.pending())!;
+    expect(x5cSerial(earlier.signingInput)).toBe(old.serialNumber);
+    await device.confirm(earlier, startedBefore.verificationCode!);
+    const signedBefore = await rp.result(startedBefore, 0);
+    expect(signedBefore.result).toBe('OK');
+    expect(x5cSerial(signedBefore.jws!)).toBe(old.serialNumber);
+    const key = await jose.importX509(old.toString('pem'), 'ES256');
+    expect((await jose.compactVerify(signedBefore.jws!, key)).protectedHeader.alg).toBe('ES256');
     // a sign-in started now carries the renewed certificate in its chain
-    const { SessionClient } = await import('../../../client/src/index.ts');
-    const started = await new SessionClient(app.url).start({ serviceId: 'my.gov.uz', serviceName: 'Portal', pinfl: citizen.pinfl });
+    const started = await rp.start({ serviceId: 'my.gov.uz', serviceName: 'Portal', pinfl: citizen.pinfl });
     const request = (await device.pending())!;
     const header = JSON.parse(Buffer.from(request.signingInput.split('.')[0]!, 'base64url').toString()) as { x5c: string[] };
     expect(new x509.X509Certificate(header.x5c[0]!).serialNumber).toBe(fresh.serialNumber);

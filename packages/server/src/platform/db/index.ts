@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database, Dialect } from './types.ts';
 import { NamedStatementClient } from './named-statements.ts';
@@ -31,6 +31,24 @@ export interface OpenDatabaseOptions {
   readonly poolSize?: number;
   /** Told when PostgreSQL drops an idle pooled connection (restart, failover, admin kill). */
   readonly onIdleConnectionError?: (error: Error) => void;
+}
+
+/**
+ * SQLite runs DDL inside transactions, but Kysely's SQLite adapter says it cannot, so its
+ * migrator would run migrations without one: a migration failing halfway (a data check, a
+ * full disk) would leave its first steps applied and could not be run again. Saying so runs
+ * them as on PostgreSQL, all or nothing.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class TransactionalDdlSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
 }
 
 /** Removes the password from a connection string so it can be printed. */
@@ -88,7 +106,7 @@ export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
   const path = options.sqlitePath ?? join(options.dataDir ?? './data', 'tasdiq.sqlite');
   if (path !== ':memory:') mkdirSync(join(path, '..'), { recursive: true });
   const sqlite = new NodeSqliteDatabase(path);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: sqlite }) });
   return {
     db,
     dialect: 'sqlite',

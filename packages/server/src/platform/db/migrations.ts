@@ -69,7 +69,10 @@ export async function createMigrator(db: Kysely<unknown>, dialect: Dialect, migr
   });
 }
 
-/** Applies every pending migration, each in its own transaction; throws on the first failure. */
+/**
+ * Applies every pending migration, all in one transaction on both databases (a failure leaves
+ * none of them applied); throws on the first failure.
+ */
 export async function migrateToLatest(
   db: Kysely<unknown>,
   dialect: Dialect,

@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { ModuleMigration } from '../platform/db/migrations.ts';
 import type { Db } from '../platform/db/index.ts';
 import { following } from '../platform/db/write-together.ts';
@@ -8,7 +8,7 @@ import { OwedRows } from '../platform/owed-rows.ts';
 import { ApiError, defineErrors } from '../platform/errors.ts';
 import { ClientRegistry, type RelyingParty } from '../clients/index.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
-import { es256Header, importEs256Key, selectEs256Key, verifyEs256Assertion } from './es256-assertion.ts';
+import { es256Header, importEs256Key, selectEs256Key, unverifiedClaims, verifyEs256Assertion } from './es256-assertion.ts';
 
 /**
  * Relying-party authentication for the Mobile-ID REST API: an RFC 7523 client assertion
@@ -211,12 +211,9 @@ export function clientAssertionCheck(options: {
     }
     const assertion = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header)?.[1];
     if (!assertion || assertion.length > 8192) throw invalid('expected Authorization: Bearer <client assertion JWT>');
-    let clientId: unknown;
-    try {
-      clientId = decodeJwt(assertion).iss;
-    } catch {
-      throw invalid('not a JWT');
-    }
+    const claims = unverifiedClaims(assertion);
+    if (!claims) throw invalid('not a JWT');
+    const clientId = claims.iss;
     const client = typeof clientId === 'string' && clientId.length <= 100 ? await findActive(clientId) : undefined;
     const keys = client && keysOf(client);
     if (!client || !keys) throw invalid('unknown or disabled client, or no registered keys');

@@ -33,6 +33,16 @@ function jsonObject(segment: string): Record<string, unknown> | undefined {
   }
 }
 
+/**
+ * The claims of a compact JWT, read before anything about it is checked: only to find who
+ * says they sent it (its `iss`, whose keys then check it). Undefined when the payload is not
+ * a JSON object.
+ */
+export function unverifiedClaims(jwt: string): Record<string, unknown> | undefined {
+  const payload = jwt.split('.')[1];
+  return payload === undefined ? undefined : jsonObject(payload);
+}
+
 /** The protected header, when the assertion is an ES256 compact JWS this path may check at all. */
 export function es256Header(assertion: string): { kid?: string } | undefined {
   const header = jsonObject(assertion.slice(0, assertion.indexOf('.')));

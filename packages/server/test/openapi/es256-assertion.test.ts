@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { es256Header, importEs256Key, selectEs256Key, verifyEs256Assertion, type AssertionRules } from '../../src/openapi/es256-assertion.ts';
+import { es256Header, importEs256Key, selectEs256Key, unverifiedClaims, verifyEs256Assertion, type AssertionRules } from '../../src/openapi/es256-assertion.ts';
 
 const NOW_MS = Date.UTC(2026, 11, 1, 12, 0, 0);
 const NOW = NOW_MS / 1000;
@@ -114,5 +114,14 @@ describe('client assertions checked synchronously (ES256, inline keys)', () => {
     const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey;
     expect(importEs256Key({ ...jwkOf(p384), crv: 'P-256' })).toBeUndefined();
     expect(importEs256Key({ kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' })).toBeUndefined();
+  });
+
+  it('reads the claims that name the sender before checking anything, as jose decodes them', () => {
+    const token = `${b64({ alg: 'ES256' })}.${b64({ iss: 'rp', jti: 'x' })}.sig`;
+    expect(unverifiedClaims(token)).toEqual({ iss: 'rp', jti: 'x' });
+    for (const payload of [b64('[1]'), b64('"rp"'), b64('null'), b64('{'), Buffer.from([0xff, 0xfe]).toString('base64url')]) {
+      expect(unverifiedClaims(`${b64({ alg: 'ES256' })}.${payload}.sig`)).toBeUndefined();
+    }
+    expect(unverifiedClaims('no-dots')).toBeUndefined();
   });
 });

@@ -103,7 +103,13 @@ export const CLIENT_AUTH_ROUTES = new Set(['/api/v1/auth/sessions', '/api/v1/sig
 
 const MAX_ASSERTION_AGE_S = 60;
 const CLIENT_CACHE_MS = 5_000;
-const USED_ASSERTION_SWEEP_MS = 10_000;
+/**
+ * Expired used assertions are deleted every second, at most this many per statement: a sweep
+ * every 10 s deleted 10 s of sign-ins in one statement, a burst of database work that the
+ * sessions started beside it felt (p99 22-24 ms at 220/s against 19 ms without the sweep).
+ */
+const USED_ASSERTION_SWEEP_MS = 1_000;
+const USED_ASSERTION_SWEEP_BATCH = 2_000;
 const ALGORITHMS = ['ES256', 'PS256', 'EdDSA'];
 const REQUIRED_CLAIMS = ['exp', 'iat', 'jti'] as const;
 const CLOCK_TOLERANCE_S = 5;
@@ -133,6 +139,15 @@ export const clientAuthMigrations: ModuleMigration[] = [
     },
   },
 ];
+
+/** Deletes up to `limit` used assertions that expired before `now`; how many it deleted. */
+export async function forgetExpiredAssertions(db: Db, now: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('rest_used_assertions')
+    .where('id_hash', 'in', (eb) => eb.selectFrom('rest_used_assertions').select('id_hash').where('expires_at', '<', now).limit(limit))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
 
 const invalid = (detail: string) => new ApiError(ClientAuthErrors.client_assertion_invalid, { detail, headers: { 'www-authenticate': 'Bearer error="invalid_client"' } });
 
@@ -188,13 +203,17 @@ export function clientAssertionCheck(options: {
     }
     return key ?? undefined;
   };
-  // Used assertions are forgotten once expired; the sweep runs at most every few seconds,
-  // not on every request.
+  // Used assertions are forgotten once expired. A request that finds the last sweep a second
+  // old starts the next one and does not wait for it; one runs at a time.
   let lastSweep = 0;
-  const sweepUsedAssertions = async (now: number) => {
-    if (now - lastSweep < USED_ASSERTION_SWEEP_MS) return;
+  let sweeping = false;
+  const sweepUsedAssertions = (request: FastifyRequest, now: number): void => {
+    if (sweeping || now - lastSweep < USED_ASSERTION_SWEEP_MS) return;
     lastSweep = now;
-    await options.db.deleteFrom('rest_used_assertions').where('expires_at', '<', now).execute();
+    sweeping = true;
+    forgetExpiredAssertions(options.db, now, USED_ASSERTION_SWEEP_BATCH)
+      .catch((error: unknown) => request.log.warn({ err: error }, 'forgetting expired client assertions failed; the next sweep tries again'))
+      .finally(() => (sweeping = false));
   };
 
   return async function checkClientAssertion(request: FastifyRequest): Promise<void> {
@@ -241,7 +260,7 @@ export function clientAssertionCheck(options: {
     const serviceId = (request.body as { serviceId?: unknown } | undefined)?.serviceId;
     if (serviceId !== client.clientId) throw new ApiError(ClientAuthErrors.client_service_mismatch);
     const idHash = createHash('sha256').update(`${client.clientId}\n${payload.jti}`).digest('hex');
-    await sweepUsedAssertions(now);
+    sweepUsedAssertions(request, now);
     // The assertion is used up by the write that starts the session, in the same statement, so
     // a replay can never start a second one; a request that fails first uses it up on its own
     // (withOwedRows). Either way a replay gets `client_assertion_invalid`.

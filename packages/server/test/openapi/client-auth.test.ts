@@ -3,7 +3,8 @@ import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from
 import { SignJWT } from 'jose';
 import { MobileIdClient, privateKeyJwt } from '../../../client/src/mobile-id-client.ts';
 import { ClientRegistry } from '../../src/clients/index.ts';
-import { testDialects } from '../support/databases.ts';
+import { createTestDatabase, testDialects } from '../support/databases.ts';
+import { forgetExpiredAssertions } from '../../src/openapi/client-auth.ts';
 import { enrollCitizen, listeningApp, type ListeningApp } from '../devices/fixtures.ts';
 import { sampleRegistration } from '../clients/fixtures.ts';
 import { makePinfl, validatePinfl } from '../../src/identity/pinfl.ts';
@@ -177,5 +178,22 @@ describe('REST API caller authentication outside development', () => {
 
   it('does not serve the demo sign-in page, which starts sessions anonymously', async () => {
     expect((await fetch(`${app.url}/auth/signin`)).status).toBe(404);
+  });
+});
+
+describe.each(testDialects())('forgetting used client assertions on %s', (dialect) => {
+  it('deletes expired ones only, at most a batch per statement', async () => {
+    const database = await createTestDatabase(dialect);
+    try {
+      const rows = [1, 2, 3, 4, 5].map((n) => ({ id_hash: `expired-${n}`, expires_at: 1_000 + n })).concat([{ id_hash: 'live', expires_at: 9_000 }]);
+      await database.db.insertInto('rest_used_assertions').values(rows).execute();
+      expect(await forgetExpiredAssertions(database.db, 5_000, 2)).toBe(2);
+      expect(await forgetExpiredAssertions(database.db, 5_000, 2)).toBe(2);
+      expect(await forgetExpiredAssertions(database.db, 5_000, 2)).toBe(1);
+      expect(await forgetExpiredAssertions(database.db, 5_000, 2)).toBe(0);
+      expect(await database.db.selectFrom('rest_used_assertions').select('id_hash').execute()).toEqual([{ id_hash: 'live' }]);
+    } finally {
+      await database.dispose();
+    }
   });
 });

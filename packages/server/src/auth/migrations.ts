@@ -17,8 +17,12 @@ async function splitStoredSignatures(db: Kysely<SignaturePartsTables>): Promise<
   const serialOf = async (header: string): Promise<string> => {
     let serial = serials.get(header);
     if (serial) return serial;
-    const { x5c } = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { x5c?: string[] };
-    const leaf = x5c?.[0];
+    let leaf: string | undefined;
+    try {
+      leaf = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { x5c?: string[] }).x5c?.[0];
+    } catch {
+      throw new MigrationError('an auth session stored a signing input whose header is not JSON');
+    }
     const row = leaf ? await db.selectFrom('device_certificates').select('serial').where('der', '=', Buffer.from(leaf, 'base64')).executeTakeFirst() : undefined;
     if (!row) throw new MigrationError('an auth session names a certificate that device_certificates does not hold');
     serials.set(header, (serial = row.serial));
@@ -28,7 +32,9 @@ async function splitStoredSignatures(db: Kysely<SignaturePartsTables>): Promise<
     const rows = await db.selectFrom('auth_sessions').select(['id', 'signing_input', 'jws']).where('signing_input', 'is not', null).where('signing_payload', 'is', null).limit(500).execute();
     if (rows.length === 0) return;
     for (const row of rows) {
-      const [header, payload] = row.signing_input!.split('.') as [string, string];
+      const [header, payload] = row.signing_input!.split('.');
+      // A row left as it was would be read again by the next batch: this one stops instead.
+      if (!header || payload === undefined) throw new MigrationError('an auth session stored a signing input that is not <header>.<payload>');
       const signature = row.jws ? row.jws.slice(row.jws.lastIndexOf('.') + 1) : null;
       await db.updateTable('auth_sessions').set({ signing_payload: payload, certificate_serial: await serialOf(header), signature }).where('id', '=', row.id).execute();
     }

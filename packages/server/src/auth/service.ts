@@ -802,8 +802,7 @@ export class AuthService {
     if (session.device_id && session.device_id !== device.id) throw new ApiError(AuthErrors.auth_session_not_pending);
     if ((await this.#deps.directory.activeBinding(this.#db, device.citizen_id))?.bindingId !== device.binding_id) throw new ApiError(DeviceErrors.device_revoked);
     await this.#checkCooldown(device.citizen_id, this.#now());
-    const signing = await this.#signingParts(session, device, this.#now());
-    const { certificate_serial, signing_payload } = signing;
+    const { certificate_serial, signing_payload } = await this.#signingParts(session, device, this.#now());
     try {
       const claimed = await this.#db
         .updateTable('auth_sessions')

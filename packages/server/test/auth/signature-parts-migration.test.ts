@@ -90,6 +90,12 @@ describe.each(testDialects())('splitting stored signatures on %s', (dialect) => 
     await db.insertInto('auth_sessions').values(sessionRow('as_orphan', { signing_input: `${header}.${b64url({})}` })).execute();
 
     await expect(migrateToLatest(database!.db as never, dialect, allMigrations())).rejects.toThrow(/auth_signature_parts failed: .*certificate that device_certificates does not hold/);
+  });
+
+  it('stops at a signing input that is not <header>.<payload>, rather than reading it again and again', async () => {
+    const db = await beforeSplit();
+    await db.insertInto('auth_sessions').values(sessionRow('as_mangled', { signing_input: 'no-dot-here' })).execute();
+    await expect(migrateToLatest(database!.db as never, dialect, allMigrations())).rejects.toThrow(/auth_signature_parts failed: .*(not JSON|not <header>\.<payload>)/);
     // The migration ran in one transaction: the session keeps what it stored.
     const columns = await columnsOf(database!);
     expect(columns).toContain('signing_input');

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { MigrationError, type ModuleMigration } from '../platform/db/migrations.ts';
+import { oneOf } from '../platform/db/partial-index.ts';
 
 /** What the signature-parts migration reads and writes of auth_sessions and device_certificates. */
 interface SignaturePartsTables {
@@ -110,6 +111,27 @@ export const authMigrations: ModuleMigration[] = [
       await splitStoredSignatures(db as Kysely<SignaturePartsTables>);
       await db.schema.alterTable('auth_sessions').dropColumn('signing_input').execute();
       await db.schema.alterTable('auth_sessions').dropColumn('jws').execute();
+    },
+  },
+  {
+    // Each index holds only the sessions its query looks for. A completion changes indexed
+    // columns, so PostgreSQL wrote a new entry into every index of the table for it: twelve
+    // index entries per app sign-in, now six. And the confirm statement, `id = $1 and state =
+    // $2`, was planned onto the (state, expires_at) index, which it then walked through every
+    // pending session: with no index led by `state`, only the primary key can serve it.
+    // Queries name these predicates as constants in their SQL (see oneOf): a bound parameter
+    // cannot prove them.
+    name: '202612031400_auth_partial_indexes',
+    async up(db) {
+      for (const old of ['auth_sessions_pending_idx', 'auth_sessions_refusals_idx', 'auth_sessions_citizen_idx', 'auth_sessions_client_idx']) await db.schema.dropIndex(old).execute();
+      // The sweeps: pending sessions past their time, and completed ones past the retention.
+      await db.schema.createIndex('auth_sessions_pending_expiry_idx').on('auth_sessions').column('expires_at').where(oneOf('state', ['pending'])).execute();
+      await db.schema.createIndex('auth_sessions_completed_expiry_idx').on('auth_sessions').column('expires_at').where(oneOf('state', ['complete'])).execute();
+      // The cool-down probe on every start reads a citizen's recent refusals, and only those.
+      await db.schema.createIndex('auth_sessions_refusals_idx').on('auth_sessions').columns(['citizen_id', 'completed_at']).where(oneOf('result', ['USER_REFUSED', 'WRONG_VC'])).execute();
+      // The SMS code limits, per phone and per relying party, count SMS sessions only.
+      await db.schema.createIndex('auth_sessions_otp_citizen_idx').on('auth_sessions').columns(['citizen_id', 'created_at']).where(oneOf('mode', ['sms_otp'])).execute();
+      await db.schema.createIndex('auth_sessions_otp_client_idx').on('auth_sessions').columns(['client_id', 'created_at']).where(oneOf('mode', ['sms_otp'])).execute();
     },
   },
 ];

@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../platform/db/index.ts';
 import { following, preparedTogether, writeTogether, type FollowingRow } from '../platform/db/write-together.ts';
 import { sql, type Insertable } from 'kysely';
 import { prepared } from '../platform/db/prepared.ts';
+import { oneOf } from '../platform/db/partial-index.ts';
 import { BoundedCache } from '../platform/bounded-cache.ts';
 import { ApiError, CommonErrors } from '../platform/errors.ts';
 import type { Locale } from '../platform/i18n.ts';
@@ -156,7 +157,8 @@ const COMPLETED_CACHE_SIZE = 20_000;
  */
 const COMPLETED_CACHE_MS = 15_000;
 const PENDING_CACHE_SIZE = 50_000;
-const REFUSALS: SessionResult[] = ['USER_REFUSED', 'WRONG_VC'];
+/** The results the cool-down counts (the partial index auth_sessions_refusals_idx holds these). */
+const REFUSALS = ['USER_REFUSED', 'WRONG_VC'] satisfies SessionResult[];
 
 const b64url = (data: Uint8Array | string) => Buffer.from(data).toString('base64url');
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -272,7 +274,7 @@ export class AuthService {
       .select('auth_sessions.completed_at')
       .whereRef('auth_sessions.citizen_id', '=', 'citizens.id')
       .where('auth_sessions.completed_at', '>', since)
-      .where('auth_sessions.result', 'in', REFUSALS)
+      .where(oneOf('auth_sessions.result', REFUSALS))
       .orderBy('auth_sessions.completed_at', 'desc')
       .limit(1)
       .offset(this.#policy.cooldownAfter - 1)
@@ -319,7 +321,7 @@ export class AuthService {
       .selectFrom('auth_sessions')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('citizen_id', '=', citizenId)
-      .where('mode', '=', 'sms_otp')
+      .where(oneOf('mode', ['sms_otp']))
       .where('created_at', '>', now - this.#policy.otpPerPhoneWindowMs)
       .executeTakeFirstOrThrow();
     if (Number(perPhone.n) >= this.#policy.otpPerPhone) {
@@ -330,7 +332,7 @@ export class AuthService {
       .selectFrom('auth_sessions')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('client_id', '=', clientId)
-      .where('mode', '=', 'sms_otp')
+      .where(oneOf('mode', ['sms_otp']))
       .where('created_at', '>', now - 60_000)
       .executeTakeFirstOrThrow();
     if (Number(perClient.n) >= this.#policy.otpPerClientPerMinute) {
@@ -561,7 +563,7 @@ export class AuthService {
 
   async expireDue(limit = 500): Promise<number> {
     const now = this.#now();
-    const due = await this.#db.selectFrom('auth_sessions').selectAll().where('state', '=', 'pending').where('expires_at', '<=', now).limit(limit).execute();
+    const due = await this.#db.selectFrom('auth_sessions').selectAll().where(oneOf('state', ['pending'])).where('expires_at', '<=', now).limit(limit).execute();
     let n = 0;
     for (const s of due) if (await this.finish(s, 'TIMEOUT', { type: 'system', id: 'expiry' })) n++;
     return n;
@@ -575,7 +577,7 @@ export class AuthService {
     const before = this.#now() - this.#policy.retentionMs;
     const result = await this.#db
       .deleteFrom('auth_sessions')
-      .where('id', 'in', (eb) => eb.selectFrom('auth_sessions').select('id').where('state', '=', 'complete').where('expires_at', '<', before).limit(limit))
+      .where('id', 'in', (eb) => eb.selectFrom('auth_sessions').select('id').where(oneOf('state', ['complete'])).where('expires_at', '<', before).limit(limit))
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
@@ -589,7 +591,7 @@ export class AuthService {
     const pending = await this.#db
       .selectFrom('auth_sessions')
       .selectAll()
-      .where('state', '=', 'pending')
+      .where(oneOf('state', ['pending']))
       .where('mode', '=', 'app')
       .where('created_at', '<', now - 1000)
       .orderBy('created_at')

@@ -130,7 +130,8 @@ export async function completeSession(db: Db | Tx, session: SessionRef, result: 
 
 /** Ends every pending session of a citizen (their last device was revoked). */
 export async function finishPendingSessionsOfCitizen(tx: Tx, citizenId: string, result: SessionResult, now: number): Promise<AuthSession[]> {
-  const pending = await tx.selectFrom('auth_sessions').selectAll().where('citizen_id', '=', citizenId).where('state', '=', 'pending').execute();
+  // A citizen's pending session is the one that holds their pending slot (its unique index).
+  const pending = await tx.selectFrom('auth_sessions').selectAll().where('pending_citizen_id', '=', citizenId).where('state', '=', 'pending').execute();
   for (const session of pending) await completeSession(tx, session, result, now, { type: 'system', id: 'revocation' });
   return pending;
 }

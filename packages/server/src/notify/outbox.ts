@@ -169,16 +169,16 @@ export function markDeliveredStatement(db: QueryCreator<Database>, correlated: (
 }
 
 /**
- * The outbox rows `rows` selects, ordered by id and, with `lockRows` (PostgreSQL), locked in
- * that order. Every statement that locks several outbox rows takes them through this (a
- * device's fetch marking its push delivered, a worker recording its sends, renewing or
- * expiring leases, firing due fallbacks), so no two of them can deadlock: left to its plan,
- * PostgreSQL locks rows in the order it visits them, and a bitmap or sequential scan visits
- * them in their physical order, which updates keep changing.
+ * The outbox rows `rows` selects and, with `lockRows` (PostgreSQL), locked in id order. Every
+ * statement that locks several outbox rows takes them through this (a device's fetch marking
+ * its push delivered, a worker recording its sends, renewing or expiring leases, firing due
+ * fallbacks), so no two of them can deadlock: left to its plan, PostgreSQL locks rows in the
+ * order it visits them, and a bitmap or sequential scan visits them in their physical order,
+ * which updates keep changing. SQLite locks the whole database instead, and there the order
+ * would only lead its planner to walk the whole outbox by primary key to avoid a sort.
  */
 export function inIdOrder<Row extends { id: string }>(rows: SelectQueryBuilder<Database, 'notify_outbox', Row>, lockRows: boolean): SelectQueryBuilder<Database, 'notify_outbox', Row> {
-  const ordered = rows.orderBy('id');
-  return lockRows ? ordered.forUpdate() : ordered;
+  return lockRows ? rows.orderBy('id').forUpdate() : rows;
 }
 
 /**

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import { isPostgres, type Db, type Dialect, type Tx } from '../platform/db/index.ts';
 import { prepared } from '../platform/db/prepared.ts';
+import { oneOf } from '../platform/db/partial-index.ts';
 import { isLocale } from '../platform/i18n.ts';
 import type { Logger } from '../platform/logger.ts';
 import { DeliveryError, type Channel, type DeliveryResult, type OutgoingMessage } from './channels/channel.ts';
@@ -321,7 +322,7 @@ export class OutboxWorker implements LocalClaimant {
         await this.#db
           .selectFrom('notify_outbox')
           .select('id')
-          .where('status', 'in', ['sent', 'delivered', 'failed'])
+          .where(oneOf('status', ['sent', 'delivered', 'failed']))
           .where('updated_at', '<', cutoff)
           .limit(PURGE_BATCH)
           .execute()
@@ -399,7 +400,7 @@ export class OutboxWorker implements LocalClaimant {
           next_attempt_at: now,
           updated_at: now,
         }))
-        .where('id', 'in', (eb) => inIdOrder(eb.selectFrom('notify_outbox').select('id').where('status', '=', 'sending').where('lease_until', '<', now), isPostgres(tx)))
+        .where('id', 'in', (eb) => inIdOrder(eb.selectFrom('notify_outbox').select('id').where(oneOf('status', ['sending'])).where('lease_until', '<', now), isPostgres(tx)))
         .where('status', '=', 'sending')
         .where('lease_until', '<', now)
         .returning(['id', 'status', 'attempts', 'kind', 'locale', 'params', 'fallback', 'correlation_id'])
@@ -460,7 +461,7 @@ export class OutboxWorker implements LocalClaimant {
       .selectFrom('notify_outbox')
       .select('id')
       .where('fallback_due_at', '<=', now)
-      .where('status', '=', 'sent')
+      .where(oneOf('status', ['sent']))
       .orderBy('fallback_due_at')
       .limit(FALLBACK_BATCH)
       .execute();
@@ -940,7 +941,7 @@ export function renewLeasesStatement(db: Db | Tx, ids: readonly string[], worker
  */
 const claimDue = prepared((db: Db, args: { now: number; limit: number; workerId: string; leaseUntil: number }) => {
   const claim = { status: 'sending' as const, claimed_by: args.workerId, lease_until: args.leaseUntil, attempts: sql<number>`attempts + 1`, updated_at: args.now };
-  const due = db.selectFrom('notify_outbox').select('id').where('status', '=', 'queued').where('next_attempt_at', '<=', args.now).orderBy('next_attempt_at').limit(args.limit);
+  const due = db.selectFrom('notify_outbox').select('id').where(oneOf('status', ['queued'])).where('next_attempt_at', '<=', args.now).orderBy('next_attempt_at').limit(args.limit);
   if (isPostgres(db)) {
     return db
       .with((cte) => cte('due').materialized(), () => due.forUpdate().skipLocked())

@@ -64,7 +64,8 @@ function normaliseExpression(expression: string): string {
   for (const ch of s) {
     if (ch === "'") inString = !inString;
     if (inString || ch === "'") out += ch;
-    else if (ch !== '(' && ch !== ')' && !/\s/.test(ch)) out += ch.toLowerCase();
+    // SQLite keeps an index's WHERE as written, identifiers quoted; PostgreSQL unquotes them.
+    else if (ch !== '(' && ch !== ')' && ch !== '"' && !/\s/.test(ch)) out += ch.toLowerCase();
   }
   return out;
 }

@@ -79,6 +79,14 @@ describe.each(testDialects())('database key store on %s', (dialect) => {
     await expect(wrong.sign('ca', Buffer.from('x'))).rejects.toThrow(/master key .* is not the one it was stored with/);
   });
 
+  it('two instances creating the same key at once end up signing with one key', async () => {
+    const stores = [new DbKeyStore(database.db, masterKey), new DbKeyStore(database.db, masterKey)];
+    const [a, b] = await Promise.all(stores.map((store) => store.getOrCreateSigningKey('device-ca', 'ES256')));
+    expect(a).toEqual(b);
+    const rows = await database.db.selectFrom('service_keys').select('kid').where('name', '=', 'device-ca').execute();
+    expect(rows).toEqual([{ kid: 'device-ca.v1' }]);
+  });
+
   it("picks up another instance's rotation once its cached key is a minute old", async () => {
     let clock = 1_000_000;
     const a = new DbKeyStore(database.db, masterKey, () => clock);

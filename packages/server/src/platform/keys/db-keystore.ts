@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { Db } from '../db/index.ts';
-import { isUniqueViolation } from '../db/index.ts';
 import { KeyStoreError, type KeyAlgorithm, type KeyStore, type PublicJwk } from './keystore.ts';
 import './schema.ts';
 
@@ -161,6 +160,8 @@ export class DbKeyStore implements KeyStore {
     };
     const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
     try {
+      // Another instance may create or rotate it at the same moment: theirs is as good. DO
+      // NOTHING rather than a caught unique violation, which PostgreSQL logs as an ERROR.
       await this.#db
         .insertInto('service_keys')
         .values({
@@ -173,10 +174,8 @@ export class DbKeyStore implements KeyStore {
           created_at: this.#now(),
           retired_at: null,
         })
+        .onConflict((oc) => oc.doNothing())
         .execute();
-    } catch (error) {
-      // Another instance created or rotated it at the same moment: theirs is as good.
-      if (!isUniqueViolation(error)) throw error;
     } finally {
       pkcs8.fill(0);
     }

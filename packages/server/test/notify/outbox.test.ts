@@ -450,8 +450,10 @@ describe.each(testDialects())('development SMS inbox API on %s', (dialect) => {
         return res.statusCode === 200 && json.items.length === 1 ? json : undefined;
       }, 10_000, 'dev inbox message');
       expect(body).toMatchObject({ developmentOnly: true, items: [{ kind: 'auth.sms_otp', segments: 1, text: 'Your code for my.gov.uz is 771204. Do not share it.\n\n@my.gov.uz #771204' }] });
-      const metrics = await app.http.inject({ url: '/metrics' });
-      expect(metrics.body).toContain('tasdiq_notify_outcomes_total{channel="sms",outcome="sent"} 1');
+      // The text reaches the inbox as it is sent; the outcome is counted once the send is
+      // recorded, a group commit later.
+      const sentCounted = 'tasdiq_notify_outcomes_total{channel="sms",outcome="sent"} 1';
+      await waitFor(async () => (await app.http.inject({ url: '/metrics' })).body.includes(sentCounted) || undefined, 10_000, 'the sent outcome counted');
       const bad = await app.http.inject({ url: '/api/v1/dev/messages?recipient=%3Cscript%3E' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ code: 'recipient_invalid' });

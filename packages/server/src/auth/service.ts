@@ -156,6 +156,8 @@ const COMPLETED_CACHE_SIZE = 20_000;
  * at the relying party's next poll, a second or two later; a read after this goes to the row.
  */
 const COMPLETED_CACHE_MS = 15_000;
+/** How far each failUndelivered pass reads back over the one before it. */
+const FAILURE_OVERLAP_MS = 5_000;
 const PENDING_CACHE_SIZE = 50_000;
 /** The results the cool-down counts (the partial index auth_sessions_refusals_idx holds these). */
 const REFUSALS = ['USER_REFUSED', 'WRONG_VC'] satisfies SessionResult[];
@@ -232,6 +234,8 @@ export class AuthService {
    * `state = 'pending'` condition decides, so a stale copy can never confirm anything.
    */
   readonly #presented = new BoundedCache<string, AuthSession>(PENDING_CACHE_SIZE);
+  /** Where the next failUndelivered pass reads failures from (undefined: it has not run). */
+  #failuresReadFrom: number | undefined;
   readonly #certificateChain: (serial: string) => Promise<CertificateChain | undefined>;
   readonly #headers = new WeakMap<CertificateChain, Partial<Record<SessionKind, string>>>();
   readonly #party: () => WebAuthnParty;
@@ -584,18 +588,35 @@ export class AuthService {
 
   /**
    * App sessions whose every message (push, then the SMS fallback) failed for good end as
-   * DELIVERY_FAILED rather than waiting out their time.
+   * DELIVERY_FAILED rather than waiting out their time. They are found from the failures (the
+   * partial index notify_outbox_failed_idx), which are rare, and not from the pending
+   * sessions: reading the oldest pending sessions checked none of the newer ones while more
+   * than a batch of citizens were still deciding, as at any busy hour. Each pass reads the
+   * failures since the last one, overlapping it by a few seconds for a failure committed
+   * after its time was taken; the first reads back as far as a session can still be pending.
    */
   async failUndelivered(limit = 200): Promise<number> {
     const now = this.#now();
+    const from = this.#failuresReadFrom ?? now - this.#policy.appTtlMs;
+    const failures = await this.#db
+      .selectFrom('notify_outbox')
+      .select(['correlation_id', 'updated_at'])
+      .where(oneOf('status', ['failed']))
+      .where('updated_at', '>=', from)
+      .where('correlation_id', 'is not', null)
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+    // A full batch: the next pass goes on from where this one stopped.
+    const last = failures.at(-1)?.updated_at;
+    this.#failuresReadFrom = failures.length === limit && last! > from ? last! : Math.max(from, now - FAILURE_OVERLAP_MS);
+    if (failures.length === 0) return 0;
     const pending = await this.#db
       .selectFrom('auth_sessions')
       .selectAll()
+      .where('id', 'in', [...new Set(failures.map((f) => f.correlation_id!))])
       .where(oneOf('state', ['pending']))
       .where('mode', '=', 'app')
-      .where('created_at', '<', now - 1000)
-      .orderBy('created_at')
-      .limit(limit)
       .execute();
     if (pending.length === 0) return 0;
     // One read of the outbox for the whole batch (its correlation index), not one per session.

@@ -116,6 +116,8 @@ export const notifyMigrations: ModuleMigration[] = [
       await db.schema.createIndex('notify_outbox_queued_idx').on('notify_outbox').column('next_attempt_at').where(oneOf('status', ['queued'])).execute();
       await db.schema.createIndex('notify_outbox_sending_idx').on('notify_outbox').column('lease_until').where(oneOf('status', ['sending'])).execute();
       await db.schema.createIndex('notify_outbox_settled_idx').on('notify_outbox').column('updated_at').where(oneOf('status', ['sent', 'delivered', 'failed'])).execute();
+      // Failures for good, which end the sign-ins they were for (AuthService.failUndelivered).
+      await db.schema.createIndex('notify_outbox_failed_idx').on('notify_outbox').column('updated_at').where(oneOf('status', ['failed'])).execute();
       // Pushes the provider took that wait for the phone to act before their fallback goes.
       await db.schema
         .createIndex('notify_outbox_fallback_due_idx')

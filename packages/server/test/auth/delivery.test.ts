@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceClient, SessionClient } from '../../../client/src/index.ts';
+import { authModule } from '../../src/auth/index.ts';
 import { testDialects } from '../support/databases.ts';
 import { enrollCitizen, listeningApp, type ListeningApp } from '../devices/fixtures.ts';
 
@@ -27,5 +28,33 @@ describe.each(testDialects())('delivery failure on %s', (dialect) => {
     // the push failed, then its SMS fallback to the bound phone failed too
     const messages = await app.context.db.selectFrom('notify_outbox').select(['channel', 'status', 'recipient']).where('correlation_id', '=', started.sessionId).execute();
     expect(messages.map((m) => `${m.channel}:${m.status}:${m.recipient}`).sort()).toEqual([`push:failed:${device.deviceId}`, `sms:failed:${citizen.phone}`]);
+  });
+});
+
+describe.each(testDialects())('delivery failures found at a busy hour on %s', (dialect) => {
+  let app: ListeningApp;
+  // No background tasks: the test moves the outbox and runs the sweep itself.
+  beforeAll(async () => {
+    app = await listeningApp(dialect, { background: false });
+  });
+  afterAll(async () => app.close());
+
+  it('ends a session whose messages all failed, however many older sessions are still pending', async () => {
+    const rp = new SessionClient(app.url);
+    const started = [];
+    for (let i = 0; i < 4; i++) {
+      const citizen = await enrollCitizen(app.context.db, app.url, app.clock);
+      await DeviceClient.activate(app.url, await citizen.activationCode(), { now: app.clock });
+      started.push(await rp.start({ serviceId: 'my.gov.uz', serviceName: 'my.gov.uz', pinfl: citizen.pinfl }));
+    }
+    const newest = started.at(-1)!;
+    // The newest session's push failed for good; the three before it are waiting for their citizens.
+    await app.context.db.updateTable('notify_outbox').set({ status: 'failed', updated_at: app.clock() }).where('correlation_id', '=', newest.sessionId).execute();
+    // A batch of two: the sweep must not be limited to the oldest pending sessions.
+    expect(await authModule.service(app.context).failUndelivered(2)).toBe(1);
+    expect((await rp.result(newest)).result).toBe('DELIVERY_FAILED');
+    for (const session of started.slice(0, -1)) expect((await rp.result(session)).state).toBe('pending');
+    // Read once: the next pass finds nothing new to end.
+    expect(await authModule.service(app.context).failUndelivered(2)).toBe(0);
   });
 });

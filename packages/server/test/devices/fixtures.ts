@@ -15,13 +15,14 @@ export interface ListeningApp extends TestApp {
 }
 
 /** The whole service on a real port (the device client uses fetch), with a movable clock. */
-export async function listeningApp(dialect: Dialect, options: Pick<Parameters<typeof createTestApp>[1] & object, 'logDestination' | 'config'> = {}): Promise<ListeningApp> {
+export async function listeningApp(dialect: Dialect, options: Pick<Parameters<typeof createTestApp>[1] & object, 'logDestination' | 'config' | 'background'> = {}): Promise<ListeningApp> {
   let offset = 0;
   const clock = () => Date.now() + offset;
   const app = await createTestApp(dialect, {
     now: clock,
     config: { dataDir: mkdtempSync(join(tmpdir(), 'tasdiq-dev-')), ...options.config },
     ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+    ...(options.background === false ? { background: false } : {}),
   });
   const address = await app.http.listen({ host: '127.0.0.1', port: 0 });
   return Object.assign(app, { url: address, clock, advance: (ms: number) => void (offset += ms) });

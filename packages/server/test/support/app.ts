@@ -24,6 +24,8 @@ export async function createTestApp(
     now?: () => number;
     /** The modules to run (default: all of them, as deployed); tests swap one for a configured instance. */
     modules?: readonly TasdiqModule[];
+    /** false: no background tasks (sweeps, the outbox worker); the test runs them itself. */
+    background?: boolean;
     /** Where logs go (tests that inspect what the service logs); silent otherwise. */
     logDestination?: DestinationStream;
   } = {},
@@ -40,6 +42,7 @@ export async function createTestApp(
     demo: options.demo ?? true,
     ...(options.now ? { now: options.now } : {}),
     ...(options.modules ? { modules: options.modules } : {}),
+    ...(options.background === false ? { background: false } : {}),
   });
   return {
     ...app,

@@ -1,6 +1,6 @@
 import { sql, type Compilable, type Insertable, type OperationNodeSource, type SqlBool } from 'kysely';
 import { isPostgres, type Db, type Tx } from './index.ts';
-import { dialectKey, placeholder, planOf, runPlan, type Plan } from './prepared.ts';
+import { dialectKey, placeholder, planOf, runPlan, type NamedSlot, type Plan } from './prepared.ts';
 import type { Database } from './types.ts';
 
 /** A row for one table, written only when the leading write changed a row. */
@@ -120,7 +120,7 @@ export function preparedTogether<V extends Record<string, unknown>>(lead: Leadin
 }
 
 /** leadThenRows for a group's compiled plans (SQLite). */
-function planLeadThenRows(db: Db | Tx, leadPlan: Plan<{ id: string }>, rowPlans: ReadonlyArray<Plan<unknown>>, valueOf: (name: string) => unknown): Promise<string[]> {
+function planLeadThenRows(db: Db | Tx, leadPlan: Plan<{ id: string }>, rowPlans: ReadonlyArray<Plan<unknown>>, valueOf: (slot: NamedSlot) => unknown): Promise<string[]> {
   return leadThenRows(
     db,
     async (tx) => (await runPlan(tx, leadPlan, valueOf)).rows.map((r) => r.id),
@@ -132,21 +132,20 @@ function planLeadThenRows(db: Db | Tx, leadPlan: Plan<{ id: string }>, rowPlans:
 
 /**
  * A group's plans, kept per database kind and shape and built on a shape's first call, from
- * placeholders standing for `values` and the rows' values.
+ * placeholders standing for `values` and the rows' values. A call finds its shape by comparing
+ * keys in place: a call site has a handful of shapes, and a key built from every column name
+ * cost a long string, and hashing it, on every statement of the sign-in path.
  */
 function shapedPlans<V extends Record<string, unknown>, P>(build: (db: Db | Tx, values: V, rows: FollowingRow[]) => P): (db: Db | Tx, values: V, rows: readonly FollowingRow[]) => P {
-  const plans = new Map<unknown, Map<string, P>>();
+  const plans = new Map<unknown, Array<{ readonly shape: Shape; readonly group: P }>>();
   return (db, values, rows) => {
     const kind = dialectKey(db);
-    let byShape = plans.get(kind);
-    if (!byShape) plans.set(kind, (byShape = new Map()));
-    const shape = shapeOf(values, rows);
-    let group = byShape.get(shape);
-    if (!group) {
-      const { leadValues, rowValues } = placeholdersOf(values, rows);
-      group = build(db, leadValues, rowValues);
-      byShape.set(shape, group);
-    }
+    let shapes = plans.get(kind);
+    if (!shapes) plans.set(kind, (shapes = []));
+    for (const { shape, group } of shapes) if (hasShape(shape, values, rows)) return group;
+    const { leadValues, rowValues } = placeholdersOf(values, rows);
+    const group = build(db, leadValues, rowValues);
+    shapes.push({ shape: shapeOf(values, rows), group });
     return group;
   };
 }
@@ -157,8 +156,25 @@ function rowPlansOf(db: Db | Tx, rows: readonly FollowingRow[]): Array<Plan<unkn
 }
 
 /** A group's shape: which keys `values` has and which tables and columns its rows fill. */
-function shapeOf(values: Record<string, unknown>, rows: readonly FollowingRow[]): string {
-  return `${Object.keys(values).join(',')}|${rows.map(({ table, row }) => `${table}:${Object.keys(row).join(',')}`).join('|')}`;
+interface Shape {
+  readonly keys: readonly string[];
+  readonly rows: ReadonlyArray<{ readonly table: string; readonly keys: readonly string[] }>;
+}
+
+function shapeOf(values: Record<string, unknown>, rows: readonly FollowingRow[]): Shape {
+  return { keys: Object.keys(values), rows: rows.map(({ table, row }) => ({ table, keys: Object.keys(row) })) };
+}
+
+function hasShape(shape: Shape, values: Record<string, unknown>, rows: readonly FollowingRow[]): boolean {
+  if (shape.rows.length !== rows.length || !hasKeys(values, shape.keys)) return false;
+  return shape.rows.every((expected, i) => expected.table === rows[i]!.table && hasKeys(rows[i]!.row as Record<string, unknown>, expected.keys));
+}
+
+/** Whether `object`'s own keys are `keys`, in that order (the order its plan's columns were compiled in). */
+function hasKeys(object: Record<string, unknown>, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const key in object) if (key !== keys[i++]) return false;
+  return i === keys.length;
 }
 
 /** `values` and `rows` with a placeholder in place of every value, to compile a shape once. */
@@ -169,13 +185,8 @@ function placeholdersOf<V extends Record<string, unknown>>(values: V, rows: read
 }
 
 /** Answers a plan's named slots from this call's `values` (`v.key`) and rows (`i.column`). */
-function valuesOf(values: Record<string, unknown>, rows: readonly FollowingRow[]): (name: string) => unknown {
-  return (name) => {
-    const dot = name.indexOf('.');
-    const scope = name.slice(0, dot);
-    const key = name.slice(dot + 1);
-    return scope === 'v' ? values[key] : (rows[Number(scope)]!.row as Record<string, unknown>)[key];
-  };
+function valuesOf(values: Record<string, unknown>, rows: readonly FollowingRow[]): (slot: NamedSlot) => unknown {
+  return (slot) => (slot.scope === 'v' ? values[slot.key] : (rows[Number(slot.scope)]!.row as Record<string, unknown>)[slot.key]);
 }
 
 /** A gate's write: a conditional UPDATE ... RETURNING, whose rows say the gate passed. */
